@@ -1,0 +1,114 @@
+"""Typed readers for CVEWATCH_* environment variables.
+
+Every setting the operator can change is declared in SETTINGS below; docs/configuration.md is the
+human-readable copy of that table and a test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class ConfigError(Exception):
+    """A CVEWATCH_* variable has a value we refuse to start with."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: str
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("CVEWATCH_DATA_DIR", "./var", "Where the SQLite database, the generated secret key and other state live."),
+    Setting(
+        "CVEWATCH_DATABASE_URL",
+        "",
+        "PostgreSQL URL (postgres://user:pass@host:5432/db). Unset: SQLite in the data dir (WAL, busy timeout).",
+    ),
+    Setting(
+        "CVEWATCH_SECRET_KEY",
+        "",
+        "Django secret key; also keys the token and credential hashes. Unset: generated once and kept in "
+        "DATA_DIR/secret_key.",
+    ),
+    Setting("CVEWATCH_PAGE_SIZE", "10", "API page size (OpenCVE's default is 10)."),
+    Setting("CVEWATCH_DEBUG", "false", "Django debug mode. Never in production."),
+    Setting("CVEWATCH_ALLOWED_HOSTS", "*", "Comma-separated host names the server answers to."),
+    Setting(
+        "CVEWATCH_CSRF_TRUSTED_ORIGINS",
+        "",
+        "Comma-separated origins (https://cve.example.com) trusted for form posts behind a proxy.",
+    ),
+    Setting("CVEWATCH_BIND", "127.0.0.1:8000", "Default HOST:PORT for `cvewatch serve`."),
+    Setting("CVEWATCH_WORKERS", "2", "Server worker processes for `cvewatch serve`."),
+    Setting("CVEWATCH_THREADS", "4", "Threads per server worker for `cvewatch serve`."),
+    Setting("CVEWATCH_LOG_LEVEL", "INFO", "Log level: DEBUG, INFO, WARNING, ERROR."),
+    Setting("CVEWATCH_ALLOW_SIGNUP", "true", "Whether visitors may create their own account."),
+    Setting("CVEWATCH_BASE_URL", "", "Public URL of this instance (https://cve.example.com), used in mails."),
+    Setting("CVEWATCH_EMAIL_URL", "", "SMTP server: smtp://user:pass@host:25, smtp+tls://… (STARTTLS), smtps://… "
+            "(implicit TLS). Unset: mails are written to the log."),
+    Setting("CVEWATCH_EMAIL_FROM", "cvewatch@localhost", "Sender address of outgoing mail."),
+    Setting("CVEWATCH_TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres",
+            "Test suite only: the PostgreSQL server the suite's PostgreSQL run uses."),
+)
+
+_DEFAULTS = {s.name: s.default for s in SETTINGS}
+
+
+def env_str(name: str) -> str:
+    return os.environ.get(name, _DEFAULTS.get(name, "")).strip()
+
+
+def env_bool(name: str) -> bool:
+    value = env_str(name).lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off", ""}:
+        return False
+    raise ConfigError(f"{name} must be true or false, not {value!r}")
+
+
+def env_int(name: str, *, minimum: int = 1, maximum: int = 1_000_000) -> int:
+    raw = env_str(name)
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
+    if not minimum <= value <= maximum:
+        raise ConfigError(f"{name} must be between {minimum} and {maximum}, not {value}")
+    return value
+
+
+def env_list(name: str) -> list[str]:
+    return [part.strip() for part in env_str(name).split(",") if part.strip()]
+
+
+def data_dir() -> Path:
+    path = Path(env_str("CVEWATCH_DATA_DIR") or "./var").expanduser().resolve()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def secret_key(directory: Path) -> str:
+    """The configured key, or one generated on first run and kept (mode 0600) in the data dir."""
+    configured = env_str("CVEWATCH_SECRET_KEY")
+    if configured:
+        if len(configured) < 32:
+            raise ConfigError("CVEWATCH_SECRET_KEY must be at least 32 characters long")
+        return configured
+    key_file = directory / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    key = secrets.token_urlsafe(48)
+    try:
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process won the race: use its key
+        return key_file.read_text().strip()
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key

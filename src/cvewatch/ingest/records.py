@@ -1,0 +1,86 @@
+"""What the parsers produce: frozen dataclasses, no ORM. The ingest service merges and writes them.
+
+Names in `vendors` are already normalised: lower case, spaces as "_", a vendor as "vendor" and a product as
+"vendor$PRODUCT$product" (see normalize.py). Timestamps are timezone-aware UTC.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Metric:
+    """One metric as the API serves it: data in the contract's shape, and who provided it.
+
+    cvssV*: data {"score": float, "vector": str}; kev: {"dateAdded": "YYYY-MM-DD", "dueDate": ...};
+    ssvc: {"options": {...}, "version": "2.0.3"}; epss: {"score": float, "percentile": float};
+    threat_severity: a string such as "Critical".
+    """
+
+    data: Any
+    provider: str
+
+
+@dataclass(frozen=True, slots=True)
+class CveRecord:
+    """One source's view of one CVE (source: a catalog.choices.Source value)."""
+
+    cve_id: str
+    source: str
+    state: str = "PUBLISHED"  # or "REJECTED"
+    published: datetime | None = None
+    updated: datetime | None = None
+    title: str | None = None
+    description: str | None = None
+    metrics: dict[str, Metric] = field(default_factory=dict)  # keys from catalog.choices.METRIC_NAMES
+    vendors: tuple[str, ...] = ()
+    cpes: tuple[str, ...] = ()
+    weaknesses: tuple[str, ...] = ()  # "CWE-79"; placeholders like NVD-CWE-Other are dropped
+    references: tuple[str, ...] = ()
+    raw: bytes = b""  # the source's own JSON for this CVE, for provenance
+
+
+@dataclass(frozen=True, slots=True)
+class KevEntry:
+    cve_id: str
+    date_added: date
+    due_date: date | None
+    vendor_project: str = ""
+    product: str = ""
+    name: str = ""
+    required_action: str = ""
+    known_ransomware: str = ""
+    notes: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class EpssScore:
+    cve_id: str
+    score: float
+    percentile: float
+    score_date: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CweEntry:
+    cwe_id: str  # "CWE-79"
+    name: str
+    description: str
+
+
+class ParseError(ValueError):
+    """A record or file that cannot be used; the message is the reason shown to the operator."""
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """An input that was skipped, with where it was and why."""
+
+    origin: str
+    reason: str
+
+
+Item = CveRecord | KevEntry | EpssScore | CweEntry | Skipped

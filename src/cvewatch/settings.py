@@ -1,0 +1,171 @@
+"""Django settings. Everything an operator may change comes from CVEWATCH_* variables (see config.py)."""
+
+from __future__ import annotations
+
+import os
+
+import dj_database_url
+
+from cvewatch import config
+
+DATA_DIR = config.data_dir()
+DEBUG = config.env_bool("CVEWATCH_DEBUG")
+SECRET_KEY = config.secret_key(DATA_DIR)
+ALLOWED_HOSTS = config.env_list("CVEWATCH_ALLOWED_HOSTS") or ["*"]
+CSRF_TRUSTED_ORIGINS = config.env_list("CVEWATCH_CSRF_TRUSTED_ORIGINS")
+BASE_URL = config.env_str("CVEWATCH_BASE_URL").rstrip("/")
+ALLOW_SIGNUP = config.env_bool("CVEWATCH_ALLOW_SIGNUP")
+PAGE_SIZE = config.env_int("CVEWATCH_PAGE_SIZE", minimum=1, maximum=1000)
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "cvewatch.core",
+    "cvewatch.catalog",
+    "cvewatch.ingest",
+    "cvewatch.api",
+    "cvewatch.organizations",
+    "cvewatch.web",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "cvewatch.urls"
+WSGI_APPLICATION = "cvewatch.wsgi.application"
+APPEND_SLASH = False  # the API's paths have no trailing slash; never redirect them
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    }
+]
+
+# --- Database -------------------------------------------------------------------------------------------
+DATABASE_URL = config.env_str("CVEWATCH_DATABASE_URL")
+if DATABASE_URL:
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=600, conn_health_checks=True)}
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": str(DATA_DIR / "cvewatch.sqlite3"),
+            "OPTIONS": {
+                # Readers never block the writer in WAL mode; the importer and the server share the file.
+                # busy_timeout (ms) makes a second writer wait instead of failing "database is locked";
+                # IMMEDIATE takes the write lock at BEGIN so a reader-turned-writer cannot deadlock.
+                "timeout": 30,
+                "transaction_mode": "IMMEDIATE",
+                "init_command": (
+                    "PRAGMA journal_mode=WAL;"
+                    "PRAGMA synchronous=NORMAL;"
+                    "PRAGMA busy_timeout=30000;"
+                    "PRAGMA foreign_keys=ON;"
+                    "PRAGMA cache_size=-65536;"
+                    "PRAGMA mmap_size=268435456;"
+                    "PRAGMA temp_store=MEMORY;"
+                ),
+            },
+        }
+    }
+# Each test process gets its own PostgreSQL test database so parallel runs never collide.
+DATABASES["default"].setdefault("TEST", {})
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    DATABASES["default"]["TEST"]["NAME"] = f"test_cvewatch_{os.getpid()}"
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Auth, sessions, security ---------------------------------------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "/login"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/login"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "cvewatch"},
+}
+
+# --- Mail -----------------------------------------------------------------------------------------------
+EMAIL_URL = config.env_str("CVEWATCH_EMAIL_URL")
+DEFAULT_FROM_EMAIL = config.env_str("CVEWATCH_EMAIL_FROM")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+if EMAIL_URL:
+    from cvewatch.core.mail import smtp_settings_from_url
+
+    globals().update(smtp_settings_from_url(EMAIL_URL))
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+
+# --- I18N / time ----------------------------------------------------------------------------------------
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = str(DATA_DIR / "static")
+(DATA_DIR / "static").mkdir(exist_ok=True)  # whitenoise warns on every start without it
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+
+# --- REST framework -------------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "cvewatch.api.authentication.OrganizationTokenAuthentication",
+        "cvewatch.api.authentication.CachedBasicAuthentication",
+        "cvewatch.api.authentication.CsrfSessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "cvewatch.api.pagination.PageNumberPagination",
+    "PAGE_SIZE": PAGE_SIZE,
+    "EXCEPTION_HANDLER": "cvewatch.api.exceptions.exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "DATETIME_FORMAT": "iso-8601",
+}
+
+# --- Logging --------------------------------------------------------------------------------------------
+LOG_LEVEL = config.env_str("CVEWATCH_LOG_LEVEL").upper() or "INFO"
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
