@@ -1,11 +1,6 @@
 """API authentication (placeholder until the API lands): session auth only."""
 
-from rest_framework.authentication import BaseAuthentication, BasicAuthentication, SessionAuthentication
-
-
-class OrganizationTokenAuthentication(BaseAuthentication):
-    def authenticate(self, request):
-        return None
+from rest_framework.authentication import BasicAuthentication, SessionAuthentication
 
 
 class CachedBasicAuthentication(BasicAuthentication):
