@@ -1,0 +1,64 @@
+"""cvewatch demo: migrate, load the bundled real sample data once, make a login, print it, then serve."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+from cvewatch.catalog.models import Cve
+
+DEFAULT_SAMPLE_DIR = Path(__file__).resolve().parents[5] / "sample-data"
+DEMO_USER = "admin"
+
+
+class Command(BaseCommand):
+    help = "Start cvewatch with real sample data loaded and a login printed (for a first look)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--bind", default=None, help="HOST:PORT to serve on (default CVEWATCH_BIND)")
+        parser.add_argument("--sample-dir", default=str(DEFAULT_SAMPLE_DIR), help="the sample data to load")
+        parser.add_argument("--no-serve", action="store_true", help="prepare everything, then exit")
+
+    def handle(self, *args, bind, sample_dir, no_serve, **options):
+        call_command("migrate", interactive=False, verbosity=0)
+        if not Cve.objects.exists():
+            sample = Path(sample_dir)
+            if not sample.is_dir():
+                raise CommandError(f"sample data folder not found: {sample}")
+            self.stdout.write(f"loading the sample data from {sample} (a minute at most)...")
+            call_command("import", str(sample))
+        password = self._demo_password()
+        bind = bind or os.environ.get("CVEWATCH_BIND") or "127.0.0.1:8000"
+        self.stdout.write(
+            "\n"
+            f"  cvewatch is ready: http://{bind}/\n"
+            f"  sign in as:  {DEMO_USER}\n"
+            f"  password:    {password}\n"
+            f"  (kept in {self._login_file()}; change it with `cvewatch changepassword {DEMO_USER}`)\n"
+        )
+        if not no_serve:
+            call_command("serve", bind=bind)
+
+    def _login_file(self) -> Path:
+        return Path(settings.DATA_DIR) / "demo-login.txt"
+
+    def _demo_password(self) -> str:
+        """Create the demo superuser once with a random password kept (0600) in the data dir."""
+        User = get_user_model()
+        login_file = self._login_file()
+        if User.objects.filter(username=DEMO_USER).exists():
+            if login_file.exists():
+                return login_file.read_text().strip()
+            return "(set earlier; not stored here)"
+        password = secrets.token_urlsafe(12)
+        User.objects.create_superuser(username=DEMO_USER, email="admin@localhost", password=password)
+        fd = os.open(login_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(password + "\n")
+        return password
