@@ -1,0 +1,92 @@
+"""API test fixtures: real OpenCVE knowledge-base records loaded into the catalog, and callers."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.contrib.auth import get_user_model
+from rest_framework.test import APIClient
+
+from cvewatch.api.authentication import credential_cache
+from cvewatch.catalog.models import Cve
+from tests.factories import link_cve
+
+KB_DIR = Path(__file__).resolve().parent.parent / "data" / "opencve-kb"
+PASSWORD = "correct horse battery staple"
+
+
+def load_kb_record(path: Path) -> Cve:
+    """A test-only loader of a KB file's `opencve` block (the ingest service's import replaces it later)."""
+    merged = json.loads(path.read_bytes())["opencve"]
+    metrics: dict[str, Any] = merged["metrics"]
+    cvss31 = (metrics.get("cvssV3_1") or {}).get("data") or {}
+    cve = Cve.objects.create(
+        cve_id=path.stem,
+        title=merged["title"]["data"] or "",
+        description=merged["description"]["data"] or "",
+        created_at=datetime.fromisoformat(merged["created"]["data"]),
+        updated_at=datetime.fromisoformat(merged["updated"]["data"]),
+        metrics=metrics,
+        vendors=merged["vendors"]["data"],
+        weaknesses=merged["weaknesses"]["data"],
+        cpes=merged["cpes"]["data"],
+        references=merged["references"]["data"],
+        cvss31_score=cvss31.get("score"),
+    )
+    link_cve(cve, vendors=cve.vendors, weaknesses=cve.weaknesses)
+    return cve
+
+
+def kb_path(cve_id: str) -> Path:
+    return KB_DIR / cve_id.split("-")[1] / f"{cve_id}.json"
+
+
+@pytest.fixture
+def log4shell(db) -> Cve:
+    return load_kb_record(kb_path("CVE-2021-44228"))
+
+
+@pytest.fixture
+def spring4shell(db) -> Cve:
+    return load_kb_record(kb_path("CVE-2022-22965"))
+
+
+@pytest.fixture
+def kb_all(db) -> list[Cve]:
+    """Every KB fixture that has an `opencve` block (the KEV-only stub is not a CVE record)."""
+    paths = sorted(KB_DIR.glob("*/*.json"))
+    return [load_kb_record(p) for p in paths if "opencve" in json.loads(p.read_bytes())]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_credential_cache():
+    credential_cache.clear()
+    yield
+    credential_cache.clear()
+
+
+@pytest.fixture
+def user(db):
+    return get_user_model().objects.create_user(username="alice", email="alice@example.com", password=PASSWORD)
+
+
+def basic_header(username: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
+
+
+@pytest.fixture
+def api(user) -> APIClient:
+    """A client that authenticates every request with HTTP Basic as `user`."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=basic_header(user.username, PASSWORD))
+    return client
+
+
+@pytest.fixture
+def anon() -> APIClient:
+    return APIClient()

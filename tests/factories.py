@@ -1,0 +1,77 @@
+"""factory_boy factories for the catalog. Other test packages import them; keep names stable.
+
+CveFactory keeps the served JSON columns (vendors, weaknesses) and the link tables in step:
+    CveFactory(vendors=["apache", "apache$PRODUCT$log4j"], weaknesses=["CWE-79"])
+creates (or reuses) the Vendor, Product and Weakness rows and links them.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import factory
+from factory.django import DjangoModelFactory
+
+from cvewatch.catalog.models import Cve, CveProduct, CveVendor, CveWeakness, Product, Vendor, Weakness
+
+BASE_TIME = datetime(2024, 1, 1, tzinfo=UTC)
+
+
+class VendorFactory(DjangoModelFactory):
+    class Meta:
+        model = Vendor
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"vendor{n}")
+
+
+class ProductFactory(DjangoModelFactory):
+    class Meta:
+        model = Product
+        django_get_or_create = ("vendor", "name")
+
+    vendor = factory.SubFactory(VendorFactory)
+    name = factory.Sequence(lambda n: f"product{n}")
+
+
+class WeaknessFactory(DjangoModelFactory):
+    class Meta:
+        model = Weakness
+        django_get_or_create = ("cwe_id",)
+
+    cwe_id = factory.Sequence(lambda n: f"CWE-{1000 + n}")
+    name = factory.LazyAttribute(lambda o: f"Weakness {o.cwe_id}")
+
+
+def link_cve(cve: Cve, *, vendors: list[str] | tuple[str, ...] = (), weaknesses: list[str] | tuple[str, ...] = ()) -> None:
+    """Create the Vendor/Product/Weakness rows named in the contract's flat lists and link them to the CVE."""
+    for entry in vendors:
+        vendor_name, sep, product_name = entry.partition("$PRODUCT$")
+        vendor = VendorFactory(name=vendor_name)
+        CveVendor.objects.get_or_create(cve=cve, vendor=vendor)
+        if sep:
+            product = ProductFactory(vendor=vendor, name=product_name)
+            CveProduct.objects.get_or_create(cve=cve, product=product)
+    for cwe_id in weaknesses:
+        CveWeakness.objects.get_or_create(cve=cve, weakness=WeaknessFactory(cwe_id=cwe_id))
+
+
+class CveFactory(DjangoModelFactory):
+    class Meta:
+        model = Cve
+        django_get_or_create = ("cve_id",)
+        skip_postgeneration_save = True
+
+    cve_id = factory.Sequence(lambda n: f"CVE-2024-{10000 + n}")
+    title = factory.LazyAttribute(lambda o: f"Title of {o.cve_id}")
+    description = factory.LazyAttribute(lambda o: f"Description of {o.cve_id}.")
+    created_at = factory.Sequence(lambda n: BASE_TIME + timedelta(hours=n))
+    updated_at = factory.LazyAttribute(lambda o: o.created_at + timedelta(days=1))
+    vendors: Any = factory.List([])
+    weaknesses: Any = factory.List([])
+
+    @factory.post_generation
+    def links(obj: Cve, create: bool, extracted: Any, **kwargs: Any) -> None:
+        if create:
+            link_cve(obj, vendors=obj.vendors, weaknesses=obj.weaknesses)
