@@ -1,0 +1,85 @@
+"""Fixtures for the organizations tests: users, two organizations with projects, and their tokens."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from django.contrib.auth import get_user_model
+from rest_framework.test import APIClient
+
+from cvewatch.organizations import services
+from cvewatch.organizations.models import Organization, Project
+
+PASSWORD = "correct horse battery staple"
+
+
+def make_user(username: str, *, email: str | None = None):
+    return get_user_model().objects.create_user(
+        username=username, email=email if email is not None else f"{username}@example.com", password=PASSWORD
+    )
+
+
+@pytest.fixture
+def owner(db):
+    return make_user("olivia")
+
+
+@pytest.fixture
+def member(db):
+    return make_user("max")
+
+
+@pytest.fixture
+def outsider(db):
+    return make_user("eve")
+
+
+@pytest.fixture
+def org(owner, member) -> Organization:
+    organization = services.create_organization(name="acme", owner=owner)
+    services.add_member(organization=organization, user=member, actor=owner)
+    return organization
+
+
+@dataclass
+class Tenant:
+    """One organization of the isolation matrix with its user, token and project."""
+
+    org: Organization
+    user: object
+    project: Project
+    token: str
+
+    def user_client(self) -> APIClient:
+        client = APIClient()
+        client.force_authenticate(None)
+        client.login(username=self.user.get_username(), password=PASSWORD)  # type: ignore[attr-defined]
+        return client
+
+    def basic_client(self) -> APIClient:
+        import base64
+
+        client = APIClient()
+        raw = base64.b64encode(f"{self.user.get_username()}:{PASSWORD}".encode()).decode()  # type: ignore[attr-defined]
+        client.credentials(HTTP_AUTHORIZATION=f"Basic {raw}")
+        return client
+
+    def token_client(self) -> APIClient:
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {self.token}")
+        return client
+
+
+def make_tenant(name: str, username: str, project: str, **subscriptions) -> Tenant:
+    user = make_user(username)
+    organization = services.create_organization(name=name, owner=user)
+    proj = services.create_project(organization=organization, name=project, actor=user, **subscriptions)
+    _, token = services.create_token(organization=organization, name=f"{name}-ci", actor=user)
+    return Tenant(org=organization, user=user, project=proj, token=token)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings):
+    # The default PBKDF2 costs ~0.25 s per user; these tests are about organizations, not hashing.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
