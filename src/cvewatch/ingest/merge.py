@@ -1,0 +1,334 @@
+"""Merging one CVE's per-source records into the served view, and diffing two views into change events.
+
+Pure functions over plain JSON-able dicts, no ORM: a "doc" is one source's normalised record as stored in
+SourceRecord.record; a "view" is what the Cve row serves. The rules are documented in docs/import.md; keep
+the two in step.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Container, Iterable, Mapping
+from datetime import UTC, date, datetime
+from typing import Any
+
+import orjson
+
+from cvewatch.catalog.choices import CVSS_METRICS, METRIC_NAMES, CveState
+from cvewatch.ingest.records import CveRecord, EpssScore, KevEntry, Metric
+
+# Scalars (title, description) and metrics: the first source in this order that has a value wins.
+SOURCE_PRIORITY: tuple[str, ...] = ("mitre", "vulnrichment", "nvd", "redhat", "opencve")
+# Metrics with an authoritative source of their own put it first.
+METRIC_PRIORITY: dict[str, tuple[str, ...]] = {
+    "kev": ("cisa", "vulnrichment", "mitre", "nvd", "redhat", "opencve"),
+    "epss": ("first", *SOURCE_PRIORITY),
+}
+KIND_CVE = "cve"
+KIND_KEV = "kev"
+KIND_EPSS = "epss"
+KEV_SOURCE = "cisa"
+EPSS_SOURCE = "first"
+PRODUCT_SEPARATOR = "$PRODUCT$"
+UNION_FIELDS = ("vendors", "cpes", "references", "weaknesses")
+# EPSS moves every day for every CVE: an event per CVE per day would drown the changes people act on.
+METRICS_WITHOUT_EVENTS = frozenset({"epss"})
+
+Doc = dict[str, Any]
+View = dict[str, Any]
+Event = dict[str, Any]
+
+
+# --- Records as stored docs -------------------------------------------------------------------------------
+
+
+def iso(value: datetime | None) -> str | None:
+    """Canonical timestamp text: aware UTC, ISO 8601 (naive values are taken as UTC)."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).isoformat()
+
+
+def _metric_doc(metric: Metric) -> dict[str, Any]:
+    return {"data": metric.data, "provider": metric.provider}
+
+
+def cve_record_doc(record: CveRecord) -> Doc:
+    return {
+        "kind": KIND_CVE,
+        "state": record.state,
+        "published": iso(record.published),
+        "updated": iso(record.updated),
+        "title": record.title or "",
+        "description": record.description or "",
+        "metrics": {name: _metric_doc(m) for name, m in sorted(record.metrics.items())},
+        "vendors": sorted(set(record.vendors)),
+        "cpes": sorted(set(record.cpes)),
+        "weaknesses": sorted(set(record.weaknesses)),
+        "references": sorted(set(record.references)),
+    }
+
+
+def _day(value: date | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def kev_entry_doc(entry: KevEntry) -> Doc:
+    return {
+        "kind": KIND_KEV,
+        "metrics": {
+            "kev": {
+                "data": {"dateAdded": _day(entry.date_added), "dueDate": _day(entry.due_date)},
+                "provider": KEV_SOURCE,
+            }
+        },
+        "kev": {
+            "vendorProject": entry.vendor_project,
+            "product": entry.product,
+            "vulnerabilityName": entry.name,
+            "requiredAction": entry.required_action,
+            "knownRansomwareCampaignUse": entry.known_ransomware,
+            "notes": entry.notes,
+        },
+    }
+
+
+def epss_score_doc(score: EpssScore) -> Doc:
+    return {
+        "kind": KIND_EPSS,
+        "metrics": {
+            "epss": {"data": {"score": score.score, "percentile": score.percentile}, "provider": EPSS_SOURCE}
+        },
+        "date": _day(score.score_date),
+    }
+
+
+def canonical_json(value: Any) -> bytes:
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+
+
+def doc_digest(doc: Doc, raw: bytes = b"") -> str:
+    """Identifies a source record: equal digests mean re-importing it would change nothing."""
+    h = hashlib.sha256(canonical_json(doc))
+    h.update(b"\0")
+    h.update(raw)
+    return h.hexdigest()
+
+
+def view_digest(view: View) -> str:
+    return hashlib.sha256(canonical_json(view)).hexdigest()
+
+
+# --- Merge ------------------------------------------------------------------------------------------------
+
+
+def _ordered(sources: Iterable[str], priority: tuple[str, ...]) -> list[str]:
+    """Sources in priority order; unknown ones after, alphabetically, so the result never depends on input order."""
+    rank = {s: i for i, s in enumerate(priority)}
+    return sorted(sources, key=lambda s: (rank.get(s, len(rank)), s))
+
+
+def metric_present(data: Any) -> bool:
+    return data not in (None, {}, "", [])
+
+
+def empty_metric(name: str) -> dict[str, Any]:
+    return {"data": None if name == "threat_severity" else {}, "provider": None}
+
+
+def _parse(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def merge_docs(docs: Mapping[str, Doc], *, fallback_time: datetime) -> View | None:
+    """The served view of one CVE from its source docs ({source: doc}); None if no source describes the CVE.
+
+    KEV and EPSS docs only contribute metrics. fallback_time dates a CVE no source dates.
+    """
+    cve_sources = _ordered(
+        (s for s, d in docs.items() if d.get("kind", KIND_CVE) == KIND_CVE), SOURCE_PRIORITY
+    )
+    if not cve_sources:
+        return None
+    providers: dict[str, Any] = {"sources": sorted(docs)}
+
+    title, providers["title"] = _first_text(docs, cve_sources, "title")
+    description, providers["description"] = _first_text(docs, cve_sources, "description")
+
+    if "mitre" in docs and docs["mitre"].get("kind", KIND_CVE) == KIND_CVE:
+        state, providers["state"] = docs["mitre"].get("state") or CveState.PUBLISHED, "mitre"
+    else:
+        rejecting = [s for s in cve_sources if docs[s].get("state") == CveState.REJECTED]
+        state = CveState.REJECTED if rejecting else CveState.PUBLISHED
+        providers["state"] = rejecting[0] if rejecting else cve_sources[0]
+
+    published = [(t, s) for s in cve_sources if (t := _parse(docs[s].get("published")))]
+    updated = [(t, s) for s in cve_sources if (t := _parse(docs[s].get("updated")))]
+    created_at, providers["created_at"] = min(published or updated or [(fallback_time, None)], key=_first)
+    updated_at, providers["updated_at"] = max(updated or [(created_at, providers["created_at"])], key=_first)
+    if updated_at < created_at:
+        updated_at, providers["updated_at"] = created_at, providers["created_at"]
+
+    metrics: dict[str, Any] = {}
+    for name in METRIC_NAMES:
+        metrics[name] = empty_metric(name)
+        for source in _ordered(docs, METRIC_PRIORITY.get(name, SOURCE_PRIORITY)):
+            metric = (docs[source].get("metrics") or {}).get(name)
+            if metric and metric_present(metric.get("data")):
+                metrics[name] = {"data": metric["data"], "provider": metric.get("provider") or source}
+                break
+
+    unions: dict[str, set[str]] = {field: set() for field in UNION_FIELDS}
+    for source in cve_sources:
+        for field in UNION_FIELDS:
+            unions[field].update(v for v in docs[source].get(field) or () if v)
+    # A product implies its vendor, whatever the source listed.
+    unions["vendors"].update(
+        [v.split(PRODUCT_SEPARATOR, 1)[0] for v in unions["vendors"] if PRODUCT_SEPARATOR in v]
+    )
+
+    return {
+        "state": str(state),
+        "created_at": iso(created_at),
+        "updated_at": iso(updated_at),
+        "title": title,
+        "description": description,
+        "metrics": metrics,
+        **{field: sorted(values) for field, values in unions.items()},
+        "providers": providers,
+    }
+
+
+def _first(pair: tuple[datetime, str | None]) -> datetime:
+    return pair[0]
+
+
+def _first_text(docs: Mapping[str, Doc], sources: list[str], field: str) -> tuple[str, str | None]:
+    for source in sources:
+        value = docs[source].get(field)
+        if value:
+            return value, source
+    return "", None
+
+
+# --- The Cve row ------------------------------------------------------------------------------------------
+
+
+def _score(metric: Mapping[str, Any]) -> float | None:
+    data = metric.get("data")
+    if not isinstance(data, dict):
+        return None
+    value = data.get("score")
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+def _date(value: Any) -> date | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        return None
+
+
+def row_values(view: View) -> dict[str, Any]:
+    """The Cve model's column values for a view (denormalised scores and dates included)."""
+    metrics = view["metrics"]
+    kev = metrics["kev"].get("data")
+    return {
+        "title": view["title"],
+        "description": view["description"],
+        "state": view["state"],
+        "created_at": datetime.fromisoformat(view["created_at"]),
+        "updated_at": datetime.fromisoformat(view["updated_at"]),
+        "metrics": metrics,
+        "vendors": view["vendors"],
+        "weaknesses": view["weaknesses"],
+        "cpes": view["cpes"],
+        "references": view["references"],
+        "providers": view["providers"],
+        **{f"cvss{name[5]}{name[7]}_score": _score(metrics[name]) for name in CVSS_METRICS},
+        "kev_added": _date(kev.get("dateAdded")) if isinstance(kev, dict) else None,
+        "epss_score": _score(metrics["epss"]),
+    }
+
+
+# --- Diff -------------------------------------------------------------------------------------------------
+
+
+def is_product(name: str) -> bool:
+    return PRODUCT_SEPARATOR in name
+
+
+def diff_views(
+    old: Mapping[str, Any] | None, new: Mapping[str, Any], *, known_vendors: Container[str]
+) -> list[Event]:
+    """The contract's change events (§7) turning old into new; old None means the CVE is new.
+
+    known_vendors holds every vendor and "vendor$PRODUCT$product" name seen before; the new view's names
+    outside it make the first_time event. A new CVE gets only created and first_time: its full content is
+    the CVE itself.
+    """
+    events: list[Event] = []
+    if old is None:
+        events.append({"type": "created", "details": {}})
+    first_time = [name for name in new["vendors"] if name not in known_vendors]
+    if first_time:
+        events.append({"type": "first_time", "details": first_time})
+    if old is None:
+        return events
+
+    for field in ("description", "title"):
+        before, after = old.get(field) or "", new.get(field) or ""
+        if before != after:
+            events.append({"type": field, "details": {"old": before or None, "new": after}})
+    for field in UNION_FIELDS:
+        before_set, after_set = set(old.get(field) or ()), set(new.get(field) or ())
+        if before_set != after_set:
+            events.append(
+                {
+                    "type": field,
+                    "details": {
+                        "added": sorted(after_set - before_set),
+                        "removed": sorted(before_set - after_set),
+                    },
+                }
+            )
+    metrics = diff_metrics(old.get("metrics") or {}, new.get("metrics") or {})
+    if metrics is not None:
+        events.append({"type": "metrics", "details": metrics})
+    return events
+
+
+def diff_metrics(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any] | None:
+    """{"added", "removed", "updated"} between two metric maps, or None when the data did not change."""
+    added: dict[str, Any] = {}
+    removed: dict[str, Any] = {}
+    updated: dict[str, Any] = {}
+    for name in sorted(set(old) | set(new)):
+        if name in METRICS_WITHOUT_EVENTS:
+            continue
+        before = (old.get(name) or {}).get("data")
+        after = (new.get(name) or {}).get("data")
+        had, has = metric_present(before), metric_present(after)
+        if has and not had:
+            added[name] = after
+        elif had and not has:
+            removed[name] = before
+        elif had and has and before != after:
+            updated[name] = {"old": before, "new": after}
+    if not (added or removed or updated):
+        return None
+    return {"added": added, "removed": removed, "updated": updated}
+
+
+def vendor_of(product: str) -> str:
+    return product.split(PRODUCT_SEPARATOR, 1)[0]
+
+
+def product_name(product: str) -> str:
+    return product.split(PRODUCT_SEPARATOR, 1)[1]

@@ -1,0 +1,593 @@
+"""Importing parsed items into the catalog: per-source records, the merged Cve rows, links and changes.
+
+Items are written in batches, one transaction per batch. Everything the batch needs from the database is
+loaded in a few queries, merged in Python (merge.py) and written with bulk operations. A batch that fails in
+the database is retried CVE by CVE so one bad record costs only itself.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import zlib
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from django.db import DatabaseError, transaction
+from django.utils import timezone
+
+from cvewatch.catalog.choices import ImportStatus
+from cvewatch.catalog.models import (
+    Change,
+    Cve,
+    CveProduct,
+    CveVendor,
+    CveWeakness,
+    ImportRun,
+    Product,
+    SourceRecord,
+    Vendor,
+    Weakness,
+)
+from cvewatch.ingest import merge
+from cvewatch.ingest.records import CveRecord, CweEntry, EpssScore, Item, KevEntry, Skipped
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BATCH_SIZE = 2000
+MAX_RUN_ERRORS = 1000  # ImportRun.errors keeps the first ones; the counts keep the total
+CVE_ID = re.compile(r"CVE-\d{4}-\d{4,}\Z")
+MAX_CVE_ID = Cve._meta.get_field("cve_id").max_length or 32
+MAX_NAME = Vendor._meta.get_field("name").max_length or 255
+MAX_SOURCE = SourceRecord._meta.get_field("source").max_length or 32
+MAX_CWE_ID = Weakness._meta.get_field("cwe_id").max_length or 32
+CVE_ROW_FIELDS = (
+    "title", "description", "state", "created_at", "updated_at", "metrics", "vendors", "weaknesses", "cpes",
+    "references", "providers", "cvss20_score", "cvss30_score", "cvss31_score", "cvss40_score", "kev_added",
+    "epss_score", "digest", "row_updated_at",
+)  # fmt: skip
+OLD_VIEW_FIELDS = (
+    "id",
+    "cve_id",
+    "digest",
+    "created_at",
+    "title",
+    "description",
+    "metrics",
+    *merge.UNION_FIELDS,
+)
+
+
+@dataclass
+class ImportStats:
+    """What an import read and did. Records are source items; CVEs are the merged Cve rows."""
+
+    read: int = 0
+    cve_records: int = 0
+    kev_entries: int = 0
+    epss_scores: int = 0
+    cwe_entries: int = 0
+    skipped: int = 0
+    records_stored: int = 0  # new or changed source records written
+    records_unchanged: int = 0  # identical to the stored copy: nothing to do
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0  # a source record changed but the served view did not
+    pending: int = 0  # KEV/EPSS data kept for a CVE not imported yet
+    changes: int = 0
+    weaknesses_created: int = 0
+    weaknesses_updated: int = 0
+    cwe_ok: int = 0  # CWE entries written or already up to date
+    skip_reasons: Counter[str] = field(default_factory=Counter)
+    skipped_items: list[dict[str, str]] = field(default_factory=list)  # the first MAX_RUN_ERRORS
+
+    @property
+    def imported(self) -> int:
+        """Items that reached the database, changed or not."""
+        return self.records_stored + self.records_unchanged + self.cwe_ok
+
+    def counts(self) -> dict[str, Any]:
+        keys = (
+            "read", "cve_records", "kev_entries", "epss_scores", "cwe_entries", "skipped", "records_stored",
+            "records_unchanged", "created", "updated", "unchanged", "pending", "changes", "weaknesses_created",
+            "weaknesses_updated",
+        )  # fmt: skip
+        return {key: getattr(self, key) for key in keys} | {"skip_reasons": dict(self.skip_reasons)}
+
+
+@dataclass
+class _BatchResult:
+    """What one batch did; applied to the run's stats and caches only once its transaction committed."""
+
+    records_stored: int = 0
+    records_unchanged: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    pending: int = 0
+    changes: int = 0
+    cwe_ok: int = 0
+    weaknesses_created: int = 0
+    weaknesses_updated: int = 0
+    vendor_ids: dict[str, int] = field(default_factory=dict)
+    product_ids: dict[str, int] = field(default_factory=dict)
+    weakness_ids: dict[str, int] = field(default_factory=dict)
+    seen_names: set[str] = field(default_factory=set)
+
+
+@dataclass
+class _Incoming:
+    doc: merge.Doc
+    raw: bytes
+    digest: str
+    origin: str
+
+
+class _Known:
+    """Every vendor/product name seen before, for first_time events: the run's caches plus this batch."""
+
+    def __init__(self, importer: _Importer, result: _BatchResult) -> None:
+        self.importer, self.result = importer, result
+
+    def __contains__(self, name: object) -> bool:
+        return (
+            name in self.importer.vendor_ids
+            or name in self.importer.product_ids
+            or name in self.result.seen_names
+        )
+
+
+def invalid_reason(item: Item) -> str | None:
+    """Why an item cannot be stored, or None. Checked before writing so the database never sees it."""
+    cve_id = getattr(item, "cve_id", None)
+    if cve_id is not None and (len(cve_id) > MAX_CVE_ID or not CVE_ID.match(cve_id)):
+        return f"invalid CVE id {cve_id[:60]!r}"
+    if isinstance(item, CweEntry):
+        if not item.cwe_id or len(item.cwe_id) > MAX_CWE_ID:
+            return f"invalid CWE id {item.cwe_id[:60]!r}"
+    if isinstance(item, CveRecord):
+        if not item.source or len(item.source) > MAX_SOURCE:
+            return f"{cve_id}: invalid source {item.source[:60]!r}"
+        for name in item.vendors:
+            if not name or any(len(part) > MAX_NAME for part in name.split(merge.PRODUCT_SEPARATOR, 1)):
+                return f"{cve_id}: vendor or product name empty or longer than {MAX_NAME} characters"
+        for cwe in item.weaknesses:
+            if not cwe or len(cwe) > MAX_CWE_ID:
+                return f"{cve_id}: weakness id {cwe[:60]!r} empty or longer than {MAX_CWE_ID} characters"
+    return None
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return (text[0] if text else type(exc).__name__)[:300]
+
+
+class _Importer:
+    """One import run: caches of vendor/product/weakness ids and the batch writer."""
+
+    def __init__(
+        self,
+        *,
+        stats: ImportStats,
+        run: ImportRun | None,
+        batch_size: int,
+        on_progress: Callable[[ImportStats], None] | None,
+        progress_interval: float,
+    ) -> None:
+        self.stats, self.run, self.batch_size = stats, run, batch_size
+        self.on_progress, self.progress_interval = on_progress, progress_interval
+        self.origin = ""  # the input currently being read, set by the caller as it walks
+        self.vendor_ids: dict[str, int] = dict(Vendor.objects.values_list("name", "id"))
+        self.product_ids: dict[str, int] = {
+            f"{vendor}{merge.PRODUCT_SEPARATOR}{name}": pk
+            for vendor, name, pk in Product.objects.values_list("vendor__name", "name", "id")
+        }
+        self.weakness_ids: dict[str, int] = dict(Weakness.objects.values_list("cwe_id", "id"))
+
+    # --- reading --------------------------------------------------------------------------------------------
+
+    def consume(self, items: Iterable[Item]) -> None:
+        stats = self.stats
+        batch: list[tuple[Item, str]] = []
+        next_progress = time.monotonic() + self.progress_interval
+        for item in items:
+            stats.read += 1
+            if isinstance(item, Skipped):
+                self.skip(item.origin, item.reason)
+            elif (reason := invalid_reason(item)) is not None:
+                self.skip(self.origin or getattr(item, "cve_id", "") or "?", reason)
+            else:
+                if isinstance(item, CveRecord):
+                    stats.cve_records += 1
+                elif isinstance(item, KevEntry):
+                    stats.kev_entries += 1
+                elif isinstance(item, EpssScore):
+                    stats.epss_scores += 1
+                elif isinstance(item, CweEntry):
+                    stats.cwe_entries += 1
+                else:
+                    self.skip(self.origin or "?", f"not an importable item: {type(item).__name__}")
+                    continue
+                batch.append((item, self.origin))
+                if len(batch) >= self.batch_size:
+                    self.flush(batch)
+                    batch = []
+            if self.on_progress is not None and time.monotonic() >= next_progress:
+                self.on_progress(stats)
+                next_progress = time.monotonic() + self.progress_interval
+        if batch:
+            self.flush(batch)
+
+    def skip(self, origin: str, reason: str) -> None:
+        stats = self.stats
+        stats.skipped += 1
+        stats.skip_reasons[reason] += 1
+        if len(stats.skipped_items) < MAX_RUN_ERRORS:
+            stats.skipped_items.append({"path": origin, "reason": reason})
+
+    # --- writing --------------------------------------------------------------------------------------------
+
+    def flush(self, batch: list[tuple[Item, str]]) -> None:
+        try:
+            result = self.write(batch)
+        except DatabaseError as exc:
+            log.warning("import batch of %d items failed (%s); retrying CVE by CVE", len(batch), _short(exc))
+            self.write_one_by_one(batch)
+        else:
+            self.apply(result)
+
+    def write_one_by_one(self, batch: list[tuple[Item, str]]) -> None:
+        groups: dict[str, list[tuple[Item, str]]] = defaultdict(list)
+        for item, origin in batch:
+            groups[getattr(item, "cve_id", None) or getattr(item, "cwe_id", "")].append((item, origin))
+        for key, group in groups.items():
+            try:
+                result = self.write(group)
+            except DatabaseError as exc:
+                for _item, origin in group:
+                    self.skip(origin or key, f"{key}: database error: {_short(exc)}")
+            else:
+                self.apply(result)
+
+    def apply(self, result: _BatchResult) -> None:
+        stats = self.stats
+        for name in (
+            "records_stored", "records_unchanged", "created", "updated", "unchanged", "pending", "changes",
+            "cwe_ok", "weaknesses_created", "weaknesses_updated",
+        ):  # fmt: skip
+            setattr(stats, name, getattr(stats, name) + getattr(result, name))
+        self.vendor_ids.update(result.vendor_ids)
+        self.product_ids.update(result.product_ids)
+        self.weakness_ids.update(result.weakness_ids)
+
+    def write(self, batch: list[tuple[Item, str]]) -> _BatchResult:
+        """Writes one batch in one transaction; raises DatabaseError with nothing written."""
+        result = _BatchResult()
+        cwes: dict[str, CweEntry] = {}
+        incoming: dict[tuple[str, str], _Incoming] = {}
+        for item, origin in batch:
+            if isinstance(item, CweEntry):
+                cwes[item.cwe_id] = item
+                continue
+            if isinstance(item, CveRecord):
+                key, doc, raw = (item.cve_id, item.source), merge.cve_record_doc(item), item.raw
+            elif isinstance(item, KevEntry):
+                key, doc, raw = (item.cve_id, merge.KEV_SOURCE), merge.kev_entry_doc(item), b""
+            else:
+                assert isinstance(item, EpssScore)
+                key, doc, raw = (item.cve_id, merge.EPSS_SOURCE), merge.epss_score_doc(item), b""
+            if key in incoming:  # the same source twice in one batch: the later copy wins
+                result.records_unchanged += 1
+            incoming[key] = _Incoming(doc, raw, merge.doc_digest(doc, raw), origin)
+        now = timezone.now()
+        with transaction.atomic():
+            if cwes:
+                self.upsert_weaknesses(list(cwes.values()), now=now, result=result)
+            if incoming:
+                self.write_cves(incoming, now=now, result=result)
+        return result
+
+    def upsert_weaknesses(self, entries: list[CweEntry], *, now: datetime, result: _BatchResult) -> None:
+        existing = {w.cwe_id: w for w in Weakness.objects.filter(cwe_id__in=[e.cwe_id for e in entries])}
+        new: list[Weakness] = []
+        changed: list[Weakness] = []
+        for entry in entries:
+            row = existing.get(entry.cwe_id)
+            if row is None:
+                new.append(
+                    Weakness(
+                        cwe_id=entry.cwe_id,
+                        name=entry.name,
+                        description=entry.description,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
+            elif (row.name, row.description) != (entry.name, entry.description):
+                row.name, row.description, row.updated_at = entry.name, entry.description, now
+                changed.append(row)
+        Weakness.objects.bulk_create(new)
+        Weakness.objects.bulk_update(changed, ["name", "description", "updated_at"])
+        result.weakness_ids.update((w.cwe_id, w.pk) for w in new)
+        result.weaknesses_created += len(new)
+        result.weaknesses_updated += len(changed)
+        result.cwe_ok += len(entries)
+
+    def write_cves(
+        self, incoming: dict[tuple[str, str], _Incoming], *, now: datetime, result: _BatchResult
+    ) -> None:
+        cve_ids = {cve_id for cve_id, _ in incoming}
+        stored: dict[str, dict[str, tuple[int, str]]] = defaultdict(dict)
+        for pk, cve_id, source, digest in SourceRecord.objects.filter(cve_id__in=cve_ids).values_list(
+            "id", "cve_id", "source", "digest"
+        ):
+            stored[cve_id][source] = (pk, digest)
+        changed = {
+            key: inc for key, inc in incoming.items() if stored[key[0]].get(key[1], (0, ""))[1] != inc.digest
+        }
+        result.records_unchanged += len(incoming) - len(changed)
+        if not changed:
+            return
+        dirty = sorted({cve_id for cve_id, _ in changed})
+
+        # Every source of a changed CVE takes part in its merge: this batch's copies, then the stored ones.
+        docs: dict[str, dict[str, merge.Doc]] = defaultdict(dict)
+        dirty_set = set(dirty)
+        for (cve_id, source), inc in incoming.items():
+            if cve_id in dirty_set:
+                docs[cve_id][source] = inc.doc
+        other_pks = [
+            pk
+            for cve_id in dirty
+            for source, (pk, _) in stored[cve_id].items()
+            if (cve_id, source) not in incoming
+        ]
+        if other_pks:
+            for cve_id, source, record in SourceRecord.objects.filter(pk__in=other_pks).values_list(
+                "cve_id", "source", "record"
+            ):
+                docs[cve_id][source] = record
+        rows = {
+            row[1]: dict(zip(OLD_VIEW_FIELDS, row, strict=True))
+            for row in Cve.objects.filter(cve_id__in=dirty).values_list(*OLD_VIEW_FIELDS)
+        }
+
+        known = _Known(self, result)
+        new_cves: list[Cve] = []
+        updated_cves: list[Cve] = []
+        events_by_cve: dict[str, list[merge.Event]] = {}
+        relink_vendors: dict[str, list[str]] = {}  # cve_id -> vendors list, for CVEs whose links change
+        relink_weaknesses: dict[str, list[str]] = {}
+        for cve_id in dirty:
+            row = rows.get(cve_id)
+            view = merge.merge_docs(docs[cve_id], fallback_time=row["created_at"] if row else now)
+            if view is None:
+                result.pending += 1
+                continue
+            digest = merge.view_digest(view)
+            if row is not None and row["digest"] == digest:
+                result.unchanged += 1
+                continue
+            events = merge.diff_views(row, view, known_vendors=known)
+            result.seen_names.update(view["vendors"])
+            values = merge.row_values(view)
+            if row is None:
+                new_cves.append(
+                    Cve(cve_id=cve_id, digest=digest, row_created_at=now, row_updated_at=now, **values)
+                )
+                relink_vendors[cve_id], relink_weaknesses[cve_id] = view["vendors"], view["weaknesses"]
+            else:
+                updated_cves.append(
+                    Cve(pk=row["id"], cve_id=cve_id, digest=digest, row_updated_at=now, **values)
+                )
+                if set(row["vendors"]) != set(view["vendors"]):
+                    relink_vendors[cve_id] = view["vendors"]
+                if set(row["weaknesses"]) != set(view["weaknesses"]):
+                    relink_weaknesses[cve_id] = view["weaknesses"]
+            if events:
+                events_by_cve[cve_id] = events
+
+        SourceRecord.objects.filter(
+            pk__in=[stored[cve_id][source][0] for cve_id, source in changed if source in stored[cve_id]]
+        ).delete()
+        SourceRecord.objects.bulk_create(
+            [
+                SourceRecord(
+                    cve_id=cve_id, source=source, record=inc.doc, raw=zlib.compress(inc.raw, 1) if inc.raw else b"",
+                    digest=inc.digest, origin=inc.origin, created_at=now, updated_at=now,
+                )
+                for (cve_id, source), inc in changed.items()
+            ]
+        )  # fmt: skip
+        result.records_stored += len(changed)
+
+        Cve.objects.bulk_create(new_cves)
+        if updated_cves:
+            Cve.objects.bulk_update(updated_cves, CVE_ROW_FIELDS)
+        result.created += len(new_cves)
+        result.updated += len(updated_cves)
+        pks = {cve.cve_id: cve.pk for cve in (*new_cves, *updated_cves)}
+        self.write_links(
+            pks,
+            relink_vendors,
+            relink_weaknesses,
+            now=now,
+            result=result,
+            new={cve.cve_id for cve in new_cves},
+        )
+        Change.objects.bulk_create(
+            [
+                Change(
+                    cve_id=pks[cve_id],
+                    created_at=now,
+                    events=events,
+                    types=[e["type"] for e in events],
+                    import_run=self.run,
+                )
+                for cve_id, events in events_by_cve.items()
+            ]
+        )
+        result.changes += len(events_by_cve)
+
+    def write_links(
+        self,
+        pks: dict[str, int],
+        vendors: dict[str, list[str]],
+        weaknesses: dict[str, list[str]],
+        *,
+        now: datetime,
+        result: _BatchResult,
+        new: set[str],
+    ) -> None:
+        """Rebuilds the link rows of the CVEs whose vendor or weakness lists changed (a new CVE has none yet)."""
+        vendor_names = {n for names in vendors.values() for n in names if not merge.is_product(n)}
+        product_names = {n for names in vendors.values() for n in names if merge.is_product(n)}
+        vendor_names.update(merge.vendor_of(n) for n in product_names)
+        vendor_ids = self.ensure_vendors(vendor_names, now=now, result=result)
+        product_ids = self.ensure_products(product_names, vendor_ids, now=now, result=result)
+        weakness_ids = self.ensure_weaknesses(
+            {w for names in weaknesses.values() for w in names}, now=now, result=result
+        )
+
+        stale_vendors = [pks[cve_id] for cve_id in vendors if cve_id not in new]
+        if stale_vendors:
+            CveVendor.objects.filter(cve_id__in=stale_vendors).delete()
+            CveProduct.objects.filter(cve_id__in=stale_vendors).delete()
+        stale_weaknesses = [pks[cve_id] for cve_id in weaknesses if cve_id not in new]
+        if stale_weaknesses:
+            CveWeakness.objects.filter(cve_id__in=stale_weaknesses).delete()
+        CveVendor.objects.bulk_create(
+            [CveVendor(cve_id=pks[c], vendor_id=vendor_ids[n]) for c, names in vendors.items()
+             for n in names if not merge.is_product(n)]
+        )  # fmt: skip
+        CveProduct.objects.bulk_create(
+            [CveProduct(cve_id=pks[c], product_id=product_ids[n]) for c, names in vendors.items()
+             for n in names if merge.is_product(n)]
+        )  # fmt: skip
+        CveWeakness.objects.bulk_create(
+            [
+                CveWeakness(cve_id=pks[c], weakness_id=weakness_ids[w])
+                for c, names in weaknesses.items()
+                for w in names
+            ]
+        )
+
+    def ensure_vendors(self, names: set[str], *, now: datetime, result: _BatchResult) -> dict[str, int]:
+        ids = {n: pk for n in names if (pk := self.vendor_ids.get(n) or result.vendor_ids.get(n))}
+        missing = sorted(names - ids.keys())
+        if missing:
+            # ignore_conflicts: another import may have created the same vendor since our caches were loaded.
+            Vendor.objects.bulk_create(
+                [Vendor(name=n, created_at=now, updated_at=now) for n in missing], ignore_conflicts=True
+            )
+            found = dict(Vendor.objects.filter(name__in=missing).values_list("name", "id"))
+            result.vendor_ids.update(found)
+            ids.update(found)
+        return ids
+
+    def ensure_products(
+        self, names: set[str], vendor_ids: dict[str, int], *, now: datetime, result: _BatchResult
+    ) -> dict[str, int]:
+        ids = {n: pk for n in names if (pk := self.product_ids.get(n) or result.product_ids.get(n))}
+        missing = sorted(names - ids.keys())
+        if missing:
+            keys = {(vendor_ids[merge.vendor_of(n)], merge.product_name(n)): n for n in missing}
+            Product.objects.bulk_create(
+                [Product(vendor_id=v, name=p, created_at=now, updated_at=now) for v, p in keys],
+                ignore_conflicts=True,
+            )
+            found = {
+                keys[(v, p)]: pk
+                for v, p, pk in Product.objects.filter(
+                    vendor_id__in={v for v, _ in keys}, name__in={p for _, p in keys}
+                ).values_list("vendor_id", "name", "id")
+                if (v, p) in keys
+            }
+            result.product_ids.update(found)
+            ids.update(found)
+        return ids
+
+    def ensure_weaknesses(self, cwe_ids: set[str], *, now: datetime, result: _BatchResult) -> dict[str, int]:
+        ids = {w: pk for w in cwe_ids if (pk := self.weakness_ids.get(w) or result.weakness_ids.get(w))}
+        missing = sorted(cwe_ids - ids.keys())
+        if missing:
+            # Seen on a CVE before the CWE catalog was imported: the catalog import fills name and description.
+            Weakness.objects.bulk_create(
+                [Weakness(cwe_id=w, created_at=now, updated_at=now) for w in missing], ignore_conflicts=True
+            )
+            found = dict(Weakness.objects.filter(cwe_id__in=missing).values_list("cwe_id", "id"))
+            result.weakness_ids.update(found)
+            ids.update(found)
+        return ids
+
+
+# --- Public entry points ----------------------------------------------------------------------------------
+
+
+def import_items(
+    items: Iterable[Item],
+    *,
+    run: ImportRun | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    on_progress: Callable[[ImportStats], None] | None = None,
+    progress_interval: float = 2.0,
+) -> ImportStats:
+    """Imports parsed items (CVE records, KEV entries, EPSS scores, CWE entries; Skipped ones are counted).
+
+    Idempotent: items identical to what is stored change nothing. Changes are recorded against run.
+    """
+    stats = ImportStats()
+    importer = _Importer(
+        stats=stats, run=run, batch_size=max(1, batch_size), on_progress=on_progress,
+        progress_interval=progress_interval,
+    )  # fmt: skip
+    importer.consume(items)
+    return stats
+
+
+def import_paths(
+    paths: Sequence[str | Path],
+    *,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    on_progress: Callable[[ImportStats], None] | None = None,
+    progress_interval: float = 2.0,
+) -> tuple[ImportRun, ImportStats]:
+    """Imports files, directories and bundles (format detected per file) and records the run in ImportRun."""
+    from cvewatch.ingest.sources import iter_items
+
+    run = ImportRun.objects.create(paths=[str(p) for p in paths], status=ImportStatus.RUNNING)
+    stats = ImportStats()
+    importer = _Importer(
+        stats=stats, run=run, batch_size=max(1, batch_size), on_progress=on_progress,
+        progress_interval=progress_interval,
+    )  # fmt: skip
+
+    def seen(origin: str) -> None:
+        importer.origin = origin
+
+    try:
+        importer.consume(iter_items(paths, on_progress=seen))
+    except BaseException as exc:
+        finish_run(run, stats=stats, error=f"import interrupted: {_short(exc) or type(exc).__name__}")
+        raise
+    finish_run(run, stats=stats)
+    return run, stats
+
+
+def finish_run(run: ImportRun, *, stats: ImportStats, error: str | None = None) -> None:
+    """Records the outcome: failed when nothing could be imported (or the run broke), partial when items were skipped."""
+    if error is not None or stats.imported == 0:
+        run.status = ImportStatus.FAILED
+    elif stats.skipped:
+        run.status = ImportStatus.PARTIAL
+    else:
+        run.status = ImportStatus.SUCCEEDED
+    run.counts = stats.counts()
+    run.errors = list(stats.skipped_items) + ([{"path": "", "reason": error}] if error else [])
+    run.finished_at = timezone.now()
+    run.save(update_fields=["status", "counts", "errors", "finished_at"])
