@@ -45,16 +45,30 @@ class WeaknessFactory(DjangoModelFactory):
 
 
 def link_cve(cve: Cve, *, vendors: list[str] | tuple[str, ...] = (), weaknesses: list[str] | tuple[str, ...] = ()) -> None:
-    """Create the Vendor/Product/Weakness rows named in the contract's flat lists and link them to the CVE."""
-    for entry in vendors:
-        vendor_name, sep, product_name = entry.partition("$PRODUCT$")
-        vendor = VendorFactory(name=vendor_name)
-        CveVendor.objects.get_or_create(cve=cve, vendor=vendor)
-        if sep:
-            product = ProductFactory(vendor=vendor, name=product_name)
-            CveProduct.objects.get_or_create(cve=cve, product=product)
-    for cwe_id in weaknesses:
-        CveWeakness.objects.get_or_create(cve=cve, weakness=WeaknessFactory(cwe_id=cwe_id))
+    """Create the Vendor/Product/Weakness rows named in the contract's flat lists and link them to the CVE.
+
+    Bulk writes: a real KB record names up to hundreds of products.
+    """
+    pairs = [entry.partition("$PRODUCT$") for entry in vendors]
+    vendor_names = {v for v, _, _ in pairs}
+    Vendor.objects.bulk_create([Vendor(name=n) for n in vendor_names], ignore_conflicts=True)
+    vendor_ids = dict(Vendor.objects.filter(name__in=vendor_names).values_list("name", "pk"))
+    CveVendor.objects.bulk_create(
+        [CveVendor(cve=cve, vendor_id=vendor_ids[n]) for n in vendor_names], ignore_conflicts=True
+    )
+    wanted = {(vendor_ids[v], p) for v, sep, p in pairs if sep}
+    Product.objects.bulk_create([Product(vendor_id=v, name=p) for v, p in wanted], ignore_conflicts=True)
+    product_ids = [
+        pk
+        for pk, v, p in Product.objects.filter(vendor_id__in=vendor_ids.values()).values_list("pk", "vendor_id", "name")
+        if (v, p) in wanted
+    ]
+    CveProduct.objects.bulk_create([CveProduct(cve=cve, product_id=pk) for pk in product_ids], ignore_conflicts=True)
+    Weakness.objects.bulk_create([Weakness(cwe_id=w) for w in set(weaknesses)], ignore_conflicts=True)
+    CveWeakness.objects.bulk_create(
+        [CveWeakness(cve=cve, weakness=w) for w in Weakness.objects.filter(cwe_id__in=set(weaknesses))],
+        ignore_conflicts=True,
+    )
 
 
 class CveFactory(DjangoModelFactory):

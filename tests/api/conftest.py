@@ -64,6 +64,12 @@ def kb_all(db) -> list[Cve]:
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hasher(settings):
+    # The real hasher costs ~0.2 s per verification; the cache logic does not depend on which one runs.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _fresh_credential_cache():
     credential_cache.clear()
     yield
