@@ -1,3 +1,21 @@
-from django.urls import path  # noqa: F401
+"""Organization API routes (contract endpoints 12–16). No trailing slashes."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from cvewatch.organizations import api_views as views
+
+urlpatterns = [
+    path("organizations", views.OrganizationListView.as_view(), name="api-organization-list"),
+    path("organizations/<str:name>", views.OrganizationDetailView.as_view(), name="api-organization-detail"),
+    path("organizations/<str:org>/projects", views.ProjectListView.as_view(), name="api-project-list"),
+    path(
+        "organizations/<str:org>/projects/<str:name>",
+        views.ProjectDetailView.as_view(),
+        name="api-project-detail",
+    ),
+    path(
+        "organizations/<str:org>/projects/<str:project>/cve",
+        views.ProjectCveListView.as_view(),
+        name="api-project-cve-list",
+    ),
+]

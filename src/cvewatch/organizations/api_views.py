@@ -1,0 +1,86 @@
+"""Organization endpoints 12–16 of the contract: thin reads over cvewatch.organizations.selectors.
+
+Scoping is done by the selectors from request.user (a person or a TokenUser); anything the caller may
+not see is the same 404 as a missing object, never a 403.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from rest_framework.request import Request
+
+from cvewatch.api.serializers import CveListSerializer
+from cvewatch.api.views import DetailView, ListView, person_of
+from cvewatch.catalog import selectors as catalog_selectors
+from cvewatch.catalog.models import Cve
+from cvewatch.core.errors import NotFound
+from cvewatch.organizations import selectors
+from cvewatch.organizations.api_serializers import (
+    OrganizationSerializer,
+    ProjectDetailSerializer,
+    ProjectSerializer,
+)
+from cvewatch.organizations.models import Organization, Project
+
+
+def visible_organization(request: Request, name: str) -> Organization:
+    organization = selectors.organization_for(caller=request.user, name=name)
+    if organization is None:
+        raise NotFound("Organization")
+    return organization
+
+
+def visible_project(request: Request, org: str, name: str) -> Project:
+    project = selectors.project_for(organization=visible_organization(request, org), name=name)
+    if project is None:
+        raise NotFound("Project")
+    return project
+
+
+class OrganizationListView(ListView):
+    serializer_class = OrganizationSerializer
+
+    def get_queryset(self) -> QuerySet[Organization]:
+        return selectors.organizations_for(caller=self.request.user).order_by("name", "id")
+
+
+class OrganizationDetailView(DetailView):
+    serializer_class = OrganizationSerializer
+
+    def lookup(self) -> Organization:
+        return visible_organization(self.request, self.kwargs["name"])
+
+
+class ProjectListView(ListView):
+    serializer_class = ProjectSerializer
+
+    def get_queryset(self) -> QuerySet[Project]:
+        organization = visible_organization(self.request, self.kwargs["org"])
+        return selectors.projects_of(organization=organization).order_by("name", "id")
+
+
+class ProjectDetailView(DetailView):
+    serializer_class = ProjectDetailSerializer
+
+    def lookup(self) -> Project:
+        project = visible_project(self.request, self.kwargs["org"], self.kwargs["name"])
+        self.subscriptions = selectors.project_subscriptions(project=project)
+        return project
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        context = super().get_serializer_context()
+        context["subscriptions"] = getattr(self, "subscriptions", {"vendors": [], "products": {}})
+        return context
+
+
+class ProjectCveListView(ListView):
+    serializer_class = CveListSerializer
+
+    def get_queryset(self) -> QuerySet[Cve]:
+        project = visible_project(self.request, self.kwargs["org"], self.kwargs["project"])
+        queryset = selectors.cves_for_project(project=project).only(*catalog_selectors.CVE_LIST_FIELDS)
+        return catalog_selectors.filter_cves(
+            queryset, params=self.request.query_params, user=person_of(self.request)
+        )
