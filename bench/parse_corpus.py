@@ -1,0 +1,64 @@
+"""Parse the whole shared corpus through the walker and print speed, counts and peak memory.
+
+Usage: .venv/bin/python bench/parse_corpus.py [PATH ...]   (default: the cve5 tarball, NVD 1.1 feeds, KEV, CWE)
+Parsing only: nothing is written to a database.
+"""
+
+from __future__ import annotations
+
+import resource
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+from cvewatch.ingest.records import CveRecord, Skipped
+from cvewatch.ingest.sources import iter_items
+
+CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "corpus"
+DEFAULT_PATHS = [
+    CORPUS / "cve5-vulnrichment-2025-01-24.tar.gz",
+    CORPUS / "nvd-1.1",
+    CORPUS / "kev" / "known_exploited_vulnerabilities.json",
+    CORPUS / "cwe" / "cwec_v4.15.xml.gz",
+]
+
+
+def main(argv: list[str]) -> int:
+    paths = [Path(p) for p in argv] or DEFAULT_PATHS
+    counts: Counter[str] = Counter()
+    cve_ids: set[str] = set()
+    skipped_examples: list[Skipped] = []
+    cpu_start = time.process_time()
+    start = time.perf_counter()
+    for item in iter_items(paths):
+        if isinstance(item, CveRecord):
+            counts[f"CveRecord[{item.source}]"] += 1
+            cve_ids.add(item.cve_id)
+            if item.state == "REJECTED":
+                counts[f"  of which REJECTED[{item.source}]"] += 1
+        else:
+            counts[type(item).__name__] += 1
+            if isinstance(item, Skipped) and len(skipped_examples) < 10:
+                skipped_examples.append(item)
+    wall = time.perf_counter() - start
+    cpu = time.process_time() - cpu_start
+    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    total = sum(v for k, v in counts.items() if not k.startswith("  "))
+    records = sum(v for k, v in counts.items() if k.startswith("CveRecord"))
+
+    print("inputs:", *[str(p) for p in paths], sep="\n  ")
+    for key in sorted(counts):
+        print(f"{key:40s} {counts[key]:>9,}")
+    print(f"{'distinct CVE ids':40s} {len(cve_ids):>9,}")
+    print(f"{'items (all kinds)':40s} {total:>9,}")
+    print(f"wall time {wall:.1f} s, CPU time {cpu:.1f} s")
+    print(f"CVE records/s {records / wall:,.0f}   items/s {total / wall:,.0f}")
+    print(f"peak RSS {peak_kib / 1024:,.0f} MiB")
+    for skipped in skipped_examples:
+        print(f"skipped: {skipped.origin}: {skipped.reason}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,266 @@
+"""NVD records: API 2.0 responses/cve objects and the legacy JSON 1.1 feeds ({"CVE_Items": [...]})."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from cvewatch.ingest.normalize import (
+    cpe_vendor_keys,
+    normalize_cve_id,
+    normalize_cwe_id,
+    parse_timestamp,
+    unique,
+)
+from cvewatch.ingest.parsers._json import as_list, as_obj, as_score, as_text, dumps, kind, load_json
+from cvewatch.ingest.records import CveRecord, Metric, ParseError, Skipped
+
+NVD = "nvd"
+CISA = "cisa"
+_API_METRICS = (("cvssMetricV2", "cvssV2_0"), ("cvssMetricV30", "cvssV3_0"),
+                ("cvssMetricV31", "cvssV3_1"), ("cvssMetricV40", "cvssV4_0"))
+REJECT_PREFIX = "** REJECT **"
+
+
+# --- NVD API 2.0 ---------------------------------------------------------------------------------
+
+
+def parse_nvd_api(data: bytes, *, origin: str = "") -> Iterator[CveRecord | Skipped]:
+    """Records of an API 2.0 page, a {"cve": {...}} wrapper or a bare cve object.
+
+    Raises ParseError at once when the document is none of those; a bad cve entry yields Skipped.
+    """
+    return nvd_api_records(load_json(data), origin=origin)
+
+
+def nvd_api_records(doc: Any, *, origin: str = "") -> Iterator[CveRecord | Skipped]:
+    if not isinstance(doc, dict):
+        raise ParseError(f"not an NVD API 2.0 document: top level is {kind(doc)}")
+    if "vulnerabilities" in doc:
+        entries = as_list(doc["vulnerabilities"], "vulnerabilities")
+    elif "cve" in doc:
+        entries = [doc]
+    elif "id" in doc and ("descriptions" in doc or "sourceIdentifier" in doc):
+        entries = [{"cve": doc}]
+    else:
+        raise ParseError("not an NVD API 2.0 document: no 'vulnerabilities', 'cve' or cve 'id'")
+    return _api_entries(entries, origin)
+
+
+def _api_entries(entries: list[Any], origin: str) -> Iterator[CveRecord | Skipped]:
+    for index, entry in enumerate(entries):
+        cve = entry.get("cve") if isinstance(entry, dict) else None
+        try:
+            if not isinstance(cve, dict):
+                raise ParseError(f"vulnerabilities[{index}]: expected an object with a 'cve' object")
+            yield nvd_api_record(cve)
+        except ParseError as exc:
+            yield Skipped(f"{origin}#{_label(cve, 'id', index)}", str(exc))
+
+
+def nvd_api_record(cve: dict[str, Any]) -> CveRecord:
+    """One API 2.0 cve object -> the 'nvd' record."""
+    cve_id = _cve_id(cve.get("id"), "id")
+    metrics: dict[str, Metric] = {}
+    all_metrics = as_obj(cve.get("metrics"), "metrics")
+    for key, name in _API_METRICS:
+        entries = [as_obj(e, f"metrics.{key}[]") for e in as_list(all_metrics.get(key), f"metrics.{key}")]
+        if not entries:
+            continue
+        # NVD's own assessment is "Primary"; CNA-supplied ones are "Secondary".
+        chosen = next((e for e in entries if e.get("type") == "Primary"), entries[0])
+        data = as_obj(chosen.get("cvssData"), f"metrics.{key}[].cvssData")
+        if data.get("baseScore") is not None:
+            metrics[name] = Metric(
+                {"score": as_score(data["baseScore"], f"metrics.{key}[].cvssData.baseScore"),
+                 "vector": as_text(data.get("vectorString"), f"metrics.{key}[].cvssData.vectorString")},
+                NVD,
+            )
+    kev_added = as_text(cve.get("cisaExploitAdd"), "cisaExploitAdd")
+    if kev_added:
+        metrics["kev"] = Metric(
+            {"dateAdded": kev_added, "dueDate": as_text(cve.get("cisaActionDue"), "cisaActionDue")}, CISA
+        )
+
+    cpes: list[str] = []
+    for index, config in enumerate(as_list(cve.get("configurations"), "configurations")):
+        nodes = as_list(as_obj(config, f"configurations[{index}]").get("nodes"), f"configurations[{index}].nodes")
+        _collect_cpes(nodes, f"configurations[{index}].nodes", "cpeMatch", "criteria", cpes)
+    cwes = []
+    for index, weakness in enumerate(as_list(cve.get("weaknesses"), "weaknesses")):
+        descriptions = as_obj(weakness, f"weaknesses[{index}]").get("description")
+        for value in _values(descriptions, f"weaknesses[{index}].description"):
+            cwe = normalize_cwe_id(value)  # drops NVD-CWE-Other / NVD-CWE-noinfo
+            if cwe is not None:
+                cwes.append(cwe)
+    status = as_text(cve.get("vulnStatus"), "vulnStatus") or ""
+    description = _english(cve.get("descriptions"), "descriptions")
+    return CveRecord(
+        cve_id=cve_id,
+        source=NVD,
+        state="REJECTED" if status == "Rejected" or _is_reject_text(description) else "PUBLISHED",
+        published=parse_timestamp(cve.get("published")),
+        updated=parse_timestamp(cve.get("lastModified")) or parse_timestamp(cve.get("published")),
+        description=description,
+        metrics=metrics,
+        vendors=_vendors(cpes),
+        cpes=unique(cpes),
+        weaknesses=unique(cwes),
+        references=unique(_urls(cve.get("references"), "references")),
+        raw=dumps(cve),
+    )
+
+
+# --- NVD JSON 1.1 feeds --------------------------------------------------------------------------
+
+
+def parse_nvd_feed(data: bytes, *, origin: str = "") -> Iterator[CveRecord | Skipped]:
+    """Records of a 1.1 feed, one at a time; a bad item yields Skipped with its id and the reason."""
+    return nvd_feed_records(load_json(data), origin=origin)
+
+
+def nvd_feed_records(doc: Any, *, origin: str = "") -> Iterator[CveRecord | Skipped]:
+    if not isinstance(doc, dict) or "CVE_Items" not in doc:
+        raise ParseError("not an NVD JSON 1.1 feed: no 'CVE_Items'")
+    return _feed_items(as_list(doc["CVE_Items"], "CVE_Items"), origin)
+
+
+def _feed_items(items: list[Any], origin: str) -> Iterator[CveRecord | Skipped]:
+    for index, item in enumerate(items):
+        try:
+            yield nvd_feed_record(as_obj(item, "item"))
+        except ParseError as exc:
+            cve = item.get("cve") if isinstance(item, dict) else None
+            meta = cve.get("CVE_data_meta") if isinstance(cve, dict) else None
+            yield Skipped(f"{origin}#{_label(meta, 'ID', index)}", str(exc))
+
+
+def nvd_feed_record(item: dict[str, Any]) -> CveRecord:
+    """One CVE_Items entry -> the 'nvd' record."""
+    cve = as_obj(item.get("cve"), "cve")
+    cve_id = _cve_id(as_obj(cve.get("CVE_data_meta"), "cve.CVE_data_meta").get("ID"), "cve.CVE_data_meta.ID")
+    impact = as_obj(item.get("impact"), "impact")
+    metrics: dict[str, Metric] = {}
+    v2 = as_obj(as_obj(impact.get("baseMetricV2"), "impact.baseMetricV2").get("cvssV2"),
+                "impact.baseMetricV2.cvssV2")
+    if v2.get("baseScore") is not None:
+        metrics["cvssV2_0"] = Metric(
+            {"score": as_score(v2["baseScore"], "impact.baseMetricV2.cvssV2.baseScore"),
+             "vector": as_text(v2.get("vectorString"), "impact.baseMetricV2.cvssV2.vectorString")},
+            NVD,
+        )
+    v3 = as_obj(as_obj(impact.get("baseMetricV3"), "impact.baseMetricV3").get("cvssV3"),
+                "impact.baseMetricV3.cvssV3")
+    if v3.get("baseScore") is not None:
+        vector = as_text(v3.get("vectorString"), "impact.baseMetricV3.cvssV3.vectorString")
+        version = v3.get("version")
+        if version not in ("3.0", "3.1"):
+            version = "3.0" if vector and vector.startswith("CVSS:3.0/") else "3.1"
+        metrics["cvssV3_0" if version == "3.0" else "cvssV3_1"] = Metric(
+            {"score": as_score(v3["baseScore"], "impact.baseMetricV3.cvssV3.baseScore"), "vector": vector},
+            NVD,
+        )
+
+    cpes: list[str] = []
+    nodes = as_list(as_obj(item.get("configurations"), "configurations").get("nodes"), "configurations.nodes")
+    _collect_cpes(nodes, "configurations.nodes", "cpe_match", "cpe23Uri", cpes)
+    cwes = []
+    problems = as_obj(cve.get("problemtype"), "cve.problemtype").get("problemtype_data")
+    for index, problem in enumerate(as_list(problems, "cve.problemtype.problemtype_data")):
+        path = f"cve.problemtype.problemtype_data[{index}]"
+        for value in _values(as_obj(problem, path).get("description"), f"{path}.description"):
+            cwe = normalize_cwe_id(value)
+            if cwe is not None:
+                cwes.append(cwe)
+    description = _english(as_obj(cve.get("description"), "cve.description").get("description_data"),
+                           "cve.description.description_data")
+    references = as_obj(cve.get("references"), "cve.references").get("reference_data")
+    return CveRecord(
+        cve_id=cve_id,
+        source=NVD,
+        state="REJECTED" if _is_reject_text(description) else "PUBLISHED",
+        published=parse_timestamp(item.get("publishedDate")),
+        updated=parse_timestamp(item.get("lastModifiedDate")) or parse_timestamp(item.get("publishedDate")),
+        description=description,
+        metrics=metrics,
+        vendors=_vendors(cpes),
+        cpes=unique(cpes),
+        weaknesses=unique(cwes),
+        references=unique(_urls(references, "cve.references.reference_data")),
+        raw=dumps(item),
+    )
+
+
+# --- shared --------------------------------------------------------------------------------------
+
+
+def _collect_cpes(nodes: list[Any], path: str, match_key: str, uri_key: str, out: list[str]) -> None:
+    """Vulnerable CPEs of configuration nodes, children included (1.1 nests AND/OR nodes)."""
+    for index, node in enumerate(nodes):
+        npath = f"{path}[{index}]"
+        node = as_obj(node, npath)
+        for j, match in enumerate(as_list(node.get(match_key), f"{npath}.{match_key}")):
+            match = as_obj(match, f"{npath}.{match_key}[{j}]")
+            uri = match.get(uri_key)
+            if match.get("vulnerable") is True and isinstance(uri, str) and uri:
+                out.append(uri)
+        children = node.get("children")
+        if children:
+            _collect_cpes(as_list(children, f"{npath}.children"), f"{npath}.children", match_key, uri_key, out)
+
+
+def _vendors(cpes: list[str]) -> tuple[str, ...]:
+    keys: list[str] = []
+    for cpe in cpes:
+        keys.extend(cpe_vendor_keys(cpe))
+    return unique(keys)
+
+
+def _values(entries: object, path: str) -> list[str]:
+    values = []
+    for index, entry in enumerate(as_list(entries, path)):
+        value = as_text(as_obj(entry, f"{path}[{index}]").get("value"), f"{path}[{index}].value")
+        if value:
+            values.append(value)
+    return values
+
+
+def _english(entries: object, path: str) -> str | None:
+    first: str | None = None
+    for index, entry in enumerate(as_list(entries, path)):
+        entry = as_obj(entry, f"{path}[{index}]")
+        value = as_text(entry.get("value"), f"{path}[{index}].value")
+        if not value:
+            continue
+        if entry.get("lang") in ("en", "en-US", "eng"):
+            return value
+        if first is None:
+            first = value
+    return first
+
+
+def _urls(entries: object, path: str) -> list[str]:
+    urls = []
+    for index, entry in enumerate(as_list(entries, path)):
+        url = as_text(as_obj(entry, f"{path}[{index}]").get("url"), f"{path}[{index}].url")
+        if url:
+            urls.append(url)
+    return urls
+
+
+def _cve_id(value: object, path: str) -> str:
+    if value is None:
+        raise ParseError(f"{path} is missing")
+    cve_id = normalize_cve_id(value)
+    if cve_id is None:
+        raise ParseError(f"{path} {value!r} is not a CVE id")
+    return cve_id
+
+
+def _is_reject_text(description: str | None) -> bool:
+    return description is not None and description.lstrip().startswith(REJECT_PREFIX)
+
+
+def _label(obj: object, key: str, index: int) -> str:
+    value = obj.get(key) if isinstance(obj, dict) else None
+    return value if isinstance(value, str) and value else f"item[{index}]"
