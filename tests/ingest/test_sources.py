@@ -71,6 +71,7 @@ def test_directory_order_is_sorted_and_hidden_entries_are_ignored(tmp_path: Path
     (tmp_path / ".hidden.json").write_bytes(files[2].read_bytes())
     (tmp_path / "README.md").write_text("# notes\n")
     (tmp_path / "LICENSE").write_text("CC0\n")
+    (tmp_path / "a" / "flowchart.png").write_bytes(b"\x89PNG\r\n")
     (tmp_path / "thing_schema.json").write_text('{"$schema": "x"}')
     seen: list[str] = []
     items = list(iter_items([tmp_path], on_progress=seen.append))

@@ -39,7 +39,8 @@ Progress = Callable[[str], None]
 
 _TAR_SUFFIXES = (".tar.gz", ".tgz", ".tar", ".tar.bz2", ".tbz2", ".tar.xz", ".txz")
 _NOT_DATA_NAMES = ("readme", "license", "licence", "copying", "notice", "changelog", "manifest.csv")
-_NOT_DATA_SUFFIXES = (".md", ".rst", ".txt", ".license", ".py", ".sh", ".html", ".yml", ".yaml", ".toml")
+_NOT_DATA_SUFFIXES = (".md", ".rst", ".txt", ".license", ".py", ".sh", ".html", ".yml", ".yaml", ".toml",
+                      ".png", ".jpg", ".jpeg", ".gif", ".svg", ".pdf", ".ico")
 
 
 def iter_items(paths: Iterable[str | Path], *, on_progress: Progress | None = None) -> Iterator[Item]:
