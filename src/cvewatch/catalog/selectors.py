@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Q, QuerySet
 
 from cvewatch.catalog.models import Cve, CveProduct, CveVendor, CveWeakness, Product, Vendor, Weakness
 from cvewatch.core.errors import NotFound
@@ -99,17 +99,27 @@ def filter_cves(queryset: QuerySet[Cve], *, params: Mapping[str, str], user: Any
 
 
 def _linked(link_model: type[CveVendor | CveProduct | CveWeakness], **match: int) -> Q:
-    """CVEs having a row in a link table; a semi-join on its (target, cve) unique index."""
-    return Q(Exists(link_model.objects.filter(cve=OuterRef("pk"), **match)))
+    """CVEs having a row in a link table for one target (a vendor, product or weakness id).
+
+    Written as `id IN (SELECT cve_id ...)` rather than a correlated EXISTS: SQLite then drives a count from
+    the link table's (target, cve) unique index instead of probing it once per CVE; PostgreSQL plans both
+    as the same semi-join.
+    """
+    return Q(pk__in=link_model.objects.filter(**match).values("cve_id"))
 
 
 def _search_condition(term: str) -> Q:
     """Case-insensitive substring of the id or description, or an exact vendor/product name on the CVE."""
     name = term.lower()
-    by_name = Q(Exists(CveVendor.objects.filter(cve=OuterRef("pk"), vendor__name=name))) | Q(
-        Exists(CveProduct.objects.filter(cve=OuterRef("pk"), product__name=name))
-    )
-    return _substring_condition(term) | by_name
+    # Names are resolved first (two indexed lookups) so the per-row test is a set membership, not a join.
+    vendor_ids = list(Vendor.objects.filter(name=name).values_list("pk", flat=True))
+    product_ids = list(Product.objects.filter(name=name).values_list("pk", flat=True))
+    condition = _substring_condition(term)
+    if vendor_ids:
+        condition |= Q(pk__in=CveVendor.objects.filter(vendor_id__in=vendor_ids).values("cve_id"))
+    if product_ids:
+        condition |= Q(pk__in=CveProduct.objects.filter(product_id__in=product_ids).values("cve_id"))
+    return condition
 
 
 def _substring_condition(term: str) -> Q:
@@ -140,7 +150,7 @@ def cves_of_weakness(*, weakness: Weakness) -> QuerySet[Cve]:
 
 
 def vendor_list() -> QuerySet[Vendor]:
-    return Vendor.objects.order_by("name", "id")
+    return Vendor.objects.order_by("name")  # unique: a stable order by itself
 
 
 def vendor_by_name(*, name: str) -> Vendor:
@@ -151,7 +161,7 @@ def vendor_by_name(*, name: str) -> Vendor:
 
 
 def products_of_vendor(*, vendor: Vendor) -> QuerySet[Product]:
-    return Product.objects.filter(vendor=vendor).order_by("name", "id")
+    return Product.objects.filter(vendor=vendor).order_by("name")  # unique per vendor
 
 
 def product_by_name(*, vendor: Vendor, name: str) -> Product:
@@ -162,7 +172,7 @@ def product_by_name(*, vendor: Vendor, name: str) -> Product:
 
 
 def weakness_list() -> QuerySet[Weakness]:
-    return Weakness.objects.only("id", "cwe_id", "created_at", "updated_at").order_by("cwe_id", "id")
+    return Weakness.objects.only("id", "cwe_id", "created_at", "updated_at").order_by("cwe_id")  # unique
 
 
 def weakness_by_cwe_id(*, cwe_id: str) -> Weakness:
