@@ -1,0 +1,77 @@
+"""The organization context of a web request: which organizations the user sees, and the current one.
+
+The current organization is remembered in the session by name; it is only ever one the user is a member
+of (re-checked on every request), so a stale session after removal falls back to another membership.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404, HttpRequest
+
+from cvewatch.organizations import selectors
+from cvewatch.organizations.models import Organization
+
+SESSION_KEY = "cvewatch.organization"
+_CACHE_ATTR = "_cvewatch_organizations"
+
+
+def organizations_of(request: HttpRequest) -> list[Organization]:
+    """The user's organizations by name, loaded once per request."""
+    cached = getattr(request, _CACHE_ATTR, None)
+    if cached is None:
+        user = getattr(request, "user", None)
+        cached = list(selectors.organizations_for(caller=user).order_by("name")) if user is not None else []
+        setattr(request, _CACHE_ATTR, cached)
+    return cached
+
+
+def current_organization(request: HttpRequest) -> Organization | None:
+    organizations = organizations_of(request)
+    if not organizations:
+        return None
+    wanted = request.session.get(SESSION_KEY)
+    for organization in organizations:
+        if organization.name == wanted:
+            return organization
+    return organizations[0]
+
+
+def remember_organization(request: HttpRequest, organization: Organization) -> None:
+    request.session[SESSION_KEY] = organization.name
+
+
+def forget_organization_cache(request: HttpRequest) -> None:
+    """After joining, leaving or creating an organization within the same request."""
+    if hasattr(request, _CACHE_ATTR):
+        delattr(request, _CACHE_ATTR)
+
+
+def role_in(request: HttpRequest, organization: Organization | None) -> str | None:
+    if organization is None:
+        return None
+    cache: dict[int, str | None] = request.__dict__.setdefault("_cvewatch_roles", {})
+    if organization.pk not in cache:
+        membership = selectors.membership_of(organization=organization, user=request.user)
+        cache[organization.pk] = membership.role if membership else None
+    return cache[organization.pk]
+
+
+def organization_or_404(request: HttpRequest, name: str) -> Organization:
+    """The named organization if the user is a member; 404 otherwise, never revealing that it exists.
+
+    Visiting an organization's page also makes it the current one.
+    """
+    organization = selectors.organization_for(caller=request.user, name=name)
+    if organization is None:
+        raise Http404("No Organization matches the given query.")
+    remember_organization(request, organization)
+    return organization
+
+
+def project_or_404(organization: Organization, name: str) -> Any:
+    project = selectors.project_for(organization=organization, name=name)
+    if project is None:
+        raise Http404("No Project matches the given query.")
+    return project

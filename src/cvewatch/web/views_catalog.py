@@ -1,0 +1,146 @@
+"""Catalog browsing for signed-in users: dashboard, CVE list and detail, vendors. Reads go through selectors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from cvewatch.catalog import selectors
+from cvewatch.catalog.choices import METRIC_NAMES
+from cvewatch.catalog.models import Change
+from cvewatch.core.errors import NotFound
+from cvewatch.organizations import selectors as org_selectors
+from cvewatch.organizations.models import Organization, Project
+from cvewatch.web.forms import CveFilterForm
+from cvewatch.web.orgs import current_organization
+
+PAGE_SIZE = 25
+RECENT_CVES = 15
+# The list shows a short excerpt; the JSON columns stay unloaded (selectors.CVE_LIST_FIELDS).
+LIST_EXTRA_FIELDS = ("title", "cvss31_score", "kev_added", "state")
+
+
+def paginate(request: HttpRequest, queryset: QuerySet[Any], *, per_page: int = PAGE_SIZE) -> Page:
+    """A page of the queryset; a bad or out-of-range ?page= shows the nearest valid page, not an error."""
+    return Paginator(queryset, per_page).get_page(request.GET.get("page"))
+
+
+def _cve_rows(queryset: QuerySet[Any]) -> QuerySet[Any]:
+    return queryset.only(*selectors.CVE_LIST_FIELDS, *LIST_EXTRA_FIELDS)
+
+
+@login_required
+@require_GET
+def dashboard(request: HttpRequest) -> HttpResponse:
+    org = current_organization(request)
+    recent = list(_cve_rows(selectors.cve_list())[:RECENT_CVES])
+    projects = _projects_of(org) if org else []
+    return render(
+        request,
+        "web/catalog/dashboard.html",
+        {"section": "dashboard", "recent": recent, "org": org, "projects": projects},
+    )
+
+
+def _projects_of(org: Organization) -> list[Project]:
+    return list(org_selectors.projects_of(organization=org))
+
+
+@login_required
+@require_GET
+def cve_list(request: HttpRequest) -> HttpResponse:
+    form = CveFilterForm(request.GET or None)
+    params = form.params()
+    error = ""
+    try:
+        queryset = selectors.filter_cves(selectors.cve_list(), params=params, user=request.user)
+    except NotFound as exc:
+        # An unknown vendor/product is a filter mistake, shown next to the form rather than a bare 404 page.
+        error = exc.message
+        queryset = selectors.cve_list().none()
+    page = paginate(request, _cve_rows(queryset))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "web/catalog/cve_list.html",
+        {
+            "section": "cves",
+            "form": form,
+            "page": page,
+            "error": error,
+            "query": query.urlencode(),
+            "filtered": bool(params),
+        },
+    )
+
+
+@login_required
+@require_GET
+def cve_detail(request: HttpRequest, cve_id: str) -> HttpResponse:
+    try:
+        cve = selectors.cve_detail(cve_id=cve_id.upper())
+    except NotFound as exc:
+        raise Http404(exc.message) from None
+    metrics = [(name, (cve.metrics or {}).get(name) or {}) for name in METRIC_NAMES]
+    vendors, products = _split_vendors(cve.vendors or [])
+    changes = list(Change.objects.filter(cve=cve).order_by("-created_at", "-id")[:100])
+    return render(
+        request,
+        "web/catalog/cve_detail.html",
+        {
+            "section": "cves",
+            "cve": cve,
+            "metrics": metrics,
+            "vendors": vendors,
+            "products": products,
+            "changes": changes,
+        },
+    )
+
+
+def _split_vendors(flat: list[str]) -> tuple[list[str], dict[str, list[str]]]:
+    """The contract's flat list ("apache", "apache$PRODUCT$log4j") as vendors and products by vendor."""
+    vendors: list[str] = []
+    products: dict[str, list[str]] = {}
+    for item in flat:
+        if "$PRODUCT$" in item:
+            vendor, product = item.split("$PRODUCT$", 1)
+            products.setdefault(vendor, []).append(product)
+        else:
+            vendors.append(item)
+    return vendors, products
+
+
+@login_required
+@require_GET
+def vendor_list(request: HttpRequest) -> HttpResponse:
+    search = (request.GET.get("search") or "").strip()
+    queryset = selectors.vendor_list()
+    if search:
+        queryset = queryset.filter(name__icontains=selectors.normalize_product_name(search))
+    page = paginate(request, queryset, per_page=50)
+    return render(
+        request,
+        "web/catalog/vendor_list.html",
+        {"section": "vendors", "page": page, "search": search},
+    )
+
+
+@login_required
+@require_GET
+def vendor_detail(request: HttpRequest, name: str) -> HttpResponse:
+    try:
+        vendor = selectors.vendor_by_name(name=name)
+    except NotFound as exc:
+        raise Http404(exc.message) from None
+    page = paginate(request, selectors.products_of_vendor(vendor=vendor), per_page=100)
+    return render(
+        request, "web/catalog/vendor_detail.html", {"section": "vendors", "vendor": vendor, "page": page}
+    )

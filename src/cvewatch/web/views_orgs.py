@@ -1,0 +1,237 @@
+"""Organization pages: create, switch, settings (members, roles, invitations), invitation links."""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.mail import send_mail
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods, require_POST
+
+from cvewatch.organizations import selectors, services
+from cvewatch.organizations.choices import Role
+from cvewatch.organizations.errors import OrganizationError
+from cvewatch.organizations.models import Invitation
+from cvewatch.web import orgs
+from cvewatch.web.forms import InviteForm, OrganizationForm, RoleForm
+
+logger = logging.getLogger(__name__)
+
+
+@login_required
+@require_POST
+def switch_organization(request: HttpRequest) -> HttpResponse:
+    organization = selectors.organization_for(caller=request.user, name=request.POST.get("organization", ""))
+    if organization is None:
+        raise Http404("No Organization matches the given query.")
+    orgs.remember_organization(request, organization)
+    target = request.POST.get("next") or ""
+    # The previous page may belong to the old organization; its counterpart in the new one is the settings.
+    if "/org/" in target or not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = reverse("web:dashboard")
+    return redirect(target)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def create_organization(request: HttpRequest) -> HttpResponse:
+    form = OrganizationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            organization = services.create_organization(name=form.cleaned_data["name"], owner=request.user)
+        except OrganizationError as exc:
+            form.add_error("name", str(exc))
+        else:
+            orgs.remember_organization(request, organization)
+            messages.success(request, f"Organization {organization.name} created. You are its owner.")
+            return redirect("web:org_settings", organization.name)
+    return render(request, "web/orgs/create.html", {"form": form, "section": "org"})
+
+
+@login_required
+@require_http_methods(["GET"])
+def organization_settings(request: HttpRequest, org: str) -> HttpResponse:
+    organization = orgs.organization_or_404(request, org)
+    owner = orgs.role_in(request, organization) == Role.OWNER
+    members = list(selectors.members_of(organization=organization))
+    context = {
+        "section": "org",
+        "organization": organization,
+        "owner": owner,
+        "members": members,
+        "owner_count": sum(1 for m in members if m.role == Role.OWNER),
+        "roles": Role.choices,
+        "invitations": list(selectors.pending_invitations(organization=organization)) if owner else [],
+        "invite_form": InviteForm(),
+    }
+    return render(request, "web/orgs/settings.html", context)
+
+
+def _back_to_settings(organization_name: str) -> HttpResponse:
+    return redirect("web:org_settings", organization_name)
+
+
+@login_required
+@require_POST
+def invite(request: HttpRequest, org: str) -> HttpResponse:
+    organization = orgs.organization_or_404(request, org)
+    form = InviteForm(request.POST)
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            messages.error(request, f"{field}: {' '.join(errors)}")
+        return _back_to_settings(organization.name)
+    try:
+        invitation, token = services.invite_member(
+            organization=organization,
+            email=form.cleaned_data["email"],
+            role=form.cleaned_data["role"],
+            actor=request.user,
+        )
+    except OrganizationError as exc:
+        messages.error(request, str(exc))
+        return _back_to_settings(organization.name)
+    link = _absolute(request, reverse("web:invitation", args=[token]))
+    if _send_invitation(invitation=invitation, link=link, inviter=request.user.get_username()):
+        messages.success(request, f"Invitation sent to {invitation.email}.")
+    else:
+        # The invitation exists either way; the owner can pass the link on by hand.
+        messages.warning(
+            request,
+            f"The invitation for {invitation.email} was created but the mail could not be sent. "
+            f"Give them this link yourself: {link}",
+        )
+    return _back_to_settings(organization.name)
+
+
+def _absolute(request: HttpRequest, path: str) -> str:
+    if settings.BASE_URL:
+        return settings.BASE_URL + path
+    return request.build_absolute_uri(path)
+
+
+def _send_invitation(*, invitation: Invitation, link: str, inviter: str) -> bool:
+    body = (
+        f"{inviter} invites you to join the organization {invitation.organization.name} on cvewatch "
+        f"as {invitation.get_role_display().lower()}.\n\n"
+        f"Sign in (or create an account) with this e-mail address, then open:\n{link}\n\n"
+        f"The link expires on {invitation.expires_at:%Y-%m-%d %H:%M} UTC.\n"
+    )
+    try:
+        send_mail(
+            f"cvewatch: invitation to {invitation.organization.name}",
+            body,
+            None,
+            [invitation.email],
+            fail_silently=False,
+        )
+    except (smtplib.SMTPException, OSError) as exc:
+        logger.warning("invitation mail to organization %s failed: %s", invitation.organization.name, exc)
+        return False
+    return True
+
+
+@login_required
+@require_POST
+def revoke_invitation(request: HttpRequest, org: str, invitation_id: int) -> HttpResponse:
+    organization = orgs.organization_or_404(request, org)
+    invitation = selectors.pending_invitations(organization=organization).filter(pk=invitation_id).first()
+    if invitation is None:
+        messages.error(request, "This invitation is no longer pending.")
+        return _back_to_settings(organization.name)
+    try:
+        services.revoke_invitation(invitation=invitation, actor=request.user)
+    except OrganizationError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"The invitation for {invitation.email} was withdrawn.")
+    return _back_to_settings(organization.name)
+
+
+def _member_or_404(organization: object, user_id: int):  # type: ignore[no-untyped-def]
+    membership = selectors.members_of(organization=organization).filter(user_id=user_id).first()
+    if membership is None:
+        raise Http404("No Membership matches the given query.")
+    return membership
+
+
+@login_required
+@require_POST
+def change_role(request: HttpRequest, org: str, user_id: int) -> HttpResponse:
+    organization = orgs.organization_or_404(request, org)
+    membership = _member_or_404(organization, user_id)
+    form = RoleForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose a valid role.")
+        return _back_to_settings(organization.name)
+    try:
+        services.change_member_role(
+            organization=organization,
+            user=membership.user,
+            role=form.cleaned_data["role"],
+            actor=request.user,
+        )
+    except OrganizationError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"{membership.user.get_username()} is now {form.cleaned_data['role']}.")
+    return _back_to_settings(organization.name)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def remove_member(request: HttpRequest, org: str, user_id: int) -> HttpResponse:
+    organization = orgs.organization_or_404(request, org)
+    membership = _member_or_404(organization, user_id)
+    leaving = membership.user_id == request.user.pk
+    if request.method == "POST":
+        try:
+            services.remove_member(organization=organization, user=membership.user, actor=request.user)
+        except OrganizationError as exc:
+            messages.error(request, str(exc))
+            return _back_to_settings(organization.name)
+        if leaving:
+            request.session.pop(orgs.SESSION_KEY, None)
+            messages.success(request, f"You left {organization.name}.")
+            return redirect("web:dashboard")
+        messages.success(request, f"{membership.user.get_username()} was removed from {organization.name}.")
+        return _back_to_settings(organization.name)
+    return render(
+        request,
+        "web/orgs/remove_member.html",
+        {"section": "org", "organization": organization, "membership": membership, "leaving": leaving},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def invitation(request: HttpRequest, token: str) -> HttpResponse:
+    """An invitation link: shows what it is, then joins or declines on POST."""
+    try:
+        pending = services.invitation_for_token(token=token)
+    except OrganizationError as exc:
+        return render(request, "web/orgs/invitation.html", {"error": str(exc)}, status=404)
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "decline":
+                services.decline_invitation(token=token, user=request.user)
+                messages.info(request, f"You declined the invitation to {pending.organization.name}.")
+                return redirect("web:dashboard")
+            services.accept_invitation(token=token, user=request.user)
+        except OrganizationError as exc:
+            return render(
+                request, "web/orgs/invitation.html", {"invitation": pending, "error": str(exc)}, status=400
+            )
+        orgs.remember_organization(request, pending.organization)
+        messages.success(request, f"Welcome to {pending.organization.name}.")
+        return redirect("web:org_settings", pending.organization.name)
+    email_matches = (request.user.email or "").strip().lower() == pending.email
+    return render(
+        request, "web/orgs/invitation.html", {"invitation": pending, "email_matches": email_matches}
+    )

@@ -1,0 +1,250 @@
+"""Projects of an organization: list, create, edit, (de)activate, delete, subscriptions and their CVEs.
+
+Any member manages projects (the services enforce it); outsiders get 404 for everything.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from cvewatch.catalog import selectors as catalog
+from cvewatch.catalog.models import Product
+from cvewatch.core.errors import NotFound
+from cvewatch.organizations import selectors, services
+from cvewatch.organizations.errors import DuplicateName, InvalidName, OrganizationError
+from cvewatch.organizations.models import Project
+from cvewatch.web import orgs
+from cvewatch.web.forms import CveFilterForm, ProjectEditForm, ProjectForm
+from cvewatch.web.views_catalog import _cve_rows, paginate
+
+SEARCH_LIMIT = 10
+
+
+@login_required
+@require_GET
+def project_list(request: HttpRequest, org: str) -> HttpResponse:
+    organization = orgs.organization_or_404(request, org)
+    projects = list(selectors.projects_of(organization=organization))
+    return render(
+        request,
+        "web/projects/list.html",
+        {
+            "section": "projects",
+            "organization": organization,
+            "projects": projects,
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def project_create(request: HttpRequest, org: str) -> HttpResponse:
+    organization = orgs.organization_or_404(request, org)
+    form = ProjectForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            project = services.create_project(
+                organization=organization,
+                name=form.cleaned_data["name"],
+                description=form.cleaned_data["description"],
+                actor=request.user,
+            )
+        except OrganizationError as exc:
+            form.add_error("name" if isinstance(exc, InvalidName | DuplicateName) else None, str(exc))
+        else:
+            messages.success(
+                request, f"Project {project.name} created. Now subscribe it to vendors or products."
+            )
+            return redirect("web:project_detail", organization.name, project.name)
+    return render(
+        request,
+        "web/projects/form.html",
+        {
+            "section": "projects",
+            "organization": organization,
+            "form": form,
+            "project": None,
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_GET
+def project_detail(request: HttpRequest, org: str, project: str) -> HttpResponse:
+    organization = orgs.organization_or_404(request, org)
+    row = orgs.project_or_404(organization, project)
+    form = CveFilterForm(request.GET or None)
+    error = ""
+    try:
+        queryset = catalog.filter_cves(
+            selectors.cves_for_project(project=row), params=form.params(), user=request.user
+        )
+    except NotFound as exc:
+        error = exc.message
+        queryset = selectors.cves_for_project(project=row).none()
+    page = paginate(request, _cve_rows(queryset))
+    query = request.GET.copy()
+    query.pop("page", None)
+    term = (request.GET.get("q") or "").strip()
+    return render(
+        request,
+        "web/projects/detail.html",
+        {
+            "section": "projects",
+            "organization": organization,
+            "project": row,
+            "subscriptions": selectors.project_subscriptions(project=row),
+            "page": page,
+            "query": query.urlencode(),
+            "form": form,
+            "error": error,
+            "q": term,
+            **(_search_results(term) if term else {}),
+        },
+    )
+
+
+def _search_results(term: str) -> dict[str, object]:
+    """Vendors and products whose name contains the term, spelled as the catalog spells names."""
+    needle = catalog.normalize_product_name(term)
+    vendors = list(catalog.vendor_list().filter(name__icontains=needle)[:SEARCH_LIMIT])
+    products = list(
+        Product.objects.filter(name__icontains=needle)
+        .select_related("vendor")
+        .order_by("name", "vendor__name")[:SEARCH_LIMIT]
+    )
+    return {"vendors": vendors, "products": products, "searched": True}
+
+
+@login_required
+@require_GET
+def catalog_search(request: HttpRequest, org: str, project: str) -> HttpResponse:
+    """htmx partial: vendors and products matching ?q=, each with a subscribe button."""
+    organization = orgs.organization_or_404(request, org)
+    row = orgs.project_or_404(organization, project)
+    term = (request.GET.get("q") or "").strip()
+    context: dict[str, object] = {"organization": organization, "project": row, "q": term}
+    if len(term) >= 2:
+        context.update(_search_results(term))
+    return render(request, "web/projects/_search_results.html", context)
+
+
+def _subscription_args(request: HttpRequest) -> dict[str, list[str]]:
+    vendors = [v for v in request.POST.getlist("vendor") if v.strip()]
+    products = [p for p in request.POST.getlist("product") if p.strip()]
+    return {"vendors": vendors, "products": products}
+
+
+@login_required
+@require_POST
+def subscribe(request: HttpRequest, org: str, project: str) -> HttpResponse:
+    organization = orgs.organization_or_404(request, org)
+    row = orgs.project_or_404(organization, project)
+    args = _subscription_args(request)
+    if not args["vendors"] and not args["products"]:
+        messages.error(request, "Choose a vendor or a product to subscribe to.")
+    else:
+        try:
+            services.subscribe_project(project=row, actor=request.user, **args)
+        except OrganizationError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, f"Subscribed to {_names(args)}.")
+    return redirect("web:project_detail", organization.name, row.name)
+
+
+@login_required
+@require_POST
+def unsubscribe(request: HttpRequest, org: str, project: str) -> HttpResponse:
+    organization = orgs.organization_or_404(request, org)
+    row = orgs.project_or_404(organization, project)
+    args = _subscription_args(request)
+    try:
+        services.unsubscribe_project(project=row, actor=request.user, **args)
+    except OrganizationError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Unsubscribed from {_names(args)}.")
+    return redirect("web:project_detail", organization.name, row.name)
+
+
+def _names(args: dict[str, list[str]]) -> str:
+    return ", ".join(args["vendors"] + args["products"])
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def project_edit(request: HttpRequest, org: str, project: str) -> HttpResponse:
+    organization = orgs.organization_or_404(request, org)
+    row = orgs.project_or_404(organization, project)
+    initial = {"name": row.name, "description": row.description, "active": row.active}
+    form = ProjectEditForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_project(
+                project=row,
+                name=form.cleaned_data["name"],
+                description=form.cleaned_data["description"],
+                active=form.cleaned_data["active"],
+                actor=request.user,
+            )
+        except OrganizationError as exc:
+            form.add_error("name" if isinstance(exc, InvalidName | DuplicateName) else None, str(exc))
+        else:
+            messages.success(request, f"Project {row.name} saved.")
+            return redirect("web:project_detail", organization.name, row.name)
+    return render(
+        request,
+        "web/projects/form.html",
+        {
+            "section": "projects",
+            "organization": organization,
+            "form": form,
+            "project": row,
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_POST
+def project_set_active(request: HttpRequest, org: str, project: str) -> HttpResponse:
+    organization = orgs.organization_or_404(request, org)
+    row = orgs.project_or_404(organization, project)
+    active = request.POST.get("active") == "1"
+    try:
+        services.update_project(project=row, active=active, actor=request.user)
+    except OrganizationError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Project {row.name} {'activated' if active else 'deactivated'}.")
+    return redirect("web:project_detail", organization.name, row.name)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def project_delete(request: HttpRequest, org: str, project: str) -> HttpResponse:
+    organization = orgs.organization_or_404(request, org)
+    row: Project = orgs.project_or_404(organization, project)
+    if request.method == "POST":
+        try:
+            services.delete_project(project=row, actor=request.user)
+        except OrganizationError as exc:
+            messages.error(request, str(exc))
+            return redirect("web:project_detail", organization.name, row.name)
+        messages.success(request, f"Project {project} deleted.")
+        return redirect("web:project_list", organization.name)
+    return render(
+        request,
+        "web/projects/delete.html",
+        {
+            "section": "projects",
+            "organization": organization,
+            "project": row,
+        },
+    )

@@ -1,0 +1,105 @@
+"""Dashboard, CVE list with the API's filters, CVE detail, vendors."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.factories import CveFactory
+from tests.web.conftest import client_for, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def client(db):
+    return client_for(make_user("reader"))
+
+
+def ids(response) -> list[str]:
+    return [cve.cve_id for cve in response.context["page"].object_list]
+
+
+def test_dashboard_lists_recent_cves_and_points_to_organizations(client, catalog):
+    response = client.get("/")
+    assert response.status_code == 200
+    assert [c.cve_id for c in response.context["recent"]] == [
+        "CVE-2021-44228",
+        "CVE-2022-22965",
+        "CVE-2020-0001",
+    ]
+    assert b"Create an organization" in response.content
+
+
+def test_cve_list_filters_like_the_api(client, catalog):
+    assert ids(client.get("/cve")) == ["CVE-2021-44228", "CVE-2022-22965", "CVE-2020-0001"]
+    assert ids(client.get("/cve", {"search": "spring mvc"})) == ["CVE-2022-22965"]
+    assert ids(client.get("/cve", {"search": "apache"})) == ["CVE-2021-44228"]  # exact vendor name
+    assert ids(client.get("/cve", {"vendor": "VMware"})) == ["CVE-2022-22965"]
+    assert ids(client.get("/cve", {"vendor": "apache", "product": "log4j"})) == ["CVE-2021-44228"]
+    assert ids(client.get("/cve", {"cvss": "critical"})) == ["CVE-2021-44228"]
+    assert ids(client.get("/cve", {"cvss": "medium"})) == ["CVE-2022-22965"]
+    assert ids(client.get("/cve", {"weakness": "CWE-94"})) == ["CVE-2022-22965"]
+    assert ids(client.get("/cve", {"cvss": "low", "search": "low one"})) == ["CVE-2020-0001"]
+
+
+def test_cve_list_unknown_vendor_is_a_message_not_a_crash(client, catalog):
+    response = client.get("/cve", {"vendor": "foobar"})
+    assert response.status_code == 200
+    assert ids(response) == []
+    assert b"No Vendor matches the given query." in response.content
+    product = client.get("/cve", {"vendor": "apache", "product": "nope"})
+    assert b"No Product matches the given query." in product.content
+
+
+def test_cve_list_paginates_and_keeps_filters(client, catalog):
+    CveFactory.create_batch(30, vendors=["acme"])
+    first = client.get("/cve", {"vendor": "acme"})
+    assert len(ids(first)) == 25 and first.context["page"].paginator.count == 30
+    assert b"?vendor=acme&amp;page=2" in first.content
+    second = client.get("/cve", {"vendor": "acme", "page": "2"})
+    assert len(ids(second)) == 5
+    assert not set(ids(first)) & set(ids(second))
+    # A bad page number shows a valid page instead of failing.
+    assert client.get("/cve", {"page": "abc"}).status_code == 200
+    assert client.get("/cve", {"page": "999"}).context["page"].number == 2
+
+
+def test_cve_detail_shows_everything(client, catalog):
+    response = client.get("/cve/CVE-2021-44228")
+    assert response.status_code == 200
+    text = response.content.decode()
+    for expected in (
+        "Apache Log4j2 JNDI features do not protect",  # title
+        "remote code execution",  # description
+        "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H",  # metric vector
+        "added 2021-12-10, due 2021-12-24",  # KEV metric
+        "KEV since 2021-12-10",
+        '?vendor=apache&amp;product=log4j">log4j</a>',  # products under their vendor
+        "?weakness=CWE-502",
+        'href="https://logging.apache.org/log4j/2.x/security.html"',
+        "cpe:2.3:a:apache:log4j",
+        "Title changed",  # change history
+        "Weaknesses</strong> added:",
+    ):
+        assert expected in text, expected
+    # A reference from a feed is never turned into a script link.
+    assert 'href="javascript:alert(1)"' not in text
+    assert client.get("/cve/cve-2021-44228").status_code == 200
+    assert client.get("/cve/CVE-1999-0000").status_code == 404
+
+
+def test_vendor_search_and_detail(client, catalog):
+    response = client.get("/vendors", {"search": "VM"})
+    assert [v.name for v in response.context["page"].object_list] == ["vmware"]
+    assert [v.name for v in client.get("/vendors").context["page"].object_list] == ["apache", "vmware"]
+    detail = client.get("/vendors/apache")
+    assert detail.status_code == 200 and b"log4j" in detail.content
+    assert client.get("/vendors/nobody").status_code == 404
+
+
+def test_list_pages_use_few_queries(client, catalog, django_assert_max_num_queries):
+    CveFactory.create_batch(20, vendors=["acme"])
+    with django_assert_max_num_queries(8):
+        client.get("/cve", {"vendor": "acme"})
+    with django_assert_max_num_queries(8):
+        client.get("/")

@@ -1,0 +1,111 @@
+"""API token pages: owners create (shown once), list, revoke with confirmation, audit; members 403; outsiders 404."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from cvewatch.organizations import services
+from cvewatch.organizations.models import OrganizationToken, TokenEvent
+
+pytestmark = pytest.mark.django_db
+
+TOKEN_RE = re.compile(r"opc_org\.[A-Za-z0-9]{12}\.[A-Za-z0-9]{32}")
+
+
+def test_create_shows_the_token_exactly_once(owner_client, org):
+    page = owner_client.get("/org/acme/tokens")
+    assert page.status_code == 200 and b"No tokens yet." in page.content
+
+    created = owner_client.post(
+        "/org/acme/tokens", {"name": "siem", "description": "SIEM export", "expires": ""}
+    )
+    assert created.status_code == 200
+    text = created.content.decode()
+    tokens = TOKEN_RE.findall(text)
+    assert len(set(tokens)) == 1
+    full = tokens[0]
+    assert "it will not be shown again" in text and 'data-copy-target="#new-token-value"' in text
+    assert created["Cache-Control"].startswith("max-age=0") and "no-store" in created["Cache-Control"]
+    row = OrganizationToken.objects.get(name="siem")
+    assert full.split(".")[1] == row.token_id
+    assert full.split(".")[2] not in row.secret_hash  # only a hash of the secret is kept
+
+    again = owner_client.get("/org/acme/tokens").content.decode()
+    assert not TOKEN_RE.search(again)
+    assert row.token_id in again and "olivia" in again and "never" in again and ">active<" in again
+
+
+def test_token_works_on_the_api_then_revocation_needs_confirmation(owner_client, org):
+    created = owner_client.post("/org/acme/tokens", {"name": "ci"})
+    full = TOKEN_RE.search(created.content.decode()).group(0)
+    token_id = full.split(".")[1]
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {full}")
+    assert api.get("/api/organizations/acme/projects").status_code == 200
+
+    confirm = owner_client.get(f"/org/acme/tokens/{token_id}/revoke")
+    assert confirm.status_code == 200 and b"stops working immediately" in confirm.content
+    assert OrganizationToken.objects.get(token_id=token_id).revoked_at is None  # GET changes nothing
+
+    done = owner_client.post(f"/org/acme/tokens/{token_id}/revoke", follow=True)
+    assert b"was revoked" in done.content
+    listing = done.content.decode()
+    assert ">revoked<" in listing
+    response = api.get("/api/organizations/acme/projects")
+    assert response.status_code == 401 and response.json() == {"detail": "Invalid token."}
+
+    audit = [(e.action, e.actor_label) for e in TokenEvent.objects.order_by("created_at", "id")]
+    assert audit == [("created", "olivia"), ("revoked", "olivia")]
+    assert listing.count("olivia") >= 3  # created by + two audit rows
+
+    twice = owner_client.post(f"/org/acme/tokens/{token_id}/revoke", follow=True)
+    assert b"already revoked" in twice.content
+
+
+def test_validation_errors(owner_client, org):
+    empty = owner_client.post("/org/acme/tokens", {"name": ""})
+    assert empty.status_code == 400 and b"This field is required." in empty.content
+    past = owner_client.post("/org/acme/tokens", {"name": "old", "expires": "2001-01-01"})
+    assert past.status_code == 400 and b"the expiry date must be in the future" in past.content
+    bad_date = owner_client.post("/org/acme/tokens", {"name": "x", "expires": "tomorrow"})
+    assert bad_date.status_code == 400 and b"Enter a valid date." in bad_date.content
+    assert not OrganizationToken.objects.exists()
+
+
+def test_expiry_and_expired_status(owner_client, org, owner):
+    tomorrow = (timezone.now() + dt.timedelta(days=1)).date()
+    owner_client.post("/org/acme/tokens", {"name": "short", "expires": tomorrow.isoformat()})
+    token = OrganizationToken.objects.get(name="short")
+    assert token.expires_at is not None and token.expires_at.date() == tomorrow + dt.timedelta(days=1)
+    OrganizationToken.objects.filter(pk=token.pk).update(expires_at=timezone.now() - dt.timedelta(minutes=1))
+    assert ">expired<" in owner_client.get("/org/acme/tokens").content.decode()
+
+
+def test_member_gets_a_clear_403(member_client, org, owner):
+    services.create_token(organization=org, name="existing", actor=owner)
+    for response in (
+        member_client.get("/org/acme/tokens"),
+        member_client.post("/org/acme/tokens", {"name": "mine"}),
+        member_client.get(f"/org/acme/tokens/{OrganizationToken.objects.get().token_id}/revoke"),
+    ):
+        assert response.status_code == 403
+        assert b"Only owners of acme can see and manage its API tokens." in response.content
+        assert b"existing" not in response.content
+    assert OrganizationToken.objects.count() == 1
+
+
+def test_outsider_gets_404_and_cannot_touch_other_tokens(
+    outsider_client, owner_client, org, owner, other_org
+):
+    _, full = services.create_token(organization=org, name="acme-ci", actor=owner)
+    token_id = full.split(".")[1]
+    assert outsider_client.get("/org/acme/tokens").status_code == 404
+    assert outsider_client.post(f"/org/acme/tokens/{token_id}/revoke").status_code == 404
+    # The outsider's own organization's page does not accept acme's token id either.
+    assert outsider_client.post(f"/org/globex/tokens/{token_id}/revoke").status_code == 404
+    assert owner_client.get("/org/globex/tokens").status_code == 404
+    assert OrganizationToken.objects.get(token_id=token_id).revoked_at is None
