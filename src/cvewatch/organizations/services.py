@@ -626,7 +626,11 @@ def authenticate_token(*, raw: str, now: dt.datetime | None = None) -> Organizat
     parsed = tokens.parse_token(raw)
     if parsed is None:
         raise InvalidToken("Invalid token.")
-    token = OrganizationToken.objects.select_related("organization").filter(token_id=parsed.token_id).first()
+    try:
+        # .get(): no ORDER BY to compile or run on the hot path of every token request.
+        token = OrganizationToken.objects.select_related("organization").get(token_id=parsed.token_id)
+    except OrganizationToken.DoesNotExist:
+        token = None
     matches = tokens.secret_matches(parsed.secret, token.secret_hash if token else _NO_HASH)
     if token is None or not matches:
         raise InvalidToken("Invalid token.")
