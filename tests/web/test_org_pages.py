@@ -172,3 +172,15 @@ def test_invitation_mail_failure_keeps_the_invitation_and_shows_the_link(owner_c
     )
     assert b"the mail could not be sent" in response.content and b"/invitations/" in response.content
     assert Invitation.objects.filter(email="x@example.com").exists()
+
+
+def test_dashboard_shows_invitations_waiting_for_me(owner_client, org):
+    from cvewatch.organizations import services
+
+    services.invite_member(
+        organization=org, email="newcomer@example.com", actor=org.memberships.get(role="owner").user
+    )
+    newcomer = client_for(make_user("newcomer", email="newcomer@example.com"))
+    page = newcomer.get("/").content.decode()
+    assert "Invitations waiting for you" in page and "<strong>acme</strong> as member" in page
+    assert "Invitations waiting for you" not in owner_client.get("/").content.decode()

@@ -41,10 +41,17 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     org = current_organization(request)
     recent = list(_cve_rows(selectors.cve_list())[:RECENT_CVES])
     projects = _projects_of(org) if org else []
+    invitations = list(org_selectors.invitations_for_user(user=request.user))
     return render(
         request,
         "web/catalog/dashboard.html",
-        {"section": "dashboard", "recent": recent, "org": org, "projects": projects},
+        {
+            "section": "dashboard",
+            "recent": recent,
+            "org": org,
+            "projects": projects,
+            "invitations": invitations,
+        },
     )
 
 

@@ -47,7 +47,9 @@ def metric_summary(name: str, data: Any) -> str:
         return str(data)
     if "score" in data and name.startswith("cvss"):
         vector = data.get("vector") or ""
-        return format_html('<strong>{}</strong> <span class="mono muted">{}</span>', data["score"], vector)
+        return format_html(
+            '<strong>{}</strong> <span class="mono muted vector">{}</span>', data["score"], vector
+        )
     if name == "kev":
         return f"added {data.get('dateAdded', '?')}, due {data.get('dueDate', '?')}"
     if name == "epss":
