@@ -216,3 +216,17 @@ def test_password_reset_mail_through_real_smtp(smtp_server):
     # Used once: the same link is now invalid.
     again = client.get(link.group(1), follow=True)
     assert b"This link is no longer valid" in again.content
+
+
+def test_password_reset_with_the_mail_server_down_neither_crashes_nor_reveals_the_account(caplog):
+    make_user("olivia", email="olivia@example.com")
+    down = {
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": "127.0.0.1",
+        "EMAIL_PORT": _free_port(),
+        "EMAIL_TIMEOUT": 2,
+    }
+    with override_settings(**down):
+        response = Client().post("/password-reset", {"email": "olivia@example.com"})
+    assert response.status_code == 302 and response["Location"] == "/password-reset/sent"
+    assert "Failed to send password reset email" in caplog.text

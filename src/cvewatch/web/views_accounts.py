@@ -44,6 +44,8 @@ class PasswordResetView(auth_views.PasswordResetView):
         if settings.BASE_URL:
             parts = urlsplit(settings.BASE_URL)
             self.extra_email_context = {"protocol": parts.scheme or "https", "domain": parts.netloc}
+        # Django logs (by user id) and swallows a failed send, so the answer never tells whether an
+        # account uses the address; the operator sees the failure in the log.
         return super().form_valid(form)
 
 

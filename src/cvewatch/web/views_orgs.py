@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import smtplib
 
 from django.conf import settings
@@ -32,11 +33,22 @@ def switch_organization(request: HttpRequest) -> HttpResponse:
     if organization is None:
         raise Http404("No Organization matches the given query.")
     orgs.remember_organization(request, organization)
-    target = request.POST.get("next") or ""
-    # The previous page may belong to the old organization; its counterpart in the new one is the settings.
-    if "/org/" in target or not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        target = reverse("web:dashboard")
-    return redirect(target)
+    return redirect(_same_page_in(organization.name, request.POST.get("next") or "", request.get_host()))
+
+
+_ORG_PAGE = re.compile(r"^/org/[^/]+/(settings|projects|tokens)(?:/|$)")
+
+
+def _same_page_in(organization: str, target: str, host: str) -> str:
+    """Where to land after switching: the same section of the new organization, else the page we were on."""
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={host}) or not target.startswith("/"):
+        return reverse("web:dashboard")
+    match = _ORG_PAGE.match(target)
+    if match:
+        return f"/org/{organization}/{match.group(1)}"
+    if target.startswith("/org/"):
+        return reverse("web:dashboard")
+    return target
 
 
 @login_required
