@@ -76,6 +76,26 @@ def test_sign_up_creates_the_account_and_signs_in():
 
 
 @override_settings(ALLOW_SIGNUP=True)
+def test_sign_up_returns_to_the_page_that_asked_for_it():
+    client = Client()
+    login_page = client.get("/login?next=/invitations/abc").content.decode()
+    assert 'href="/signup?next=/invitations/abc"' in login_page
+    assert b'name="next" value="/invitations/abc"' in client.get("/signup?next=/invitations/abc").content
+    data = {
+        "username": "a",
+        "email": "a@example.com",
+        "password1": "plenty of entropy",
+        "password2": "plenty of entropy",
+    }
+    response = client.post("/signup", {**data, "next": "/invitations/abc"})
+    assert response["Location"] == "/invitations/abc"
+    other = Client().post(
+        "/signup", {**data, "username": "b", "email": "b@example.com", "next": "https://evil.example/"}
+    )
+    assert other["Location"] == "/"
+
+
+@override_settings(ALLOW_SIGNUP=True)
 def test_sign_up_shows_validation_errors():
     make_user("taken")
     response = Client().post(

@@ -10,6 +10,7 @@ from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
 from cvewatch.web.forms import SignupForm
@@ -67,12 +68,18 @@ def signup(request: HttpRequest) -> HttpResponse:
     # A closed instance must not even reveal that sign-up exists.
     if not settings.ALLOW_SIGNUP:
         raise Http404("Sign-up is disabled")
+    # Someone arriving from an invitation link comes back to it once the account exists.
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}
+    ) or not target.startswith("/"):
+        target = ""
     if request.user.is_authenticated:
-        return redirect("web:dashboard")
+        return redirect(target or "web:dashboard")
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = form.save()
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, f"Welcome, {user.get_username()}. Create or join an organization to start.")
-        return redirect("web:dashboard")
-    return render(request, "web/accounts/signup.html", {"form": form})
+        return redirect(target or "web:dashboard")
+    return render(request, "web/accounts/signup.html", {"form": form, "next": target})
