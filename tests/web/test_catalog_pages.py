@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import pytest
 
 from tests.factories import CveFactory
@@ -88,6 +90,35 @@ def test_cve_detail_shows_everything(client, catalog):
     assert client.get("/cve/CVE-1999-0000").status_code == 404
 
 
+def test_metrics_change_events_read_well(client, catalog):
+    from cvewatch.catalog.models import Change
+
+    Change.objects.create(
+        cve=catalog["spring"],
+        events=[
+            {
+                "type": "metrics",
+                "details": {"added": {}, "removed": {}, "updated": {"kev": {"old": {}, "new": {}}}},
+            },
+            {"type": "metrics", "details": {"added": {"kev": {}, "ssvc": {}}, "removed": {"epss": {}}}},
+        ],
+    )
+    text = client.get("/cve/CVE-2022-22965").content.decode()
+    assert "<strong>Metrics</strong> updated: kev</li>" in text.replace("\n", "")
+    assert "<strong>Metrics</strong> added: kev, ssvc; removed: epss" in text
+
+
+def test_cvss_badge_falls_back_to_other_versions(client, catalog):
+    CveFactory(cve_id="CVE-2025-0001", cvss40_score=6.9, vendors=["fallback"])
+    CveFactory(cve_id="CVE-2025-0002", cvss20_score=9.3, vendors=["fallback"])
+    CveFactory(cve_id="CVE-2025-0003", vendors=["fallback"])
+    text = client.get("/cve", {"vendor": "fallback"}).content.decode()
+    assert 'title="CVSS v4.0 medium">v4.0 6.9 medium</span>' in text
+    assert 'title="CVSS v2 critical">v2 9.3 critical</span>' in text
+    assert 'title="No CVSS score">n/a</span>' in text
+    assert 'title="CVSS v3.1 critical">10.0 critical</span>' in client.get("/cve").content.decode()
+
+
 def test_vendor_search_and_detail(client, catalog):
     response = client.get("/vendors", {"search": "VM"})
     assert [v.name for v in response.context["page"].object_list] == ["vmware"]
@@ -103,3 +134,15 @@ def test_list_pages_use_few_queries(client, catalog, django_assert_max_num_queri
         client.get("/cve", {"vendor": "acme"})
     with django_assert_max_num_queries(8):
         client.get("/")
+
+
+def test_vendor_names_with_url_characters(client):
+    # Real CPE vendor names include "/", "?" and "%": every page and link must still work.
+    for name in ("/n_software", "a?b#c", "100%_secure"):
+        CveFactory(vendors=[name, f"{name}$PRODUCT$thing"])
+    listing = client.get("/vendors")
+    assert listing.status_code == 200
+    for name in ("/n_software", "a?b#c", "100%_secure"):
+        detail = client.get("/vendors/" + quote(name, safe="/"))
+        assert detail.status_code == 200 and detail.context["vendor"].name == name, name
+        assert len(ids(client.get("/cve", {"vendor": name}))) == 1, name

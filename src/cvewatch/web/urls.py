@@ -34,7 +34,7 @@ urlpatterns = [
     path("cve", catalog.cve_list, name="cve_list"),
     path("cve/<str:cve_id>", catalog.cve_detail, name="cve_detail"),
     path("vendors", catalog.vendor_list, name="vendor_list"),
-    path("vendors/<str:name>", catalog.vendor_detail, name="vendor_detail"),
+    path("vendors/<path:name>", catalog.vendor_detail, name="vendor_detail"),
     # Organizations
     path("org/new", orgs.create_organization, name="org_create"),
     path("org/switch", orgs.switch_organization, name="org_switch"),

@@ -23,7 +23,15 @@ from cvewatch.web.orgs import current_organization
 PAGE_SIZE = 25
 RECENT_CVES = 15
 # The list shows a short excerpt; the JSON columns stay unloaded (selectors.CVE_LIST_FIELDS).
-LIST_EXTRA_FIELDS = ("title", "cvss31_score", "kev_added", "state")
+LIST_EXTRA_FIELDS = (
+    "title",
+    "cvss31_score",
+    "cvss40_score",
+    "cvss30_score",
+    "cvss20_score",
+    "kev_added",
+    "state",
+)
 
 
 def paginate(request: HttpRequest, queryset: QuerySet[Any], *, per_page: int = PAGE_SIZE) -> Page:

@@ -26,14 +26,32 @@ def severity(score: float | None) -> str:
     return "none"
 
 
+# When a CVE has no v3.1 score (the one the filters use), the newest other version stands in, labelled.
+_CVSS_FIELDS = (
+    ("cvss31_score", ""),
+    ("cvss40_score", "v4.0"),
+    ("cvss30_score", "v3.0"),
+    ("cvss20_score", "v2"),
+)
+
+
 @register.simple_tag
-def cvss_badge(score: float | None) -> str:
-    if score is None:
-        return mark_safe('<span class="badge" title="No CVSS v3.1 score">n/a</span>')
-    name = severity(score)
-    return format_html(
-        '<span class="badge {}" title="CVSS v3.1 {}">{} {}</span>', name, name, f"{score:.1f}", name
-    )
+def cvss_badge(cve: Any) -> str:
+    for field, label in _CVSS_FIELDS:
+        score = getattr(cve, field, None)
+        if score is not None:
+            name = severity(score)
+            prefix = f"{label} " if label else ""
+            return format_html(
+                '<span class="badge {}" title="CVSS {} {}">{}{} {}</span>',
+                name,
+                label or "v3.1",
+                name,
+                prefix,
+                f"{score:.1f}",
+                name,
+            )
+    return mark_safe('<span class="badge" title="No CVSS score">n/a</span>')
 
 
 @register.simple_tag
@@ -78,6 +96,17 @@ def join_keys(value: Any) -> str:
     if isinstance(value, list | tuple):
         return ", ".join(str(v) for v in value)
     return str(value)
+
+
+@register.filter
+def metrics_change(details: Any) -> str:
+    """A metrics event ({"added", "removed", "updated"}) as "added: kev, ssvc; updated: cvssV3_1"."""
+    if not isinstance(details, dict):
+        return ""
+    parts = [
+        f"{key}: {join_keys(details[key])}" for key in ("added", "updated", "removed") if details.get(key)
+    ]
+    return "; ".join(parts)
 
 
 @register.filter
