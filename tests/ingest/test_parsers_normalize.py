@@ -58,10 +58,12 @@ def test_split_cpe(cpe: object, expected: Cpe | None) -> None:
 
 
 def test_cpe_vendor_keys_skip_wildcards() -> None:
-    assert cpe_vendor_keys("cpe:2.3:a:apache:log4j:*:*:*:*:*:*:*:*") == ["apache", "apache$PRODUCT$log4j"]
-    assert cpe_vendor_keys("cpe:2.3:h:cisco:-:*:*:*:*:*:*:*:*") == ["cisco"]
-    assert cpe_vendor_keys("cpe:2.3:a:*:*:*:*:*:*:*:*:*:*") == []
-    assert cpe_vendor_keys("cpe:/a:redhat:jboss_fuse:7") == ["redhat", "redhat$PRODUCT$jboss_fuse"]
+    assert cpe_vendor_keys("cpe:2.3:a:apache:log4j:*:*:*:*:*:*:*:*") == ("apache", "apache$PRODUCT$log4j")
+    assert cpe_vendor_keys("cpe:2.3:h:cisco:-:*:*:*:*:*:*:*:*") == ("cisco",)
+    assert cpe_vendor_keys("cpe:2.3:a:*:*:*:*:*:*:*:*:*:*") == ()
+    assert cpe_vendor_keys("cpe:2.3:a:acme") == ()
+    assert cpe_vendor_keys("cpe:2.3:a:foo\\:bar:baz:*:*:*:*:*:*:*:*") == ("foo:bar", "foo:bar$PRODUCT$baz")
+    assert cpe_vendor_keys("cpe:/a:redhat:jboss_fuse:7") == ("redhat", "redhat$PRODUCT$jboss_fuse")
 
 
 @pytest.mark.parametrize(

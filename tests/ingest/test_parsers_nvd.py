@@ -203,3 +203,23 @@ def test_api_page_wrapper_rejected_status_and_bad_entries() -> None:
 def test_api_unusable_document() -> None:
     with pytest.raises(ParseError, match="not an NVD API 2.0 document"):
         parse_nvd_api(b'{"hello": "world"}')
+
+
+def _nested_item(cve_id: str, depth: int) -> dict:
+    node: dict = {"operator": "OR", "children": [],
+                  "cpe_match": [{"vulnerable": True, "cpe23Uri": "cpe:2.3:a:deep:thing:1:*:*:*:*:*:*:*"}]}
+    for _ in range(depth):
+        node = {"operator": "AND", "children": [node], "cpe_match": []}
+    return {"cve": {"CVE_data_meta": {"ID": cve_id}, "description": {"description_data": [{"lang": "en", "value": "d"}]}},
+            "configurations": {"nodes": [node]}, "publishedDate": "2020-01-01T00:00Z"}
+
+
+def test_feed_deeply_nested_configurations_do_not_break_the_feed() -> None:
+    import json  # orjson refuses to write documents this deep; the stdlib builds the hostile input
+
+    doc = {"CVE_Items": [_nested_item("CVE-2020-0001", 100), _nested_item("CVE-2020-0002", 200),
+                         _nested_item("CVE-2020-0003", 1)]}
+    out = list(parse_nvd_feed(json.dumps(doc).encode(), origin="deep.json"))
+    assert [type(o).__name__ for o in out] == ["CveRecord", "Skipped", "CveRecord"]
+    assert out[0].cpes == ("cpe:2.3:a:deep:thing:1:*:*:*:*:*:*:*",)  # type: ignore[union-attr]
+    assert out[1] == Skipped("deep.json#CVE-2020-0002", "cannot keep the record as JSON: Recursion limit reached")

@@ -18,6 +18,7 @@ from typing import IO, Any
 
 import orjson
 
+from cvewatch.ingest.parsers._json import loads
 from cvewatch.ingest.parsers.cve5 import cve5_records
 from cvewatch.ingest.parsers.cwe import parse_cwe
 from cvewatch.ingest.parsers.epss import parse_epss
@@ -66,7 +67,7 @@ def detect_format(data: bytes, name: str) -> str | None:
     head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
     if head[:1] in (b"{", b"["):
         try:
-            return _detect_doc(orjson.loads(data))
+            return _detect_doc(loads(data))
         except orjson.JSONDecodeError:
             return None
     return _detect_text(head, name)
@@ -177,7 +178,7 @@ def _parse(data: bytes, name: str, origin: str) -> Iterator[Item]:
         head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
         if head[:1] in (b"{", b"["):
             try:
-                doc = orjson.loads(data)
+                doc = loads(data)
             except orjson.JSONDecodeError as exc:
                 raise ParseError(f"invalid JSON: {exc}") from None
             fmt = _detect_doc(doc)
@@ -194,6 +195,10 @@ def _parse(data: bytes, name: str, origin: str) -> Iterator[Item]:
             raise ParseError("unsupported format (not JSON, an EPSS CSV or a CWE XML catalog)")
     except ParseError as exc:
         yield Skipped(origin, str(exc))
+    except MemoryError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - one odd file must not end an import of thousands
+        yield Skipped(origin, f"could not be parsed ({type(exc).__name__}: {_why(exc)})")
 
 
 def _parse_doc(fmt: str, doc: Any, raw: bytes, origin: str) -> Iterator[Item]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 import orjson
@@ -17,9 +18,24 @@ def load_json(data: bytes) -> Any:
     if not data.strip():
         raise ParseError("empty file")
     try:
-        return orjson.loads(data)
+        return loads(data)
     except orjson.JSONDecodeError as exc:
         raise ParseError(f"invalid JSON: {exc}") from None
+
+
+def loads(data: bytes) -> Any:
+    """orjson.loads with the cyclic GC paused.
+
+    A 78 MB NVD feed decodes into millions of containers; each allocation burst triggers collections
+    that rescan them all (2.6 s instead of 0.5 s). Decoded JSON cannot hold reference cycles.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return orjson.loads(data)
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def kind(value: object) -> str:
@@ -69,4 +85,8 @@ def as_score(value: object, path: str) -> float:
 
 
 def dumps(value: Any) -> bytes:
-    return orjson.dumps(value)
+    """orjson.dumps; a value nested beyond orjson's depth limit (255) becomes a ParseError."""
+    try:
+        return orjson.dumps(value)
+    except orjson.JSONEncodeError as exc:
+        raise ParseError(f"cannot keep the record as JSON: {exc}") from None

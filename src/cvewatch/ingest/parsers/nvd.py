@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 from typing import Any
 
@@ -126,13 +127,20 @@ def nvd_feed_records(doc: Any, *, origin: str = "") -> Iterator[CveRecord | Skip
 
 
 def _feed_items(items: list[Any], origin: str) -> Iterator[CveRecord | Skipped]:
-    for index, item in enumerate(items):
-        try:
-            yield nvd_feed_record(as_obj(item, "item"))
-        except ParseError as exc:
-            cve = item.get("cve") if isinstance(item, dict) else None
-            meta = cve.get("CVE_data_meta") if isinstance(cve, dict) else None
-            yield Skipped(f"{origin}#{_label(meta, 'ID', index)}", str(exc))
+    # A yearly feed is millions of acyclic containers alive for the whole loop: parked out of the
+    # cyclic GC's reach (gc.freeze) they are not rescanned by every collection (~40% of parse time).
+    gc.freeze()
+    try:
+        for index, item in enumerate(items):
+            try:
+                record: CveRecord | Skipped = nvd_feed_record(as_obj(item, "item"))
+            except ParseError as exc:
+                cve = item.get("cve") if isinstance(item, dict) else None
+                meta = cve.get("CVE_data_meta") if isinstance(cve, dict) else None
+                record = Skipped(f"{origin}#{_label(meta, 'ID', index)}", str(exc))
+            yield record
+    finally:
+        gc.unfreeze()
 
 
 def nvd_feed_record(item: dict[str, Any]) -> CveRecord:
@@ -195,9 +203,13 @@ def nvd_feed_record(item: dict[str, Any]) -> CveRecord:
 
 
 def _collect_cpes(nodes: list[Any], path: str, match_key: str, uri_key: str, out: list[str]) -> None:
-    """Vulnerable CPEs of configuration nodes, children included (1.1 nests AND/OR nodes)."""
-    for index, node in enumerate(nodes):
-        npath = f"{path}[{index}]"
+    """Vulnerable CPEs of configuration nodes, children included (1.1 nests AND/OR nodes).
+
+    Depth-first with an explicit stack: a hostile file nesting children deeply cannot exhaust recursion.
+    """
+    stack = [(f"{path}[{index}]", node) for index, node in reversed(list(enumerate(nodes)))]
+    while stack:
+        npath, node = stack.pop()
         node = as_obj(node, npath)
         for j, match in enumerate(as_list(node.get(match_key), f"{npath}.{match_key}")):
             match = as_obj(match, f"{npath}.{match_key}[{j}]")
@@ -206,7 +218,8 @@ def _collect_cpes(nodes: list[Any], path: str, match_key: str, uri_key: str, out
                 out.append(uri)
         children = node.get("children")
         if children:
-            _collect_cpes(as_list(children, f"{npath}.children"), f"{npath}.children", match_key, uri_key, out)
+            children = as_list(children, f"{npath}.children")
+            stack.extend((f"{npath}.children[{i}]", c) for i, c in reversed(list(enumerate(children))))
 
 
 def _vendors(cpes: list[str]) -> tuple[str, ...]:
