@@ -136,6 +136,13 @@ def test_list_pages_use_few_queries(client, catalog, django_assert_max_num_queri
         client.get("/")
 
 
+def test_vendor_search_ranks_exact_and_prefix_matches_first(client):
+    for name in ("compaq_microcom", "microsoft_partner", "microsoft", "amicrosoft"):
+        CveFactory(vendors=[name])
+    names = [v.name for v in client.get("/vendors", {"search": "Microsoft"}).context["page"].object_list]
+    assert names == ["microsoft", "microsoft_partner", "amicrosoft"]
+
+
 def test_vendor_names_with_url_characters(client):
     # Real CPE vendor names include "/", "?" and "%": every page and link must still work.
     for name in ("/n_software", "a?b#c", "100%_secure"):

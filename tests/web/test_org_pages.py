@@ -89,8 +89,11 @@ def test_outsider_gets_404_everywhere(outsider_client, org, owner, member):
     for path, data in posts:
         assert outsider_client.post(path, data).status_code == 404, path
     assert Membership.objects.filter(organization=org).count() == 2
-    # The 404 is the same as for an organization that does not exist.
-    assert outsider_client.get("/org/nope/settings").status_code == 404
+    # The 404 is the same page as for an organization that does not exist.
+    missing = outsider_client.get("/org/nope/settings")
+    assert missing.status_code == 404
+    assert missing.content == outsider_client.get("/org/acme/settings").content
+    assert b"not yours to see" in missing.content
 
 
 def test_change_role_and_last_owner_error(owner_client, owner, member):

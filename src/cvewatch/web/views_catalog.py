@@ -17,6 +17,7 @@ from cvewatch.catalog.models import Change
 from cvewatch.core.errors import NotFound
 from cvewatch.organizations import selectors as org_selectors
 from cvewatch.organizations.models import Organization, Project
+from cvewatch.web import selectors as web_selectors
 from cvewatch.web.forms import CveFilterForm
 from cvewatch.web.orgs import current_organization
 
@@ -137,10 +138,7 @@ def _split_vendors(flat: list[str]) -> tuple[list[str], dict[str, list[str]]]:
 @require_GET
 def vendor_list(request: HttpRequest) -> HttpResponse:
     search = (request.GET.get("search") or "").strip()
-    queryset = selectors.vendor_list()
-    if search:
-        queryset = queryset.filter(name__icontains=selectors.normalize_product_name(search))
-    page = paginate(request, queryset, per_page=50)
+    page = paginate(request, web_selectors.search_vendors(term=search), per_page=50)
     return render(
         request,
         "web/catalog/vendor_list.html",

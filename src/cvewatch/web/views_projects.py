@@ -12,12 +12,12 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cvewatch.catalog import selectors as catalog
-from cvewatch.catalog.models import Product
 from cvewatch.core.errors import NotFound
 from cvewatch.organizations import selectors, services
 from cvewatch.organizations.errors import DuplicateName, InvalidName, OrganizationError
 from cvewatch.organizations.models import Project
 from cvewatch.web import orgs
+from cvewatch.web import selectors as web_selectors
 from cvewatch.web.forms import CveFilterForm, ProjectEditForm, ProjectForm
 from cvewatch.web.views_catalog import _cve_rows, paginate
 
@@ -110,14 +110,9 @@ def project_detail(request: HttpRequest, org: str, project: str) -> HttpResponse
 
 
 def _search_results(term: str) -> dict[str, object]:
-    """Vendors and products whose name contains the term, spelled as the catalog spells names."""
-    needle = catalog.normalize_product_name(term)
-    vendors = list(catalog.vendor_list().filter(name__icontains=needle)[:SEARCH_LIMIT])
-    products = list(
-        Product.objects.filter(name__icontains=needle)
-        .select_related("vendor")
-        .order_by("name", "vendor__name")[:SEARCH_LIMIT]
-    )
+    """Vendors and products whose name contains the term, best matches first."""
+    vendors = list(web_selectors.search_vendors(term=term)[:SEARCH_LIMIT])
+    products = list(web_selectors.search_products(term=term)[:SEARCH_LIMIT])
     return {"vendors": vendors, "products": products, "searched": True}
 
 
