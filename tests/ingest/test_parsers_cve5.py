@@ -190,3 +190,17 @@ def test_description_prefers_english_and_placeholders_are_not_vendors() -> None:
         "acme:corp",
         "acme:corp$PRODUCT$road_runner",
     )
+
+
+def test_published_falls_back_when_the_record_has_no_date_published() -> None:
+    doc = _doc()
+    for key in ("datePublished", "dateReserved"):
+        doc["cveMetadata"].pop(key, None)
+    doc["containers"]["cna"].pop("datePublic", None)
+    doc["containers"]["cna"]["providerMetadata"]["dateUpdated"] = "2024-05-14T16:31:42.247377"
+    doc["cveMetadata"]["dateUpdated"] = "2024-10-31T15:06:44.139Z"
+    mitre = parse_cve5(orjson.dumps(doc))[0]
+    assert mitre.published == datetime(2024, 5, 14, 16, 31, 42, 247377, tzinfo=UTC)
+    assert mitre.updated == datetime(2024, 10, 31, 15, 6, 44, 139000, tzinfo=UTC)
+    del doc["containers"]["cna"]["providerMetadata"]["dateUpdated"]
+    assert parse_cve5(orjson.dumps(doc))[0].published == mitre.updated

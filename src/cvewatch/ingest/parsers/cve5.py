@@ -50,9 +50,13 @@ def cve5_records(doc: Any, *, raw: bytes) -> list[CveRecord]:
     if state.upper() != "PUBLISHED":
         raise ParseError(f"cveMetadata.state {state!r} is neither PUBLISHED nor REJECTED")
 
-    published = parse_timestamp(meta.get("datePublished")) or parse_timestamp(cna.get("datePublic"))
     cna_meta = as_obj(cna.get("providerMetadata"), "containers.cna.providerMetadata")
-    updated = parse_timestamp(meta.get("dateUpdated")) or parse_timestamp(cna_meta.get("dateUpdated"))
+    cna_updated = parse_timestamp(cna_meta.get("dateUpdated"))
+    updated = parse_timestamp(meta.get("dateUpdated")) or cna_updated
+    # ~0.8% of real records (MITRE-assigned, mostly) carry neither datePublished nor dateReserved:
+    # the CNA's own last statement is the earliest date the record itself proves.
+    published = (parse_timestamp(meta.get("datePublished")) or parse_timestamp(cna.get("datePublic"))
+                 or parse_timestamp(meta.get("dateReserved")) or cna_updated or updated)
 
     adps = as_list(containers.get("adp"), "containers.adp")
     references = _references(cna, "containers.cna")
