@@ -266,3 +266,18 @@ def test_detect_format_of_api_pages_and_wrappers() -> None:
 def test_kev_entries_come_through_the_walker() -> None:
     items = list(iter_items([DATA / "kev" / "kev_subset.json"]))
     assert len(items) == 25 and all(isinstance(i, KevEntry) for i in items)
+
+
+def test_a_directory_that_cannot_be_read_is_reported_and_the_walk_goes_on(tmp_path: Path) -> None:
+    files = _cve_files(3)
+    for sub, file in zip(("a", "b", "c"), files, strict=True):
+        (tmp_path / sub).mkdir()
+        shutil.copy(file, tmp_path / sub / file.name)
+    walk = iter_items([tmp_path])
+    first = next(walk)
+    assert isinstance(first, CveRecord) and first.cve_id == files[0].stem
+    # The walk is lazy: "b" is listed but not yet read, so removing it now makes reading it fail.
+    shutil.rmtree(tmp_path / "b")
+    rest = list(walk)
+    assert Skipped(str(tmp_path / "b"), "cannot read directory: No such file or directory") in rest
+    assert files[2].stem in [i.cve_id for i in rest if isinstance(i, CveRecord)]

@@ -77,7 +77,11 @@ def detect_format(data: bytes, name: str) -> str | None:
 
 
 def _walk_dir(root: Path, on_progress: Progress | None) -> Iterator[Item]:
-    for dirpath, dirnames, filenames in os.walk(root, onerror=None):
+    unreadable: list[OSError] = []
+    for dirpath, dirnames, filenames in os.walk(root, onerror=unreadable.append):
+        while unreadable:
+            error = unreadable.pop(0)
+            yield Skipped(str(error.filename or dirpath), f"cannot read directory: {error.strerror or error}")
         # Sorted and without hidden entries (.git, editor droppings) so runs are repeatable.
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for filename in sorted(filenames):
@@ -85,6 +89,8 @@ def _walk_dir(root: Path, on_progress: Progress | None) -> Iterator[Item]:
                 continue
             path = Path(dirpath) / filename
             yield from _file(path, str(path), on_progress)
+    for error in unreadable:
+        yield Skipped(str(error.filename or root), f"cannot read directory: {error.strerror or error}")
 
 
 def _file(path: Path, origin: str, on_progress: Progress | None) -> Iterator[Item]:
