@@ -187,3 +187,20 @@ def test_dashboard_shows_invitations_waiting_for_me(owner_client, org):
     page = newcomer.get("/").content.decode()
     assert "Invitations waiting for you" in page and "<strong>acme</strong> as member" in page
     assert "Invitations waiting for you" not in owner_client.get("/").content.decode()
+
+
+def test_delete_organization_needs_the_name_and_an_owner(owner_client, member_client, outsider_client, org):
+    from cvewatch.organizations.models import Organization
+
+    assert b"Delete this organization" not in member_client.get("/org/acme/settings").content
+    refused = member_client.post("/org/acme/delete", {"confirm_name": "acme"})
+    assert refused.status_code == 400 and b"only an owner of &#x27;acme&#x27; may do this" in refused.content
+    assert outsider_client.post("/org/acme/delete", {"confirm_name": "acme"}).status_code == 404
+    assert b"Delete this organization" in owner_client.get("/org/acme/settings").content
+    assert owner_client.get("/org/acme/delete").status_code == 200
+    wrong = owner_client.post("/org/acme/delete", {"confirm_name": "ACME"})
+    assert wrong.status_code == 400 and b"Type acme exactly to confirm." in wrong.content
+    assert Organization.objects.filter(name="acme").exists()
+    done = owner_client.post("/org/acme/delete", {"confirm_name": "acme"})
+    assert done.status_code == 302 and done["Location"] == "/"
+    assert not Organization.objects.filter(name="acme").exists()

@@ -39,6 +39,7 @@ urlpatterns = [
     path("org/new", orgs.create_organization, name="org_create"),
     path("org/switch", orgs.switch_organization, name="org_switch"),
     path("org/<slug:org>/settings", orgs.organization_settings, name="org_settings"),
+    path("org/<slug:org>/delete", orgs.delete_organization, name="org_delete"),
     path("org/<slug:org>/invitations", orgs.invite, name="org_invite"),
     path(
         "org/<slug:org>/invitations/<int:invitation_id>/revoke",

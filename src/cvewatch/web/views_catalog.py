@@ -13,7 +13,6 @@ from django.views.decorators.http import require_GET
 
 from cvewatch.catalog import selectors
 from cvewatch.catalog.choices import METRIC_NAMES
-from cvewatch.catalog.models import Change
 from cvewatch.core.errors import NotFound
 from cvewatch.organizations import selectors as org_selectors
 from cvewatch.organizations.models import Organization, Project
@@ -106,7 +105,7 @@ def cve_detail(request: HttpRequest, cve_id: str) -> HttpResponse:
         raise Http404(exc.message) from None
     metrics = [(name, (cve.metrics or {}).get(name) or {}) for name in METRIC_NAMES]
     vendors, products = _split_vendors(cve.vendors or [])
-    changes = list(Change.objects.filter(cve=cve).order_by("-created_at", "-id")[:100])
+    changes = web_selectors.changes_of_cve(cve=cve)
     return render(
         request,
         "web/catalog/cve_detail.html",

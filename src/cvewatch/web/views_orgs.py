@@ -247,3 +247,34 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
     return render(
         request, "web/orgs/invitation.html", {"invitation": pending, "email_matches": email_matches}
     )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def delete_organization(request: HttpRequest, org: str) -> HttpResponse:
+    """Owners delete the organization after typing its name: projects, members and tokens go with it."""
+    organization = orgs.organization_or_404(request, org)
+    error = ""
+    if request.method == "POST":
+        if request.POST.get("confirm_name", "").strip() != organization.name:
+            error = f"Type {organization.name} exactly to confirm."
+        else:
+            try:
+                services.delete_organization(organization=organization, actor=request.user)
+            except OrganizationError as exc:
+                error = str(exc)
+            else:
+                request.session.pop(orgs.SESSION_KEY, None)
+                messages.success(request, f"Organization {org} deleted.")
+                return redirect("web:dashboard")
+    return render(
+        request,
+        "web/orgs/delete.html",
+        {
+            "section": "org",
+            "organization": organization,
+            "error": error,
+            "owner": orgs.role_in(request, organization) == Role.OWNER,
+        },
+        status=400 if error else 200,
+    )
