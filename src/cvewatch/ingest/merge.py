@@ -7,7 +7,9 @@ the two in step.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import math
 from collections.abc import Container, Iterable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
@@ -111,10 +113,29 @@ def canonical_json(value: Any) -> bytes:
 
 def doc_digest(doc: Doc, raw: bytes = b"") -> str:
     """Identifies a source record: equal digests mean re-importing it would change nothing."""
-    h = hashlib.sha256(canonical_json(doc))
+    return seal(doc, raw)[1]
+
+
+def seal(doc: Doc, raw: bytes = b"") -> tuple[Doc, str]:
+    """The doc ready to store (NUL characters removed: PostgreSQL refuses them in text) and its digest."""
+    blob = canonical_json(doc)
+    if b"\\u0000" in blob:
+        doc = _without_nul(doc)
+        blob = canonical_json(doc)
+    h = hashlib.sha256(blob)
     h.update(b"\0")
     h.update(raw)
-    return h.hexdigest()
+    return doc, h.hexdigest()
+
+
+def _without_nul(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_without_nul(v) for v in value]
+    return value
 
 
 def view_digest(view: View) -> str:
@@ -124,10 +145,15 @@ def view_digest(view: View) -> str:
 # --- Merge ------------------------------------------------------------------------------------------------
 
 
-def _ordered(sources: Iterable[str], priority: tuple[str, ...]) -> list[str]:
+def _ordered(sources: Iterable[str], priority: tuple[str, ...]) -> tuple[str, ...]:
     """Sources in priority order; unknown ones after, alphabetically, so the result never depends on input order."""
+    return _ordered_cached(frozenset(sources), priority)
+
+
+@functools.lru_cache(maxsize=1024)
+def _ordered_cached(sources: frozenset[str], priority: tuple[str, ...]) -> tuple[str, ...]:
     rank = {s: i for i, s in enumerate(priority)}
-    return sorted(sources, key=lambda s: (rank.get(s, len(rank)), s))
+    return tuple(sorted(sources, key=lambda s: (rank.get(s, len(rank)), s)))
 
 
 def metric_present(data: Any) -> bool:
@@ -221,7 +247,7 @@ def _score(metric: Mapping[str, Any]) -> float | None:
     if not isinstance(data, dict):
         return None
     value = data.get("score")
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         return None
     return float(value)
 

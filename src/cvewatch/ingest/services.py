@@ -1,8 +1,8 @@
 """Importing parsed items into the catalog: per-source records, the merged Cve rows, links and changes.
 
-Items are written in batches, one transaction per batch. Everything the batch needs from the database is
-loaded in a few queries, merged in Python (merge.py) and written with bulk operations. A batch that fails in
-the database is retried CVE by CVE so one bad record costs only itself.
+Items are written in batches, one transaction per batch. Everything a batch needs from the database is
+loaded in a few queries, merged in Python (merge.py) and written with bulk row writes (rows.py). A batch
+that fails in the database is retried CVE by CVE so one bad record costs only itself.
 """
 
 from __future__ import annotations
@@ -10,10 +10,11 @@ from __future__ import annotations
 import logging
 import re
 import time
+import uuid
 import zlib
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,7 @@ from cvewatch.catalog.models import (
 )
 from cvewatch.ingest import merge
 from cvewatch.ingest.records import CveRecord, CweEntry, EpssScore, Item, KevEntry, Skipped
+from cvewatch.ingest.rows import insert_rows, update_rows
 
 log = logging.getLogger(__name__)
 
@@ -46,11 +48,15 @@ MAX_CVE_ID = Cve._meta.get_field("cve_id").max_length or 32
 MAX_NAME = Vendor._meta.get_field("name").max_length or 255
 MAX_SOURCE = SourceRecord._meta.get_field("source").max_length or 32
 MAX_CWE_ID = Weakness._meta.get_field("cwe_id").max_length or 32
-CVE_ROW_FIELDS = (
+CVE_VALUE_FIELDS = (
     "title", "description", "state", "created_at", "updated_at", "metrics", "vendors", "weaknesses", "cpes",
     "references", "providers", "cvss20_score", "cvss30_score", "cvss31_score", "cvss40_score", "kev_added",
-    "epss_score", "digest", "row_updated_at",
+    "epss_score",
 )  # fmt: skip
+CVE_INSERT_FIELDS = ("cve_id", *CVE_VALUE_FIELDS, "digest", "row_created_at", "row_updated_at")
+CVE_UPDATE_FIELDS = (*CVE_VALUE_FIELDS, "digest", "row_updated_at")
+SOURCE_FIELDS = ("cve_id", "source", "record", "raw", "digest", "origin", "created_at", "updated_at")
+CHANGE_FIELDS = ("uuid", "cve", "created_at", "events", "types", "import_run")
 OLD_VIEW_FIELDS = (
     "id",
     "cve_id",
@@ -61,6 +67,12 @@ OLD_VIEW_FIELDS = (
     "metrics",
     *merge.UNION_FIELDS,
 )
+COUNTERS = (
+    "read", "cve_records", "kev_entries", "epss_scores", "cwe_entries", "skipped", "warnings", "records_stored",
+    "records_unchanged", "created", "updated", "unchanged", "pending", "changes", "weaknesses_created",
+    "weaknesses_updated", "cwe_ok",
+)  # fmt: skip
+BATCH_COUNTERS = COUNTERS[COUNTERS.index("records_stored") :]
 
 
 @dataclass
@@ -73,6 +85,7 @@ class ImportStats:
     epss_scores: int = 0
     cwe_entries: int = 0
     skipped: int = 0
+    warnings: int = 0  # records kept without a part that could not be stored
     records_stored: int = 0  # new or changed source records written
     records_unchanged: int = 0  # identical to the stored copy: nothing to do
     created: int = 0
@@ -84,7 +97,9 @@ class ImportStats:
     weaknesses_updated: int = 0
     cwe_ok: int = 0  # CWE entries written or already up to date
     skip_reasons: Counter[str] = field(default_factory=Counter)
+    warning_reasons: Counter[str] = field(default_factory=Counter)
     skipped_items: list[dict[str, str]] = field(default_factory=list)  # the first MAX_RUN_ERRORS
+    warning_items: list[dict[str, str]] = field(default_factory=list)  # the first MAX_RUN_ERRORS
 
     @property
     def imported(self) -> int:
@@ -92,12 +107,23 @@ class ImportStats:
         return self.records_stored + self.records_unchanged + self.cwe_ok
 
     def counts(self) -> dict[str, Any]:
-        keys = (
-            "read", "cve_records", "kev_entries", "epss_scores", "cwe_entries", "skipped", "records_stored",
-            "records_unchanged", "created", "updated", "unchanged", "pending", "changes", "weaknesses_created",
-            "weaknesses_updated",
-        )  # fmt: skip
-        return {key: getattr(self, key) for key in keys} | {"skip_reasons": dict(self.skip_reasons)}
+        return {key: getattr(self, key) for key in COUNTERS} | {
+            "skip_reasons": dict(self.skip_reasons),
+            "warning_reasons": dict(self.warning_reasons),
+        }
+
+
+@dataclass
+class _Prepared:
+    """One item ready to write: its stored doc and digest, computed before any transaction."""
+
+    key: str  # the CVE id, or the CWE id of a catalog entry
+    origin: str
+    source: str = ""
+    doc: merge.Doc | None = None
+    raw: bytes = b""
+    digest: str = ""
+    cwe: CweEntry | None = None
 
 
 @dataclass
@@ -111,21 +137,13 @@ class _BatchResult:
     unchanged: int = 0
     pending: int = 0
     changes: int = 0
-    cwe_ok: int = 0
     weaknesses_created: int = 0
     weaknesses_updated: int = 0
+    cwe_ok: int = 0
     vendor_ids: dict[str, int] = field(default_factory=dict)
     product_ids: dict[str, int] = field(default_factory=dict)
     weakness_ids: dict[str, int] = field(default_factory=dict)
     seen_names: set[str] = field(default_factory=set)
-
-
-@dataclass
-class _Incoming:
-    doc: merge.Doc
-    raw: bytes
-    digest: str
-    origin: str
 
 
 class _Known:
@@ -143,23 +161,20 @@ class _Known:
 
 
 def invalid_reason(item: Item) -> str | None:
-    """Why an item cannot be stored, or None. Checked before writing so the database never sees it."""
+    """Why an item cannot be stored at all, or None."""
     cve_id = getattr(item, "cve_id", None)
     if cve_id is not None and (len(cve_id) > MAX_CVE_ID or not CVE_ID.match(cve_id)):
         return f"invalid CVE id {cve_id[:60]!r}"
-    if isinstance(item, CweEntry):
-        if not item.cwe_id or len(item.cwe_id) > MAX_CWE_ID:
-            return f"invalid CWE id {item.cwe_id[:60]!r}"
-    if isinstance(item, CveRecord):
-        if not item.source or len(item.source) > MAX_SOURCE:
-            return f"{cve_id}: invalid source {item.source[:60]!r}"
-        for name in item.vendors:
-            if not name or any(len(part) > MAX_NAME for part in name.split(merge.PRODUCT_SEPARATOR, 1)):
-                return f"{cve_id}: vendor or product name empty or longer than {MAX_NAME} characters"
-        for cwe in item.weaknesses:
-            if not cwe or len(cwe) > MAX_CWE_ID:
-                return f"{cve_id}: weakness id {cwe[:60]!r} empty or longer than {MAX_CWE_ID} characters"
+    if isinstance(item, CweEntry) and (not item.cwe_id or len(item.cwe_id) > MAX_CWE_ID):
+        return f"invalid CWE id {item.cwe_id[:60]!r}"
+    if isinstance(item, CveRecord) and (not item.source or len(item.source) > MAX_SOURCE):
+        return f"{cve_id}: invalid source {item.source[:60]!r}"
     return None
+
+
+def _storable_name(name: str) -> bool:
+    parts = name.split(merge.PRODUCT_SEPARATOR, 1)
+    return all(0 < len(part) <= MAX_NAME for part in parts)
 
 
 def _short(exc: BaseException) -> str:
@@ -168,7 +183,7 @@ def _short(exc: BaseException) -> str:
 
 
 class _Importer:
-    """One import run: caches of vendor/product/weakness ids and the batch writer."""
+    """One import run: caches of vendor/product/weakness ids, and the batch writer."""
 
     def __init__(
         self,
@@ -181,7 +196,7 @@ class _Importer:
     ) -> None:
         self.stats, self.run, self.batch_size = stats, run, batch_size
         self.on_progress, self.progress_interval = on_progress, progress_interval
-        self.origin = ""  # the input currently being read, set by the caller as it walks
+        self.origin = ""  # the input being read, set by the walker's progress callback
         self.vendor_ids: dict[str, int] = dict(Vendor.objects.values_list("name", "id"))
         self.product_ids: dict[str, int] = {
             f"{vendor}{merge.PRODUCT_SEPARATOR}{name}": pk
@@ -193,35 +208,72 @@ class _Importer:
 
     def consume(self, items: Iterable[Item]) -> None:
         stats = self.stats
-        batch: list[tuple[Item, str]] = []
+        batch: list[_Prepared] = []
         next_progress = time.monotonic() + self.progress_interval
         for item in items:
             stats.read += 1
-            if isinstance(item, Skipped):
-                self.skip(item.origin, item.reason)
-            elif (reason := invalid_reason(item)) is not None:
-                self.skip(self.origin or getattr(item, "cve_id", "") or "?", reason)
-            else:
-                if isinstance(item, CveRecord):
-                    stats.cve_records += 1
-                elif isinstance(item, KevEntry):
-                    stats.kev_entries += 1
-                elif isinstance(item, EpssScore):
-                    stats.epss_scores += 1
-                elif isinstance(item, CweEntry):
-                    stats.cwe_entries += 1
-                else:
-                    self.skip(self.origin or "?", f"not an importable item: {type(item).__name__}")
-                    continue
-                batch.append((item, self.origin))
-                if len(batch) >= self.batch_size:
+            prepared = self.prepare(item)
+            if prepared is not None:
+                # Flush only between CVEs: a CVE's records from one file (CNA and ADP) stay in one batch.
+                if len(batch) >= self.batch_size and prepared.key != batch[-1].key:
                     self.flush(batch)
                     batch = []
+                batch.append(prepared)
             if self.on_progress is not None and time.monotonic() >= next_progress:
                 self.on_progress(stats)
                 next_progress = time.monotonic() + self.progress_interval
         if batch:
             self.flush(batch)
+
+    def prepare(self, item: Item) -> _Prepared | None:
+        """The item ready to write, or None when it is skipped (and counted as such)."""
+        if isinstance(item, Skipped):
+            self.skip(item.origin, item.reason)
+            return None
+        origin = self.origin or getattr(item, "cve_id", None) or getattr(item, "cwe_id", "") or "?"
+        if (reason := invalid_reason(item)) is not None:
+            self.skip(origin, reason)
+            return None
+        try:
+            if isinstance(item, CveRecord):
+                item = self.storable(item, origin)
+                doc, raw, source = merge.cve_record_doc(item), item.raw, item.source
+            elif isinstance(item, KevEntry):
+                doc, raw, source = merge.kev_entry_doc(item), b"", merge.KEV_SOURCE
+            elif isinstance(item, EpssScore):
+                doc, raw, source = merge.epss_score_doc(item), b"", merge.EPSS_SOURCE
+            elif isinstance(item, CweEntry):
+                self.stats.cwe_entries += 1
+                return _Prepared(key=item.cwe_id, origin=origin, cwe=item)
+            else:
+                self.skip(origin, f"not an importable item: {type(item).__name__}")
+                return None
+            doc, digest = merge.seal(doc, raw)
+        except (TypeError, ValueError) as exc:  # e.g. a value JSON cannot hold
+            self.skip(origin, f"{item.cve_id}: unusable record: {_short(exc)}")
+            return None
+        if isinstance(item, CveRecord):
+            self.stats.cve_records += 1
+        elif isinstance(item, KevEntry):
+            self.stats.kev_entries += 1
+        else:
+            self.stats.epss_scores += 1
+        return _Prepared(key=item.cve_id, origin=origin, source=source, doc=doc, raw=raw, digest=digest)
+
+    def storable(self, record: CveRecord, origin: str) -> CveRecord:
+        """The record without names the catalog cannot hold (over-long vendor/product or CWE ids), with a warning."""
+        vendors = tuple(n for n in record.vendors if _storable_name(n))
+        weaknesses = tuple(w for w in record.weaknesses if 0 < len(w) <= MAX_CWE_ID)
+        dropped = len(record.vendors) - len(vendors) + len(record.weaknesses) - len(weaknesses)
+        if not dropped:
+            return record
+        self.warn(
+            origin,
+            f"{record.cve_id}: {dropped} vendor/product or CWE name(s) empty or too long dropped",
+            group=f"vendor/product names longer than {MAX_NAME} or CWE ids longer than {MAX_CWE_ID} characters "
+            "dropped (records kept)",
+        )
+        return replace(record, vendors=vendors, weaknesses=weaknesses)
 
     def skip(self, origin: str, reason: str) -> None:
         stats = self.stats
@@ -230,9 +282,16 @@ class _Importer:
         if len(stats.skipped_items) < MAX_RUN_ERRORS:
             stats.skipped_items.append({"path": origin, "reason": reason})
 
+    def warn(self, origin: str, reason: str, *, group: str) -> None:
+        stats = self.stats
+        stats.warnings += 1
+        stats.warning_reasons[group] += 1
+        if len(stats.warning_items) < MAX_RUN_ERRORS:
+            stats.warning_items.append({"path": origin, "reason": reason})
+
     # --- writing --------------------------------------------------------------------------------------------
 
-    def flush(self, batch: list[tuple[Item, str]]) -> None:
+    def flush(self, batch: list[_Prepared]) -> None:
         try:
             result = self.write(batch)
         except DatabaseError as exc:
@@ -241,49 +300,39 @@ class _Importer:
         else:
             self.apply(result)
 
-    def write_one_by_one(self, batch: list[tuple[Item, str]]) -> None:
-        groups: dict[str, list[tuple[Item, str]]] = defaultdict(list)
-        for item, origin in batch:
-            groups[getattr(item, "cve_id", None) or getattr(item, "cwe_id", "")].append((item, origin))
+    def write_one_by_one(self, batch: list[_Prepared]) -> None:
+        groups: dict[str, list[_Prepared]] = defaultdict(list)
+        for prepared in batch:
+            groups[prepared.key].append(prepared)
         for key, group in groups.items():
             try:
                 result = self.write(group)
             except DatabaseError as exc:
-                for _item, origin in group:
-                    self.skip(origin or key, f"{key}: database error: {_short(exc)}")
+                for prepared in group:
+                    self.skip(prepared.origin, f"{key}: database error: {_short(exc)}")
             else:
                 self.apply(result)
 
     def apply(self, result: _BatchResult) -> None:
-        stats = self.stats
-        for name in (
-            "records_stored", "records_unchanged", "created", "updated", "unchanged", "pending", "changes",
-            "cwe_ok", "weaknesses_created", "weaknesses_updated",
-        ):  # fmt: skip
-            setattr(stats, name, getattr(stats, name) + getattr(result, name))
+        for name in BATCH_COUNTERS:
+            setattr(self.stats, name, getattr(self.stats, name) + getattr(result, name))
         self.vendor_ids.update(result.vendor_ids)
         self.product_ids.update(result.product_ids)
         self.weakness_ids.update(result.weakness_ids)
 
-    def write(self, batch: list[tuple[Item, str]]) -> _BatchResult:
+    def write(self, batch: list[_Prepared]) -> _BatchResult:
         """Writes one batch in one transaction; raises DatabaseError with nothing written."""
         result = _BatchResult()
         cwes: dict[str, CweEntry] = {}
-        incoming: dict[tuple[str, str], _Incoming] = {}
-        for item, origin in batch:
-            if isinstance(item, CweEntry):
-                cwes[item.cwe_id] = item
+        incoming: dict[tuple[str, str], _Prepared] = {}
+        for prepared in batch:
+            if prepared.cwe is not None:
+                cwes[prepared.key] = prepared.cwe
                 continue
-            if isinstance(item, CveRecord):
-                key, doc, raw = (item.cve_id, item.source), merge.cve_record_doc(item), item.raw
-            elif isinstance(item, KevEntry):
-                key, doc, raw = (item.cve_id, merge.KEV_SOURCE), merge.kev_entry_doc(item), b""
-            else:
-                assert isinstance(item, EpssScore)
-                key, doc, raw = (item.cve_id, merge.EPSS_SOURCE), merge.epss_score_doc(item), b""
+            key = (prepared.key, prepared.source)
             if key in incoming:  # the same source twice in one batch: the later copy wins
                 result.records_unchanged += 1
-            incoming[key] = _Incoming(doc, raw, merge.doc_digest(doc, raw), origin)
+            incoming[key] = prepared
         now = timezone.now()
         with transaction.atomic():
             if cwes:
@@ -301,25 +350,24 @@ class _Importer:
             if row is None:
                 new.append(
                     Weakness(
-                        cwe_id=entry.cwe_id,
-                        name=entry.name,
-                        description=entry.description,
-                        created_at=now,
+                        cwe_id=entry.cwe_id, name=entry.name, description=entry.description, created_at=now,
                         updated_at=now,
                     )
-                )
+                )  # fmt: skip
             elif (row.name, row.description) != (entry.name, entry.description):
                 row.name, row.description, row.updated_at = entry.name, entry.description, now
                 changed.append(row)
         Weakness.objects.bulk_create(new)
         Weakness.objects.bulk_update(changed, ["name", "description", "updated_at"])
-        result.weakness_ids.update((w.cwe_id, w.pk) for w in new)
+        result.weakness_ids.update(
+            Weakness.objects.filter(cwe_id__in=[w.cwe_id for w in new]).values_list("cwe_id", "id")
+        )
         result.weaknesses_created += len(new)
         result.weaknesses_updated += len(changed)
         result.cwe_ok += len(entries)
 
     def write_cves(
-        self, incoming: dict[tuple[str, str], _Incoming], *, now: datetime, result: _BatchResult
+        self, incoming: dict[tuple[str, str], _Prepared], *, now: datetime, result: _BatchResult
     ) -> None:
         cve_ids = {cve_id for cve_id, _ in incoming}
         stored: dict[str, dict[str, tuple[int, str]]] = defaultdict(dict)
@@ -328,7 +376,9 @@ class _Importer:
         ):
             stored[cve_id][source] = (pk, digest)
         changed = {
-            key: inc for key, inc in incoming.items() if stored[key[0]].get(key[1], (0, ""))[1] != inc.digest
+            key: prepared
+            for key, prepared in incoming.items()
+            if stored[key[0]].get(key[1], (0, ""))[1] != prepared.digest
         }
         result.records_unchanged += len(incoming) - len(changed)
         if not changed:
@@ -336,11 +386,11 @@ class _Importer:
         dirty = sorted({cve_id for cve_id, _ in changed})
 
         # Every source of a changed CVE takes part in its merge: this batch's copies, then the stored ones.
-        docs: dict[str, dict[str, merge.Doc]] = defaultdict(dict)
         dirty_set = set(dirty)
-        for (cve_id, source), inc in incoming.items():
-            if cve_id in dirty_set:
-                docs[cve_id][source] = inc.doc
+        docs: dict[str, dict[str, merge.Doc]] = defaultdict(dict)
+        for (cve_id, source), prepared in incoming.items():
+            if cve_id in dirty_set and prepared.doc is not None:
+                docs[cve_id][source] = prepared.doc
         other_pks = [
             pk
             for cve_id in dirty
@@ -354,15 +404,18 @@ class _Importer:
                 docs[cve_id][source] = record
         rows = {
             row[1]: dict(zip(OLD_VIEW_FIELDS, row, strict=True))
-            for row in Cve.objects.filter(cve_id__in=dirty).values_list(*OLD_VIEW_FIELDS)
+            for row in Cve.objects.filter(cve_id__in=[c for c in dirty if stored[c]]).values_list(
+                *OLD_VIEW_FIELDS
+            )
         }
 
         known = _Known(self, result)
-        new_cves: list[Cve] = []
-        updated_cves: list[Cve] = []
+        new_rows: list[tuple[Any, ...]] = []
+        updated_rows: list[tuple[Any, ...]] = []
         events_by_cve: dict[str, list[merge.Event]] = {}
-        relink_vendors: dict[str, list[str]] = {}  # cve_id -> vendors list, for CVEs whose links change
+        relink_vendors: dict[str, list[str]] = {}  # cve_id -> vendors, for CVEs whose links change
         relink_weaknesses: dict[str, list[str]] = {}
+        pks: dict[str, int] = {}
         for cve_id in dirty:
             row = rows.get(cve_id)
             view = merge.merge_docs(docs[cve_id], fallback_time=row["created_at"] if row else now)
@@ -376,15 +429,13 @@ class _Importer:
             events = merge.diff_views(row, view, known_vendors=known)
             result.seen_names.update(view["vendors"])
             values = merge.row_values(view)
+            value_tuple = tuple(values[name] for name in CVE_VALUE_FIELDS)
             if row is None:
-                new_cves.append(
-                    Cve(cve_id=cve_id, digest=digest, row_created_at=now, row_updated_at=now, **values)
-                )
+                new_rows.append((cve_id, *value_tuple, digest, now, now))
                 relink_vendors[cve_id], relink_weaknesses[cve_id] = view["vendors"], view["weaknesses"]
             else:
-                updated_cves.append(
-                    Cve(pk=row["id"], cve_id=cve_id, digest=digest, row_updated_at=now, **values)
-                )
+                pks[cve_id] = row["id"]
+                updated_rows.append((*value_tuple, digest, now, row["id"]))
                 if set(row["vendors"]) != set(view["vendors"]):
                     relink_vendors[cve_id] = view["vendors"]
                 if set(row["weaknesses"]) != set(view["weaknesses"]):
@@ -392,47 +443,42 @@ class _Importer:
             if events:
                 events_by_cve[cve_id] = events
 
-        SourceRecord.objects.filter(
-            pk__in=[stored[cve_id][source][0] for cve_id, source in changed if source in stored[cve_id]]
-        ).delete()
-        SourceRecord.objects.bulk_create(
-            [
-                SourceRecord(
-                    cve_id=cve_id, source=source, record=inc.doc, raw=zlib.compress(inc.raw, 1) if inc.raw else b"",
-                    digest=inc.digest, origin=inc.origin, created_at=now, updated_at=now,
+        replaced = [stored[cve_id][source][0] for cve_id, source in changed if source in stored[cve_id]]
+        if replaced:
+            SourceRecord.objects.filter(pk__in=replaced).delete()
+        result.records_stored += insert_rows(
+            SourceRecord,
+            SOURCE_FIELDS,
+            (
+                (
+                    cve_id,
+                    source,
+                    p.doc,
+                    zlib.compress(p.raw, 1) if p.raw else b"",
+                    p.digest,
+                    p.origin,
+                    now,
+                    now,
                 )
-                for (cve_id, source), inc in changed.items()
-            ]
-        )  # fmt: skip
-        result.records_stored += len(changed)
-
-        Cve.objects.bulk_create(new_cves)
-        if updated_cves:
-            Cve.objects.bulk_update(updated_cves, CVE_ROW_FIELDS)
-        result.created += len(new_cves)
-        result.updated += len(updated_cves)
-        pks = {cve.cve_id: cve.pk for cve in (*new_cves, *updated_cves)}
+                for (cve_id, source), p in changed.items()
+            ),
+        )
+        result.created += insert_rows(Cve, CVE_INSERT_FIELDS, new_rows)
+        result.updated += update_rows(Cve, CVE_UPDATE_FIELDS, updated_rows)
+        if new_rows:
+            pks.update(Cve.objects.filter(cve_id__in=[r[0] for r in new_rows]).values_list("cve_id", "id"))
         self.write_links(
-            pks,
-            relink_vendors,
-            relink_weaknesses,
-            now=now,
-            result=result,
-            new={cve.cve_id for cve in new_cves},
+            pks, relink_vendors, relink_weaknesses, now=now, result=result, new={r[0] for r in new_rows}
         )
-        Change.objects.bulk_create(
-            [
-                Change(
-                    cve_id=pks[cve_id],
-                    created_at=now,
-                    events=events,
-                    types=[e["type"] for e in events],
-                    import_run=self.run,
-                )
+        run_id = self.run.pk if self.run is not None else None
+        result.changes += insert_rows(
+            Change,
+            CHANGE_FIELDS,
+            (
+                (uuid.uuid4(), pks[cve_id], now, events, [e["type"] for e in events], run_id)
                 for cve_id, events in events_by_cve.items()
-            ]
+            ),
         )
-        result.changes += len(events_by_cve)
 
     def write_links(
         self,
@@ -445,8 +491,8 @@ class _Importer:
         new: set[str],
     ) -> None:
         """Rebuilds the link rows of the CVEs whose vendor or weakness lists changed (a new CVE has none yet)."""
-        vendor_names = {n for names in vendors.values() for n in names if not merge.is_product(n)}
         product_names = {n for names in vendors.values() for n in names if merge.is_product(n)}
+        vendor_names = {n for names in vendors.values() for n in names if not merge.is_product(n)}
         vendor_names.update(merge.vendor_of(n) for n in product_names)
         vendor_ids = self.ensure_vendors(vendor_names, now=now, result=result)
         product_ids = self.ensure_products(product_names, vendor_ids, now=now, result=result)
@@ -461,29 +507,39 @@ class _Importer:
         stale_weaknesses = [pks[cve_id] for cve_id in weaknesses if cve_id not in new]
         if stale_weaknesses:
             CveWeakness.objects.filter(cve_id__in=stale_weaknesses).delete()
-        CveVendor.objects.bulk_create(
-            [CveVendor(cve_id=pks[c], vendor_id=vendor_ids[n]) for c, names in vendors.items()
-             for n in names if not merge.is_product(n)]
-        )  # fmt: skip
-        CveProduct.objects.bulk_create(
-            [CveProduct(cve_id=pks[c], product_id=product_ids[n]) for c, names in vendors.items()
-             for n in names if merge.is_product(n)]
-        )  # fmt: skip
-        CveWeakness.objects.bulk_create(
-            [
-                CveWeakness(cve_id=pks[c], weakness_id=weakness_ids[w])
-                for c, names in weaknesses.items()
-                for w in names
-            ]
+        insert_rows(
+            CveVendor,
+            ("cve", "vendor"),
+            (
+                (pks[c], vendor_ids[n])
+                for c, names in vendors.items()
+                for n in names
+                if not merge.is_product(n)
+            ),
         )
+        insert_rows(
+            CveProduct,
+            ("cve", "product"),
+            ((pks[c], product_ids[n]) for c, names in vendors.items() for n in names if merge.is_product(n)),
+        )
+        insert_rows(
+            CveWeakness,
+            ("cve", "weakness"),
+            ((pks[c], weakness_ids[w]) for c, names in weaknesses.items() for w in names),
+        )
+
+    # Catalog rows are created on first sight; ON CONFLICT DO NOTHING because another import may have created
+    # the same name since this run loaded its caches.
 
     def ensure_vendors(self, names: set[str], *, now: datetime, result: _BatchResult) -> dict[str, int]:
         ids = {n: pk for n in names if (pk := self.vendor_ids.get(n) or result.vendor_ids.get(n))}
         missing = sorted(names - ids.keys())
         if missing:
-            # ignore_conflicts: another import may have created the same vendor since our caches were loaded.
-            Vendor.objects.bulk_create(
-                [Vendor(name=n, created_at=now, updated_at=now) for n in missing], ignore_conflicts=True
+            insert_rows(
+                Vendor,
+                ("uuid", "name", "created_at", "updated_at"),
+                ((uuid.uuid4(), n, now, now) for n in missing),
+                ignore_conflicts=True,
             )
             found = dict(Vendor.objects.filter(name__in=missing).values_list("name", "id"))
             result.vendor_ids.update(found)
@@ -497,8 +553,10 @@ class _Importer:
         missing = sorted(names - ids.keys())
         if missing:
             keys = {(vendor_ids[merge.vendor_of(n)], merge.product_name(n)): n for n in missing}
-            Product.objects.bulk_create(
-                [Product(vendor_id=v, name=p, created_at=now, updated_at=now) for v, p in keys],
+            insert_rows(
+                Product,
+                ("uuid", "vendor", "name", "created_at", "updated_at"),
+                ((uuid.uuid4(), v, p, now, now) for v, p in keys),
                 ignore_conflicts=True,
             )
             found = {
@@ -516,9 +574,12 @@ class _Importer:
         ids = {w: pk for w in cwe_ids if (pk := self.weakness_ids.get(w) or result.weakness_ids.get(w))}
         missing = sorted(cwe_ids - ids.keys())
         if missing:
-            # Seen on a CVE before the CWE catalog was imported: the catalog import fills name and description.
-            Weakness.objects.bulk_create(
-                [Weakness(cwe_id=w, created_at=now, updated_at=now) for w in missing], ignore_conflicts=True
+            # Seen on a CVE before the CWE catalog: the catalog import fills in name and description.
+            insert_rows(
+                Weakness,
+                ("cwe_id", "name", "description", "created_at", "updated_at"),
+                ((w, "", "", now, now) for w in missing),
+                ignore_conflicts=True,
             )
             found = dict(Weakness.objects.filter(cwe_id__in=missing).values_list("cwe_id", "id"))
             result.weakness_ids.update(found)
@@ -588,6 +649,10 @@ def finish_run(run: ImportRun, *, stats: ImportStats, error: str | None = None) 
     else:
         run.status = ImportStatus.SUCCEEDED
     run.counts = stats.counts()
-    run.errors = list(stats.skipped_items) + ([{"path": "", "reason": error}] if error else [])
+    run.errors = (
+        list(stats.skipped_items)
+        + [{**w, "warning": True} for w in stats.warning_items]
+        + ([{"path": "", "reason": error}] if error else [])
+    )
     run.finished_at = timezone.now()
     run.save(update_fields=["status", "counts", "errors", "finished_at"])
