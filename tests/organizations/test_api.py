@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -258,3 +261,24 @@ def test_organization_list_query_count(acme, django_assert_max_num_queries):
     client.get("/api/organizations")
     with django_assert_max_num_queries(3):  # user, count, page
         client.get("/api/organizations")
+
+
+def test_project_detail_query_count(acme, django_assert_max_num_queries):
+    client = acme.token_client()
+    client.get("/api/organizations/acme")
+    with django_assert_max_num_queries(5):  # token, organization, project, vendors, products
+        assert client.get("/api/organizations/acme/projects/production").status_code == 200
+
+
+def test_the_secret_never_reaches_the_logs(acme, caplog):
+    _, token_id, secret = acme.token.split(".")
+    caplog.set_level(logging.DEBUG)
+    with CaptureQueriesContext(connection) as queries:
+        acme.token_client().get("/api/organizations/acme")
+        bearer(f"opc_org.{token_id}.{secret[::-1]}").get("/api/organizations/acme")
+        services.revoke_token(organization=acme.org, token_id=token_id, actor=acme.user)
+        acme.token_client().get("/api/cve")
+    assert not [q for q in queries.captured_queries if secret in q["sql"] or secret[::-1] in q["sql"]]
+    assert caplog.records  # the 401s are logged by django.request...
+    logged = "\n".join(r.getMessage() + repr(r.args) for r in caplog.records)
+    assert secret not in logged and secret[::-1] not in logged  # ...without the secret
