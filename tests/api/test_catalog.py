@@ -93,3 +93,19 @@ def test_weaknesses_list_detail_and_cves(api, kb_all):
     assert names(api.get("/api/weaknesses/CWE-20/cve"), "cve_id") == ["CVE-2022-20698", "CVE-2021-44228"]
     assert api.get("/api/weaknesses/CWE-0").json() == {"detail": "No Weakness matches the given query."}
     assert api.get("/api/weaknesses/CWE-0/cve").status_code == 404
+
+
+def test_linked_cves_reads_the_same_rows_with_either_plan(db):
+    from cvewatch.catalog import selectors
+    from cvewatch.catalog.models import CveVendor
+
+    cves = [CveFactory(vendors=["acme"] if n % 3 else ["other"]) for n in range(30)]
+    acme = Vendor.objects.get(name="acme")
+    linked = selectors.LinkedCves(CveVendor, vendor_id=acme.pk)
+    expected = [c.cve_id for c in sorted(cves, key=lambda c: (c.updated_at, c.pk), reverse=True) if "acme" in c.vendors]
+    assert linked.count() == len(expected) == 20
+    walk = linked.queryset(rows_needed=1)  # few rows needed: walk the index, probe the links
+    fetch = linked.queryset(rows_needed=10**9)  # many: fetch the linked CVEs and sort them
+    assert "EXISTS" in str(walk.query) and "EXISTS" not in str(fetch.query)
+    assert [c.cve_id for c in walk] == [c.cve_id for c in fetch] == expected
+    assert [c.cve_id for c in linked[5:15]] == expected[5:15]

@@ -38,6 +38,8 @@ class Product(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [models.UniqueConstraint(fields=["vendor", "name"], name="product_unique_per_vendor")]
+        # `search` matches a product name under any vendor.
+        indexes = [models.Index(fields=["name"], name="product_name")]
 
     def __str__(self) -> str:
         return f"{self.vendor_id}:{self.name}"

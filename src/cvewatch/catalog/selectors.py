@@ -7,12 +7,15 @@ stable; CVE lists use the (-updated_at, -id) index.
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Mapping
 from typing import Any
 
-from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, Max, OuterRef, Q, QuerySet
+from django.db.models.expressions import RawSQL
 
+from cvewatch.catalog import search
 from cvewatch.catalog.models import Cve, CveProduct, CveVendor, CveWeakness, Product, Vendor, Weakness
 from cvewatch.core.errors import NotFound
 
@@ -109,41 +112,115 @@ def _linked(link_model: type[CveVendor | CveProduct | CveWeakness], **match: int
 
 
 def _search_condition(term: str) -> Q:
-    """Case-insensitive substring of the id or description, or an exact vendor/product name on the CVE."""
+    """Case-insensitive substring of the id or description, or an exact vendor/product name on the CVE.
+
+    One `id IN (... UNION ...)` so each part uses its own index and the set is built once per query; an
+    OR of the parts would make both engines test every CVE row.
+    """
     name = term.lower()
-    # Names are resolved first (two indexed lookups) so the per-row test is a set membership, not a join.
+    parts = [search.substring_ids_sql(term)]
+    # Names are resolved first (two indexed lookups) so the union reads the link tables' unique indexes.
     vendor_ids = list(Vendor.objects.filter(name=name).values_list("pk", flat=True))
     product_ids = list(Product.objects.filter(name=name).values_list("pk", flat=True))
-    condition = _substring_condition(term)
     if vendor_ids:
-        condition |= Q(pk__in=CveVendor.objects.filter(vendor_id__in=vendor_ids).values("cve_id"))
+        parts.append(_sql(CveVendor.objects.filter(vendor_id__in=vendor_ids)))
     if product_ids:
-        condition |= Q(pk__in=CveProduct.objects.filter(product_id__in=product_ids).values("cve_id"))
-    return condition
+        parts.append(_sql(CveProduct.objects.filter(product_id__in=product_ids)))
+    sql = " UNION ".join(part_sql for part_sql, _ in parts)
+    params = [param for _, part_params in parts for param in part_params]
+    return Q(pk__in=RawSQL(sql, params))
 
 
-def _substring_condition(term: str) -> Q:
-    """The substring half of `search`: the one engine-specific seam of the catalog reads.
+def _sql(links: QuerySet[Any]) -> tuple[str, list[Any]]:
+    sql, params = links.order_by().values("cve_id").query.sql_with_params()
+    return sql, list(params)
 
-    Both engines answer the same question (case-insensitive substring). On PostgreSQL, icontains compiles
-    to UPPER(col) LIKE UPPER(%term%), which the trigram GIN indexes of migration 0002 serve for terms of
-    three or more characters; SQLite's LIKE is already case-insensitive for ASCII and scans.
+
+class LinkedCves:
+    """The CVEs linked to one vendor, product or weakness, newest modification first, for a paginator.
+
+    Sliceable and countable like a queryset. Why not a queryset: the count comes from the link table's
+    (target, cve) unique index alone, and the page plan depends on how many CVEs the target has. A frequent
+    target (microsoft, CWE-79) is read by walking the (-updated_at, -id) index and probing the link index,
+    stopping after one page; a rare one by fetching its few CVEs and sorting them. SQLite has no statistics
+    to make that choice itself, and the wrong plan costs 100x.
     """
-    if connection.vendor == "postgresql":
-        return Q(cve_id__icontains=term) | Q(description__icontains=term)
-    return Q(cve_id__icontains=term) | Q(description__icontains=term)
+
+    ordered = True
+
+    def __init__(self, link_model: type[CveVendor | CveProduct | CveWeakness], **match: int) -> None:
+        self._link_model, self._match = link_model, match
+        self._count: int | None = None
+
+    def count(self) -> int:
+        if self._count is None:
+            self._count = self._link_model.objects.filter(**self._match).count()
+        return self._count
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, key: slice) -> list[Cve]:
+        if not isinstance(key, slice) or key.step not in (None, 1):
+            raise TypeError("LinkedCves supports plain slices only")
+        start, stop = key.start or 0, key.stop if key.stop is not None else self.count()
+        return list(self.queryset(rows_needed=stop)[start:stop])
+
+    def queryset(self, *, rows_needed: int) -> QuerySet[Cve]:
+        """The CVEs as a queryset, written for the plan that reads fewest rows to return rows_needed."""
+        count = self.count()
+        # Walking the index reads about rows_needed * total / count entries; fetching reads count rows and
+        # sorts them (a few times dearer per row).
+        if count and rows_needed * approximate_cve_total() < 4 * count * count:
+            links = self._link_model.objects.filter(cve=OuterRef("pk"), **self._match)
+            return cve_list().filter(Exists(links))
+        return cve_list().filter(_linked(self._link_model, **self._match))
 
 
-def cves_of_vendor(*, vendor: Vendor) -> QuerySet[Cve]:
-    return cve_list().filter(_linked(CveVendor, vendor_id=vendor.pk))
+_total_cache: tuple[float, int] = (0.0, 0)
+_total_lock = threading.Lock()
 
 
-def cves_of_product(*, product: Product) -> QuerySet[Cve]:
-    return cve_list().filter(_linked(CveProduct, product_id=product.pk))
+def approximate_cve_total() -> int:
+    """An upper bound of the CVE count (the highest id), refreshed at most once a minute; only plans use it."""
+    global _total_cache
+    checked_at, total = _total_cache
+    if time.monotonic() - checked_at > 60:
+        total = Cve.objects.aggregate(top=Max("id"))["top"] or 0
+        with _total_lock:
+            _total_cache = (time.monotonic(), total)
+    return total
 
 
-def cves_of_weakness(*, weakness: Weakness) -> QuerySet[Cve]:
-    return cve_list().filter(_linked(CveWeakness, weakness_id=weakness.pk))
+def cve_listing(*, params: Mapping[str, str], user: Any = None) -> QuerySet[Cve] | LinkedCves:
+    """/api/cve: filter_cves over all CVEs, or a LinkedCves when the only filter is a vendor/product/weakness."""
+    active = {k for k in ("search", "vendor", "cvss", "weakness", "tag") if (params.get(k) or "").strip()}
+    cvss = (params.get("cvss") or "").strip().lower()
+    if cvss not in CVSS_RANGES and cvss != "empty":
+        active.discard("cvss")
+    if active == {"vendor"}:
+        vendor = vendor_by_name(name=normalize_vendor_name(params["vendor"]))
+        product_param = normalize_product_name(params.get("product") or "")
+        if product_param:
+            return cves_of_product(product=product_by_name(vendor=vendor, name=product_param))
+        return cves_of_vendor(vendor=vendor)
+    if active == {"weakness"}:
+        weakness = Weakness.objects.filter(cwe_id=params["weakness"].strip()).first()
+        if weakness is not None:
+            return cves_of_weakness(weakness=weakness)
+    return filter_cves(cve_list(), params=params, user=user)
+
+
+def cves_of_vendor(*, vendor: Vendor) -> LinkedCves:
+    return LinkedCves(CveVendor, vendor_id=vendor.pk)
+
+
+def cves_of_product(*, product: Product) -> LinkedCves:
+    return LinkedCves(CveProduct, product_id=product.pk)
+
+
+def cves_of_weakness(*, weakness: Weakness) -> LinkedCves:
+    return LinkedCves(CveWeakness, weakness_id=weakness.pk)
 
 
 # --- Vendors, products, weaknesses ------------------------------------------------------------------------

@@ -1,0 +1,91 @@
+"""The engine-specific half of the CVE `search` filter: case-insensitive substring of the id or description.
+
+Both engines answer exactly the question Django's `icontains` answers; only the access path differs.
+- PostgreSQL: trigram GIN indexes on UPPER(cve_id) and UPPER(description) (migration 0002, pg_trgm) serve
+  icontains, which Django compiles to UPPER(col) LIKE UPPER(%term%), for terms of 3+ characters.
+- SQLite: an FTS5 table with the trigram tokenizer, `catalog_cve_search`, holds a compact copy of cve_id and
+  description kept in step by triggers; its LIKE is index-accelerated and is SQLite's own LIKE on the same
+  text. It is created (and re-created, with its triggers, if a table rebuild dropped them) after every
+  `migrate` by ensure_sqlite_search_table, so writers (the ingest service's bulk operations) need not know.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.db import connection
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import Q
+
+log = logging.getLogger(__name__)
+
+SEARCH_TABLE = "catalog_cve_search"
+_TRIGGERS = {
+    f"{SEARCH_TABLE}_insert": f"""
+        CREATE TRIGGER {SEARCH_TABLE}_insert AFTER INSERT ON catalog_cve BEGIN
+            INSERT INTO {SEARCH_TABLE}(rowid, cve_id, description) VALUES (new.id, new.cve_id, new.description);
+        END""",
+    f"{SEARCH_TABLE}_update": f"""
+        CREATE TRIGGER {SEARCH_TABLE}_update AFTER UPDATE OF cve_id, description ON catalog_cve BEGIN
+            UPDATE {SEARCH_TABLE} SET cve_id = new.cve_id, description = new.description WHERE rowid = old.id;
+        END""",
+    f"{SEARCH_TABLE}_delete": f"""
+        CREATE TRIGGER {SEARCH_TABLE}_delete AFTER DELETE ON catalog_cve BEGIN
+            DELETE FROM {SEARCH_TABLE} WHERE rowid = old.id;
+        END""",
+}
+# LIKE wildcards and the escape character: a term containing one cannot use the FTS path, whose LIKE is
+# index-accelerated only without an ESCAPE clause.
+_LIKE_SPECIAL = set("%_\\")
+
+
+def ensure_sqlite_search_table(*, using: BaseDatabaseWrapper | None = None) -> bool:
+    """Create the FTS5 trigram table and its triggers if any is missing, then refill it. True if it acted."""
+    conn = using or connection
+    if conn.vendor != "sqlite":
+        return False
+    with conn.cursor() as cursor:
+        cursor.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'trigger')")
+        present = {row[0] for row in cursor.fetchall()}
+        if "catalog_cve" not in present:
+            return False
+        missing = [name for name in _TRIGGERS if name not in present]
+        if SEARCH_TABLE in present and not missing:
+            return False
+        log.info("building the CVE search index (%s)", SEARCH_TABLE)
+        cursor.execute(f"DROP TABLE IF EXISTS {SEARCH_TABLE}")
+        for name in _TRIGGERS:
+            cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
+        cursor.execute(
+            f"CREATE VIRTUAL TABLE {SEARCH_TABLE} USING fts5(cve_id, description, tokenize='trigram', detail='none')"
+        )
+        cursor.execute(
+            f"INSERT INTO {SEARCH_TABLE}(rowid, cve_id, description) SELECT id, cve_id, description FROM catalog_cve"
+        )
+        for sql in _TRIGGERS.values():
+            cursor.execute(sql)
+    return True
+
+
+def on_post_migrate(sender: Any, *, using: str = "default", **kwargs: Any) -> None:
+    from django.db import connections
+
+    ensure_sqlite_search_table(using=connections[using])
+
+
+def substring_ids_sql(term: str) -> tuple[str, list[Any]]:
+    """SQL selecting the ids of CVEs whose id or description contains term (case-insensitive), and params."""
+    if connection.vendor == "sqlite" and not _LIKE_SPECIAL.intersection(term):
+        pattern = f"%{term}%"
+        # Two single-column LIKEs in a UNION: an OR of them would make FTS5 scan instead of using the index.
+        return (
+            f"SELECT rowid FROM {SEARCH_TABLE} WHERE description LIKE %s "
+            f"UNION SELECT rowid FROM {SEARCH_TABLE} WHERE cve_id LIKE %s",
+            [pattern, pattern],
+        )
+    from cvewatch.catalog.models import Cve
+
+    queryset = Cve.objects.filter(Q(cve_id__icontains=term) | Q(description__icontains=term)).order_by()
+    sql, params = queryset.values("pk").query.sql_with_params()
+    return sql, list(params)
