@@ -39,7 +39,8 @@ def paginate(request: HttpRequest, queryset: QuerySet[Any], *, per_page: int = P
     return Paginator(queryset, per_page).get_page(request.GET.get("page"))
 
 
-def _cve_rows(queryset: QuerySet[Any]) -> QuerySet[Any]:
+def cve_rows(queryset: QuerySet[Any]) -> QuerySet[Any]:
+    """What a CVE table row shows: the list fields plus title, scores, KEV date and state."""
     return queryset.only(*selectors.CVE_LIST_FIELDS, *LIST_EXTRA_FIELDS)
 
 
@@ -47,7 +48,7 @@ def _cve_rows(queryset: QuerySet[Any]) -> QuerySet[Any]:
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
     org = current_organization(request)
-    recent = list(_cve_rows(selectors.cve_list())[:RECENT_CVES])
+    recent = list(cve_rows(selectors.cve_list())[:RECENT_CVES])
     projects = _projects_of(org) if org else []
     invitations = list(org_selectors.invitations_for_user(user=request.user))
     return render(
@@ -79,7 +80,7 @@ def cve_list(request: HttpRequest) -> HttpResponse:
         # An unknown vendor/product is a filter mistake, shown next to the form rather than a bare 404 page.
         error = exc.message
         queryset = selectors.cve_list().none()
-    page = paginate(request, _cve_rows(queryset))
+    page = paginate(request, cve_rows(queryset))
     query = request.GET.copy()
     query.pop("page", None)
     return render(

@@ -19,7 +19,7 @@ from cvewatch.organizations.models import Project
 from cvewatch.web import orgs
 from cvewatch.web import selectors as web_selectors
 from cvewatch.web.forms import CveFilterForm, ProjectEditForm, ProjectForm
-from cvewatch.web.views_catalog import _cve_rows, paginate
+from cvewatch.web.views_catalog import cve_rows, paginate
 
 SEARCH_LIMIT = 10
 
@@ -87,7 +87,7 @@ def project_detail(request: HttpRequest, org: str, project: str) -> HttpResponse
     except NotFound as exc:
         error = exc.message
         queryset = selectors.cves_for_project(project=row).none()
-    page = paginate(request, _cve_rows(queryset))
+    page = paginate(request, cve_rows(queryset))
     query = request.GET.copy()
     query.pop("page", None)
     term = (request.GET.get("q") or "").strip()
