@@ -113,6 +113,11 @@ def test_token_lifecycle_in_the_browser(context: BrowserContext, live_server):
     page.locator("#copy-token").click()
     expect(page.locator("#copy-token")).to_have_text("Copied")
     assert page.evaluate("navigator.clipboard.readText()") == token
+    # Where the browser withholds the Clipboard API (plain http), the token is selected for Ctrl+C instead.
+    page.evaluate("Object.defineProperty(navigator, 'clipboard', {value: undefined})")
+    page.evaluate("window.getSelection().removeAllRanges()")
+    page.locator("#copy-token").click()
+    assert page.evaluate("window.getSelection().toString().trim()") == token
 
     status, body = api_get(f"{live_server.url}/api/organizations/acme/projects", token)
     assert status == 200, body

@@ -15,13 +15,22 @@
       button.textContent = label;
       setTimeout(function () { button.textContent = original; }, 2000);
     };
+    // Self-hosted instances are often served over plain http on an intranet, where browsers withhold
+    // navigator.clipboard: there, select the text and fall back to the legacy copy command.
+    var fallback = function () {
+      var range = document.createRange();
+      range.selectNodeContents(source);
+      var selection = window.getSelection();
+      selection.removeAllRanges();
+      selection.addRange(range);
+      var copied = false;
+      try { copied = document.execCommand("copy"); } catch (e) { copied = false; }
+      done(copied ? "Copied" : "Selected: press Ctrl+C to copy");
+    };
     if (navigator.clipboard && navigator.clipboard.writeText) {
-      navigator.clipboard.writeText(text).then(
-        function () { done("Copied"); },
-        function () { done("Copy failed: select and copy by hand"); }
-      );
+      navigator.clipboard.writeText(text).then(function () { done("Copied"); }, fallback);
     } else {
-      done("Copy unavailable: select and copy by hand");
+      fallback();
     }
   });
 
