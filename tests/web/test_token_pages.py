@@ -109,3 +109,20 @@ def test_outsider_gets_404_and_cannot_touch_other_tokens(
     assert outsider_client.post(f"/org/globex/tokens/{token_id}/revoke").status_code == 404
     assert owner_client.get("/org/globex/tokens").status_code == 404
     assert OrganizationToken.objects.get(token_id=token_id).revoked_at is None
+
+
+def test_pages_do_not_grow_queries_with_rows(owner_client, org, owner, member, django_assert_max_num_queries):
+    # 12 tokens, owners, projects and audit rows: one query per row anywhere would blow the bound (7-10 today).
+    from cvewatch.organizations.choices import Role
+    from tests.web.conftest import make_user
+
+    for n in range(12):
+        user = make_user(f"user{n}")
+        services.add_member(organization=org, user=user, role=Role.OWNER, actor=owner)
+        _, _ = services.create_token(organization=org, name=f"t{n}", actor=user)
+        services.create_project(organization=org, name=f"p{n}", actor=user)
+    for token in OrganizationToken.objects.all()[:6]:
+        services.revoke_token(organization=org, token_id=token.token_id, actor=owner)
+    for path in ("/org/acme/tokens", "/org/acme/settings", "/org/acme/projects", "/"):
+        with django_assert_max_num_queries(12):
+            assert owner_client.get(path).status_code == 200, path
