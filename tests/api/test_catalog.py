@@ -97,11 +97,10 @@ def test_weaknesses_list_detail_and_cves(api, kb_all):
 
 def test_linked_cves_reads_the_same_rows_with_either_plan(db):
     from cvewatch.catalog import selectors
-    from cvewatch.catalog.models import CveVendor
 
     cves = [CveFactory(vendors=["acme"] if n % 3 else ["other"]) for n in range(30)]
     acme = Vendor.objects.get(name="acme")
-    linked = selectors.LinkedCves(CveVendor, vendor_id=acme.pk)
+    linked = selectors.cves_of_vendor(vendor=acme)
     expected = [c.cve_id for c in sorted(cves, key=lambda c: (c.updated_at, c.pk), reverse=True) if "acme" in c.vendors]
     assert linked.count() == len(expected) == 20
     walk = linked.queryset(rows_needed=1)  # few rows needed: walk the index, probe the links

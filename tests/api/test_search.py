@@ -70,3 +70,17 @@ def test_the_search_structure_heals_itself_after_a_table_rebuild():
             cursor.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'catalog_cve'")
             names = {row[0] for row in cursor.fetchall()}
         assert {"cve_cve_id_trgm", "cve_description_trgm"} <= names
+
+
+@pytest.mark.parametrize("term", ["log4j", "spring", "oracle", "CVE-2022", "flex_appliance", "zzzz"])
+def test_search_alone_counts_and_pages_the_same_with_either_plan(kb_all, term):
+    from cvewatch.catalog import selectors
+
+    expected = list(
+        selectors.filter_cves(selectors.cve_list(), params={"search": term}).values_list("cve_id", flat=True)
+    )
+    listing = selectors.searched_cves(term=term)
+    assert listing.count() == len(expected)
+    walk = listing.queryset(rows_needed=1)
+    fetch = listing.queryset(rows_needed=10**9)
+    assert [c.cve_id for c in walk] == [c.cve_id for c in fetch] == expected

@@ -53,6 +53,7 @@ def busy_catalog(db):
         ("/api/cve?vendor=acme&product=rocket", 5),
         ("/api/cve?weakness=CWE-79", 4),
         ("/api/cve?cvss=critical&search=description", 5),  # + the vendor and product name lookups
+        ("/api/cve?search=acme", 5),
         ("/api/cve/CVE-2024-0001", 2),
         ("/api/vendors", 3),
         ("/api/vendors/acme", 2),

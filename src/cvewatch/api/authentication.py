@@ -28,7 +28,9 @@ BASIC_CHALLENGE = 'Basic realm="api"'
 
 
 def _keyed_digest(value: str) -> bytes:
-    return hmac.new(settings.SECRET_KEY.encode(), value.encode("utf-8", "surrogatepass"), hashlib.sha256).digest()
+    return hmac.new(
+        settings.SECRET_KEY.encode(), value.encode("utf-8", "surrogatepass"), hashlib.sha256
+    ).digest()
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,11 @@ urlpatterns = [
     path("vendors/<str:name>", views.VendorDetailView.as_view(), name="api-vendor-detail"),
     path("vendors/<str:vendor>/cve", views.VendorCveListView.as_view(), name="api-vendor-cve-list"),
     path("vendors/<str:vendor>/products", views.ProductListView.as_view(), name="api-product-list"),
-    path("vendors/<str:vendor>/products/<str:name>", views.ProductDetailView.as_view(), name="api-product-detail"),
+    path(
+        "vendors/<str:vendor>/products/<str:name>",
+        views.ProductDetailView.as_view(),
+        name="api-product-detail",
+    ),
     path(
         "vendors/<str:vendor>/products/<str:product>/cve",
         views.ProductCveListView.as_view(),

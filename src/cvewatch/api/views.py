@@ -42,7 +42,7 @@ class DetailView(ReadOnlyMixin, generics.RetrieveAPIView):
 class CveListView(ListView):
     serializer_class = serializers.CveListSerializer
 
-    def get_queryset(self) -> QuerySet[Cve] | selectors.LinkedCves:
+    def get_queryset(self) -> QuerySet[Cve] | selectors.CountedCves:
         return selectors.cve_listing(params=self.request.query_params, user=person_of(self.request))
 
 
@@ -86,7 +86,7 @@ class ProductDetailView(DetailView):
 class VendorCveListView(ListView):
     serializer_class = serializers.CveListSerializer
 
-    def get_queryset(self) -> selectors.LinkedCves:  # type: ignore[override]
+    def get_queryset(self) -> selectors.CountedCves:  # type: ignore[override]
         vendor = selectors.vendor_by_name(name=self.kwargs["vendor"])
         return selectors.cves_of_vendor(vendor=vendor)
 
@@ -94,7 +94,7 @@ class VendorCveListView(ListView):
 class ProductCveListView(ListView):
     serializer_class = serializers.CveListSerializer
 
-    def get_queryset(self) -> selectors.LinkedCves:  # type: ignore[override]
+    def get_queryset(self) -> selectors.CountedCves:  # type: ignore[override]
         vendor = selectors.vendor_by_name(name=self.kwargs["vendor"])
         product = selectors.product_by_name(vendor=vendor, name=self.kwargs["product"])
         return selectors.cves_of_product(product=product)
@@ -117,6 +117,6 @@ class WeaknessDetailView(DetailView):
 class WeaknessCveListView(ListView):
     serializer_class = serializers.CveListSerializer
 
-    def get_queryset(self) -> selectors.LinkedCves:  # type: ignore[override]
+    def get_queryset(self) -> selectors.CountedCves:  # type: ignore[override]
         weakness = selectors.weakness_by_cwe_id(cwe_id=self.kwargs["cwe_id"])
         return selectors.cves_of_weakness(weakness=weakness)

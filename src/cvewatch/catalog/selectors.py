@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
+from django.db import connection
 from django.db.models import Exists, Max, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
@@ -117,18 +118,28 @@ def _search_condition(term: str) -> Q:
     One `id IN (... UNION ...)` so each part uses its own index and the set is built once per query; an
     OR of the parts would make both engines test every CVE row.
     """
+    _, union_sql, params = _search_parts(term)
+    return Q(pk__in=RawSQL(union_sql, params))
+
+
+def _search_parts(term: str) -> tuple[Q, str, list[Any]]:
+    """The search as a row condition (for walking an index) and as a UNION of matching ids, with params."""
     name = term.lower()
     parts = [search.substring_ids_sql(term)]
+    condition = Q(cve_id__icontains=term) | Q(description__icontains=term)
     # Names are resolved first (two indexed lookups) so the union reads the link tables' unique indexes.
     vendor_ids = list(Vendor.objects.filter(name=name).values_list("pk", flat=True))
     product_ids = list(Product.objects.filter(name=name).values_list("pk", flat=True))
     if vendor_ids:
-        parts.append(_sql(CveVendor.objects.filter(vendor_id__in=vendor_ids)))
+        links = CveVendor.objects.filter(vendor_id__in=vendor_ids)
+        parts.append(_sql(links))
+        condition |= Q(pk__in=links.values("cve_id"))
     if product_ids:
-        parts.append(_sql(CveProduct.objects.filter(product_id__in=product_ids)))
-    sql = " UNION ".join(part_sql for part_sql, _ in parts)
-    params = [param for _, part_params in parts for param in part_params]
-    return Q(pk__in=RawSQL(sql, params))
+        links = CveProduct.objects.filter(product_id__in=product_ids)
+        parts.append(_sql(links))
+        condition |= Q(pk__in=links.values("cve_id"))
+    union_sql = " UNION ".join(part_sql for part_sql, _ in parts)
+    return condition, union_sql, [param for _, part_params in parts for param in part_params]
 
 
 def _sql(links: QuerySet[Any]) -> tuple[str, list[Any]]:
@@ -136,25 +147,25 @@ def _sql(links: QuerySet[Any]) -> tuple[str, list[Any]]:
     return sql, list(params)
 
 
-class LinkedCves:
-    """The CVEs linked to one vendor, product or weakness, newest modification first, for a paginator.
+class CountedCves:
+    """A CVE list, newest modification first, for a paginator: countable and sliceable like a queryset.
 
-    Sliceable and countable like a queryset. Why not a queryset: the count comes from the link table's
-    (target, cve) unique index alone, and the page plan depends on how many CVEs the target has. A frequent
-    target (microsoft, CWE-79) is read by walking the (-updated_at, -id) index and probing the link index,
-    stopping after one page; a rare one by fetching its few CVEs and sorting them. SQLite has no statistics
-    to make that choice itself, and the wrong plan costs 100x.
+    Why not a queryset: the count has a cheaper source than counting CVE rows (a link table's unique index,
+    or the search structure alone), and the page plan depends on that count. With many matches the page is
+    read by walking the (-updated_at, -id) index and testing each CVE (`walk`), stopping after one page;
+    with few, by fetching the matches and sorting them (`fetch`). SQLite has no statistics to make that
+    choice itself, and the wrong plan costs 100x.
     """
 
     ordered = True
 
-    def __init__(self, link_model: type[CveVendor | CveProduct | CveWeakness], **match: int) -> None:
-        self._link_model, self._match = link_model, match
+    def __init__(self, *, count: Callable[[], int], walk: QuerySet[Cve], fetch: QuerySet[Cve]) -> None:
+        self._count_source, self._walk, self._fetch = count, walk, fetch
         self._count: int | None = None
 
     def count(self) -> int:
         if self._count is None:
-            self._count = self._link_model.objects.filter(**self._match).count()
+            self._count = self._count_source()
         return self._count
 
     def __len__(self) -> int:
@@ -162,19 +173,44 @@ class LinkedCves:
 
     def __getitem__(self, key: slice) -> list[Cve]:
         if not isinstance(key, slice) or key.step not in (None, 1):
-            raise TypeError("LinkedCves supports plain slices only")
+            raise TypeError("CountedCves supports plain slices only")
         start, stop = key.start or 0, key.stop if key.stop is not None else self.count()
         return list(self.queryset(rows_needed=stop)[start:stop])
 
     def queryset(self, *, rows_needed: int) -> QuerySet[Cve]:
         """The CVEs as a queryset, written for the plan that reads fewest rows to return rows_needed."""
         count = self.count()
-        # Walking the index reads about rows_needed * total / count entries; fetching reads count rows and
-        # sorts them (a few times dearer per row).
+        # Walking reads about rows_needed * total / count index entries; fetching reads count rows and sorts
+        # them, a few times dearer per row.
         if count and rows_needed * approximate_cve_total() < 4 * count * count:
-            links = self._link_model.objects.filter(cve=OuterRef("pk"), **self._match)
-            return cve_list().filter(Exists(links))
-        return cve_list().filter(_linked(self._link_model, **self._match))
+            return self._walk
+        return self._fetch
+
+
+def _linked_cves(link_model: type[CveVendor | CveProduct | CveWeakness], **match: int) -> CountedCves:
+    """CVEs linked to one target, counted on the link table's (target, cve) unique index alone."""
+    return CountedCves(
+        count=link_model.objects.filter(**match).count,
+        walk=cve_list().filter(Exists(link_model.objects.filter(cve=OuterRef("pk"), **match))),
+        fetch=cve_list().filter(_linked(link_model, **match)),
+    )
+
+
+def searched_cves(*, term: str) -> CountedCves:
+    """/api/cve?search=term alone: counted on the search structure, without reading CVE rows."""
+    condition, union_sql, params = _search_parts(term)
+
+    def count() -> int:
+        with connection.cursor() as cursor:
+            # Every id in the union is a CVE (triggers, foreign keys), and UNION removes duplicates.
+            cursor.execute(f"SELECT COUNT(*) FROM ({union_sql}) matches", params)
+            return int(cursor.fetchone()[0])
+
+    return CountedCves(
+        count=count,
+        walk=cve_list().filter(condition),
+        fetch=cve_list().filter(pk__in=RawSQL(union_sql, params)),
+    )
 
 
 _total_cache: tuple[float, int] = (0.0, 0)
@@ -192,8 +228,8 @@ def approximate_cve_total() -> int:
     return total
 
 
-def cve_listing(*, params: Mapping[str, str], user: Any = None) -> QuerySet[Cve] | LinkedCves:
-    """/api/cve: filter_cves over all CVEs, or a LinkedCves when the only filter is a vendor/product/weakness."""
+def cve_listing(*, params: Mapping[str, str], user: Any = None) -> QuerySet[Cve] | CountedCves:
+    """/api/cve: filter_cves over all CVEs, or a CountedCves when the only filter is a search or one link."""
     active = {k for k in ("search", "vendor", "cvss", "weakness", "tag") if (params.get(k) or "").strip()}
     cvss = (params.get("cvss") or "").strip().lower()
     if cvss not in CVSS_RANGES and cvss != "empty":
@@ -204,6 +240,8 @@ def cve_listing(*, params: Mapping[str, str], user: Any = None) -> QuerySet[Cve]
         if product_param:
             return cves_of_product(product=product_by_name(vendor=vendor, name=product_param))
         return cves_of_vendor(vendor=vendor)
+    if active == {"search"}:
+        return searched_cves(term=params["search"].strip())
     if active == {"weakness"}:
         weakness = Weakness.objects.filter(cwe_id=params["weakness"].strip()).first()
         if weakness is not None:
@@ -211,16 +249,16 @@ def cve_listing(*, params: Mapping[str, str], user: Any = None) -> QuerySet[Cve]
     return filter_cves(cve_list(), params=params, user=user)
 
 
-def cves_of_vendor(*, vendor: Vendor) -> LinkedCves:
-    return LinkedCves(CveVendor, vendor_id=vendor.pk)
+def cves_of_vendor(*, vendor: Vendor) -> CountedCves:
+    return _linked_cves(CveVendor, vendor_id=vendor.pk)
 
 
-def cves_of_product(*, product: Product) -> LinkedCves:
-    return LinkedCves(CveProduct, product_id=product.pk)
+def cves_of_product(*, product: Product) -> CountedCves:
+    return _linked_cves(CveProduct, product_id=product.pk)
 
 
-def cves_of_weakness(*, weakness: Weakness) -> LinkedCves:
-    return LinkedCves(CveWeakness, weakness_id=weakness.pk)
+def cves_of_weakness(*, weakness: Weakness) -> CountedCves:
+    return _linked_cves(CveWeakness, weakness_id=weakness.pk)
 
 
 # --- Vendors, products, weaknesses ------------------------------------------------------------------------
