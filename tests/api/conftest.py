@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -14,32 +12,18 @@ from rest_framework.test import APIClient
 
 from cvewatch.api.authentication import credential_cache
 from cvewatch.catalog.models import Cve
-from tests.factories import link_cve
 
 KB_DIR = Path(__file__).resolve().parent.parent / "data" / "opencve-kb"
 PASSWORD = "correct horse battery staple"
 
 
 def load_kb_record(path: Path) -> Cve:
-    """A test-only loader of a KB file's `opencve` block (the ingest service's import replaces it later)."""
-    merged = json.loads(path.read_bytes())["opencve"]
-    metrics: dict[str, Any] = merged["metrics"]
-    cvss31 = (metrics.get("cvssV3_1") or {}).get("data") or {}
-    cve = Cve.objects.create(
-        cve_id=path.stem,
-        title=merged["title"]["data"] or "",
-        description=merged["description"]["data"] or "",
-        created_at=datetime.fromisoformat(merged["created"]["data"]),
-        updated_at=datetime.fromisoformat(merged["updated"]["data"]),
-        metrics=metrics,
-        vendors=merged["vendors"]["data"],
-        weaknesses=merged["weaknesses"]["data"],
-        cpes=merged["cpes"]["data"],
-        references=merged["references"]["data"],
-        cvss31_score=cvss31.get("score"),
-    )
-    link_cve(cve, vendors=cve.vendors, weaknesses=cve.weaknesses)
-    return cve
+    """Import one real KB file through the ingest service, as `cvewatch import` does."""
+    from cvewatch.ingest.services import import_paths
+
+    _, stats = import_paths([path])
+    assert stats.imported, f"{path.name} was not imported"
+    return Cve.objects.get(cve_id=path.stem)
 
 
 def kb_path(cve_id: str) -> Path:

@@ -60,8 +60,9 @@ def serialize_metrics(metrics: dict[str, Any]) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for name in METRIC_NAMES:
         value = metrics.get(name)
-        if isinstance(value, dict) and "data" in value:
-            result[name] = {"data": value["data"], "provider": value.get("provider")}
+        present = isinstance(value, dict) and "data" in value and value.get("provider") is not None
+        if present:
+            result[name] = {"data": value["data"], "provider": value["provider"]}
         elif name != "epss":
             result[name] = _absent_metric(name)
     return result
