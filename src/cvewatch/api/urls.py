@@ -1,6 +1,6 @@
 """Catalog API routes (contract endpoints 1–11). No trailing slashes, and APPEND_SLASH is off."""
 
-from django.urls import path
+from django.urls import path, re_path
 
 from cvewatch.api import views
 
@@ -24,4 +24,7 @@ urlpatterns = [
     path("weaknesses", views.WeaknessListView.as_view(), name="api-weakness-list"),
     path("weaknesses/<str:cwe_id>", views.WeaknessDetailView.as_view(), name="api-weakness-detail"),
     path("weaknesses/<str:cwe_id>/cve", views.WeaknessCveListView.as_view(), name="api-weakness-cve-list"),
+    # The catalog's paths with a trailing slash (or deeper): a JSON 404. Other /api/ prefixes are left to
+    # their apps.
+    re_path(r"^(?:cve|vendors|weaknesses)(?:/.*)?/$", views.not_found),
 ]

@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Model, QuerySet
+from django.http import HttpRequest, JsonResponse
 from rest_framework import generics
 from rest_framework.authentication import BasicAuthentication, SessionAuthentication
+from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.request import Request
 
 from cvewatch.api import serializers
@@ -21,10 +23,27 @@ def person_of(request: Request) -> Any | None:
     return None
 
 
+class JsonOnly(BaseContentNegotiation):
+    """Always JSON: DRF would answer `?format=xml` with a 404 and `Accept: text/html` with a 406, but the
+    contract ignores unknown parameters and serves only JSON."""
+
+    def select_parser(self, request: Request, parsers: list[Any]) -> Any:
+        return parsers[0] if parsers else None
+
+    def select_renderer(self, request: Request, renderers: list[Any], format_suffix: str | None = None) -> Any:
+        return (renderers[0], renderers[0].media_type)
+
+
 class ReadOnlyMixin:
     """The catalog is read-only: any method but GET, HEAD and OPTIONS is a 405."""
 
     http_method_names = ["get", "head", "options"]
+    content_negotiation_class = JsonOnly
+
+
+def not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+    """An API path that does not exist, e.g. with a trailing slash: a JSON 404, never a redirect."""
+    return JsonResponse({"detail": "Not found."}, status=404)
 
 
 class ListView(ReadOnlyMixin, generics.ListAPIView):
