@@ -140,3 +140,30 @@ def test_cache_is_a_bounded_lru_with_expiry():
     expired = VerifiedCredentialCache(max_entries=2, ttl_seconds=0)
     expired.put(b"a", user_pk=1, password_hash="h")
     assert expired.get(b"a") is None
+
+
+@pytest.fixture
+def bearer(user) -> APIClient:
+    """A client with a real organization API token (cvewatch.organizations)."""
+    from cvewatch.organizations import services
+
+    organization = services.create_organization(name="acme", owner=user)
+    secret = services.create_token(organization=organization, name="ci", actor=user)[1]
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
+    return client
+
+
+def test_tokens_read_the_catalog_and_their_tag_parameter_is_ignored(bearer, log4shell):
+    assert bearer.get("/api/cve/CVE-2021-44228").status_code == 200
+    response = bearer.get("/api/cve?tag=anything")
+    assert response.status_code == 200
+    assert response.json()["count"] == 1
+
+
+def test_a_wrong_token_secret_is_401_invalid_token(anon, bearer):
+    token = bearer._credentials["HTTP_AUTHORIZATION"]
+    anon.credentials(HTTP_AUTHORIZATION=token[:-4] + "AAAA")
+    response = anon.get("/api/cve")
+    assert response.status_code == 401
+    assert response.json() == {"detail": "Invalid token."}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from cvewatch.catalog.models import Cve
 from tests.factories import CveFactory
 
 pytestmark = pytest.mark.django_db
@@ -33,11 +34,8 @@ def test_list_is_ordered_by_last_modification_newest_first(api, kb_all):
 
 
 def test_equal_update_times_have_a_stable_order(api):
-    same = [CveFactory(updated_at=CveFactory.updated_at.function(CveFactory.build())) for _ in range(3)]
-    same_time = same[0].updated_at
-    for cve in same:
-        cve.updated_at = same_time
-        cve.save()
+    same = CveFactory.create_batch(3)
+    Cve.objects.update(updated_at=same[0].updated_at)
     assert ids(api.get("/api/cve")) == [c.cve_id for c in sorted(same, key=lambda c: c.pk, reverse=True)]
 
 
