@@ -87,7 +87,9 @@ class Client:
         for attempt in (1, 2):
             started = time.perf_counter()
             try:
-                self.conn.request("GET", url, headers={"Authorization": self.auth, "Accept": "application/json"})
+                self.conn.request(
+                    "GET", url, headers={"Authorization": self.auth, "Accept": "application/json"}
+                )
                 response = self.conn.getresponse()
                 response.read()
                 return response.status, (time.perf_counter() - started) * 1000

@@ -44,7 +44,9 @@ class WeaknessFactory(DjangoModelFactory):
     name = factory.LazyAttribute(lambda o: f"Weakness {o.cwe_id}")
 
 
-def link_cve(cve: Cve, *, vendors: list[str] | tuple[str, ...] = (), weaknesses: list[str] | tuple[str, ...] = ()) -> None:
+def link_cve(
+    cve: Cve, *, vendors: list[str] | tuple[str, ...] = (), weaknesses: list[str] | tuple[str, ...] = ()
+) -> None:
     """Create the Vendor/Product/Weakness rows named in the contract's flat lists and link them to the CVE.
 
     Bulk writes: a real KB record names up to hundreds of products.
@@ -60,10 +62,14 @@ def link_cve(cve: Cve, *, vendors: list[str] | tuple[str, ...] = (), weaknesses:
     Product.objects.bulk_create([Product(vendor_id=v, name=p) for v, p in wanted], ignore_conflicts=True)
     product_ids = [
         pk
-        for pk, v, p in Product.objects.filter(vendor_id__in=vendor_ids.values()).values_list("pk", "vendor_id", "name")
+        for pk, v, p in Product.objects.filter(vendor_id__in=vendor_ids.values()).values_list(
+            "pk", "vendor_id", "name"
+        )
         if (v, p) in wanted
     ]
-    CveProduct.objects.bulk_create([CveProduct(cve=cve, product_id=pk) for pk in product_ids], ignore_conflicts=True)
+    CveProduct.objects.bulk_create(
+        [CveProduct(cve=cve, product_id=pk) for pk in product_ids], ignore_conflicts=True
+    )
     Weakness.objects.bulk_create([Weakness(cwe_id=w) for w in set(weaknesses)], ignore_conflicts=True)
     CveWeakness.objects.bulk_create(
         [CveWeakness(cve=cve, weakness=w) for w in Weakness.objects.filter(cwe_id__in=set(weaknesses))],

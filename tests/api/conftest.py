@@ -62,7 +62,9 @@ def _fresh_credential_cache():
 
 @pytest.fixture
 def user(db):
-    return get_user_model().objects.create_user(username="alice", email="alice@example.com", password=PASSWORD)
+    return get_user_model().objects.create_user(
+        username="alice", email="alice@example.com", password=PASSWORD
+    )
 
 
 def basic_header(username: str, password: str) -> str:

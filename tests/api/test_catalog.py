@@ -53,7 +53,9 @@ def test_product_detail_has_the_vendor_shape(api):
     assert api.get("/api/vendors/apache/products/nothing").json() == {
         "detail": "No Product matches the given query."
     }
-    assert api.get("/api/vendors/nobody/products/log4j").json() == {"detail": "No Vendor matches the given query."}
+    assert api.get("/api/vendors/nobody/products/log4j").json() == {
+        "detail": "No Vendor matches the given query."
+    }
 
 
 def test_product_of_another_vendor_is_not_found(api):
@@ -101,7 +103,11 @@ def test_linked_cves_reads_the_same_rows_with_either_plan(db):
     cves = [CveFactory(vendors=["acme"] if n % 3 else ["other"]) for n in range(30)]
     acme = Vendor.objects.get(name="acme")
     linked = selectors.cves_of_vendor(vendor=acme)
-    expected = [c.cve_id for c in sorted(cves, key=lambda c: (c.updated_at, c.pk), reverse=True) if "acme" in c.vendors]
+    expected = [
+        c.cve_id
+        for c in sorted(cves, key=lambda c: (c.updated_at, c.pk), reverse=True)
+        if "acme" in c.vendors
+    ]
     assert linked.count() == len(expected) == 20
     walk = linked.queryset(rows_needed=1)  # few rows needed: walk the index, probe the links
     fetch = linked.queryset(rows_needed=10**9)  # many: fetch the linked CVEs and sort them

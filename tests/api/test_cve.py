@@ -82,7 +82,10 @@ def test_cvss_filter_on_the_v31_score(api, kb_all):
     assert set(ids(api.get("/api/cve?cvss=CRITICAL"))) == {"CVE-2021-44228", "CVE-2022-22965"}
     assert set(ids(api.get("/api/cve?cvss=high"))) == {"CVE-2022-20698", "CVE-2024-31331", "CVE-2025-48543"}
     assert set(ids(api.get("/api/cve?cvss=medium"))) == {
-        "CVE-2021-34181", "CVE-2022-48703", "CVE-2023-22490", "CVE-2025-2239"
+        "CVE-2021-34181",
+        "CVE-2022-48703",
+        "CVE-2023-22490",
+        "CVE-2025-2239",
     }
     assert ids(api.get("/api/cve?cvss=low")) == []
     assert ids(api.get("/api/cve?cvss=empty")) == []
@@ -90,9 +93,17 @@ def test_cvss_filter_on_the_v31_score(api, kb_all):
 
 
 def test_cvss_boundaries_and_empty(api):
-    scores = {"CVE-2000-0001": None, "CVE-2000-0002": 3.9, "CVE-2000-0003": 4.0, "CVE-2000-0004": 6.9,
-              "CVE-2000-0005": 7.0, "CVE-2000-0006": 8.9, "CVE-2000-0007": 9.0, "CVE-2000-0008": 10.0,
-              "CVE-2000-0009": 0.0}
+    scores = {
+        "CVE-2000-0001": None,
+        "CVE-2000-0002": 3.9,
+        "CVE-2000-0003": 4.0,
+        "CVE-2000-0004": 6.9,
+        "CVE-2000-0005": 7.0,
+        "CVE-2000-0006": 8.9,
+        "CVE-2000-0007": 9.0,
+        "CVE-2000-0008": 10.0,
+        "CVE-2000-0009": 0.0,
+    }
     for cve_id, score in scores.items():
         CveFactory(cve_id=cve_id, cvss31_score=score)
     assert set(ids(api.get("/api/cve?cvss=empty"))) == {"CVE-2000-0001"}
@@ -129,7 +140,14 @@ def test_detail_shape(api, log4shell):
     assert response.status_code == 200
     body = response.json()
     assert list(body) == [
-        "created_at", "updated_at", "cve_id", "title", "description", "metrics", "weaknesses", "vendors"
+        "created_at",
+        "updated_at",
+        "cve_id",
+        "title",
+        "description",
+        "metrics",
+        "weaknesses",
+        "vendors",
     ]
     assert body["created_at"] == "2021-12-10T00:00:00Z"
     assert body["title"].startswith("Apache Log4j2 JNDI features do not protect")
@@ -138,8 +156,10 @@ def test_detail_shape(api, log4shell):
         "ssvc": {"data": {}, "provider": None},
         "cvssV2_0": {"data": {"score": 9.3, "vector": "AV:N/AC:M/Au:N/C:C/I:C/A:C"}, "provider": "nvd"},
         "cvssV3_0": {"data": {}, "provider": None},
-        "cvssV3_1": {"data": {"score": 10.0, "vector": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H"},
-                     "provider": "nvd"},
+        "cvssV3_1": {
+            "data": {"score": 10.0, "vector": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H"},
+            "provider": "nvd",
+        },
         "cvssV4_0": {"data": {}, "provider": None},
         "threat_severity": {"data": "Critical", "provider": "redhat"},
     }
@@ -165,6 +185,8 @@ def test_unknown_cve_is_404(api, log4shell):
 
 
 def test_rejected_cves_are_served(api):
-    CveFactory(cve_id="CVE-2024-0001", state="REJECTED", description="** REJECT ** Duplicate of CVE-2024-0002.")
+    CveFactory(
+        cve_id="CVE-2024-0001", state="REJECTED", description="** REJECT ** Duplicate of CVE-2024-0002."
+    )
     assert ids(api.get("/api/cve")) == ["CVE-2024-0001"]
     assert api.get("/api/cve/CVE-2024-0001").json()["description"].startswith("** REJECT **")

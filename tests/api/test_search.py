@@ -13,17 +13,35 @@ from tests.factories import CveFactory
 
 pytestmark = pytest.mark.django_db
 
-TERMS = ["log4j", "LOG4J2", "Spring", "remote code", "cve-2022", "2021-4", "xz", "e", "flex_appliance", "100%",
-         "a\\b", "no such text", "ClamAV", "  "]
+TERMS = [
+    "log4j",
+    "LOG4J2",
+    "Spring",
+    "remote code",
+    "cve-2022",
+    "2021-4",
+    "xz",
+    "e",
+    "flex_appliance",
+    "100%",
+    "a\\b",
+    "no such text",
+    "ClamAV",
+    "  ",
+]
 
 
 def fast_ids(term: str) -> set[int]:
-    return set(Cve.objects.filter(pk__in=RawSQL(*search.substring_ids_sql(term))).values_list("pk", flat=True))
+    return set(
+        Cve.objects.filter(pk__in=RawSQL(*search.substring_ids_sql(term))).values_list("pk", flat=True)
+    )
 
 
 def icontains_ids(term: str) -> set[int]:
     return set(
-        Cve.objects.filter(Q(cve_id__icontains=term) | Q(description__icontains=term)).values_list("pk", flat=True)
+        Cve.objects.filter(Q(cve_id__icontains=term) | Q(description__icontains=term)).values_list(
+            "pk", flat=True
+        )
     )
 
 

@@ -10,7 +10,9 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
-@pytest.mark.parametrize("path", ["/api/cve", "/api/cve/CVE-2021-44228", "/api/vendors", "/api/weaknesses/CWE-20"])
+@pytest.mark.parametrize(
+    "path", ["/api/cve", "/api/cve/CVE-2021-44228", "/api/vendors", "/api/weaknesses/CWE-20"]
+)
 def test_writes_are_405(api, log4shell, method, path):
     response = getattr(api, method)(path, {}, format="json")
     assert response.status_code == 405
@@ -24,7 +26,9 @@ def test_head_and_options_are_allowed(api, log4shell):
     assert response["Allow"] == "GET, HEAD, OPTIONS"
 
 
-@pytest.mark.parametrize("path", ["/api/cve/", "/api/cve/CVE-2021-44228/", "/api/vendors/", "/api/weaknesses/"])
+@pytest.mark.parametrize(
+    "path", ["/api/cve/", "/api/cve/CVE-2021-44228/", "/api/vendors/", "/api/weaknesses/"]
+)
 def test_trailing_slash_is_404_not_a_redirect(api, log4shell, path):
     response = api.get(path)
     assert response.status_code == 404
@@ -47,7 +51,12 @@ def test_responses_are_json(api, log4shell):
 def busy_catalog(db):
     """Enough linked rows that an N+1 would show in the counts."""
     for n in range(15):
-        CveFactory(cve_id=f"CVE-2024-{n:04d}", vendors=["acme", "acme$PRODUCT$rocket", f"other{n}"], weaknesses=["CWE-79"], cvss31_score=9.8)
+        CveFactory(
+            cve_id=f"CVE-2024-{n:04d}",
+            vendors=["acme", "acme$PRODUCT$rocket", f"other{n}"],
+            weaknesses=["CWE-79"],
+            cvss31_score=9.8,
+        )
     ProductFactory(vendor=VendorFactory(name="acme"), name="anvil")
 
 
