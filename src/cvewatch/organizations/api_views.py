@@ -13,8 +13,7 @@ from rest_framework.request import Request
 
 from cvewatch.api.serializers import CveListSerializer
 from cvewatch.api.views import DetailView, ListView, person_of
-from cvewatch.catalog import selectors as catalog_selectors
-from cvewatch.catalog.models import Cve
+from cvewatch.catalog.selectors import CountedCves
 from cvewatch.core.errors import NotFound
 from cvewatch.organizations import selectors
 from cvewatch.organizations.api_serializers import (
@@ -78,9 +77,8 @@ class ProjectDetailView(DetailView):
 class ProjectCveListView(ListView):
     serializer_class = CveListSerializer
 
-    def get_queryset(self) -> QuerySet[Cve]:
+    def get_queryset(self) -> CountedCves:  # type: ignore[override]
         project = visible_project(self.request, self.kwargs["org"], self.kwargs["project"])
-        queryset = selectors.cves_for_project(project=project).only(*catalog_selectors.CVE_LIST_FIELDS)
-        return catalog_selectors.filter_cves(
-            queryset, params=self.request.query_params, user=person_of(self.request)
+        return selectors.project_cve_listing(
+            project=project, params=self.request.query_params, user=person_of(self.request)
         )
