@@ -1,8 +1,8 @@
 """Reads of the global catalog: the CVE, vendor, product and weakness lists and details the API serves.
 
-Every function returns a lazy queryset (the caller paginates) or one object, and raises
-cvewatch.core.errors.NotFound for a missing object. Lists are ordered with a unique tiebreak so pages are
-stable; CVE lists use the (-updated_at, -id) index.
+Every function returns a lazy queryset or a CountedCves (the caller paginates either), or one object, and
+raises cvewatch.core.errors.NotFound for a missing object. Lists are ordered with a unique tiebreak so
+pages are stable; CVE lists use the (-updated_at, -id) index.
 """
 
 from __future__ import annotations
@@ -65,9 +65,9 @@ def filter_cves(queryset: QuerySet[Cve], *, params: Mapping[str, str], user: Any
     raises NotFound. `user` is the person calling (session/Basic); pass None for token callers, whose
     `tag` parameter is ignored.
     """
-    search = (params.get("search") or "").strip()
-    if search:
-        queryset = queryset.filter(_search_condition(search))
+    term = (params.get("search") or "").strip()
+    if term:
+        queryset = queryset.filter(_search_condition(term))
 
     vendor_param = normalize_vendor_name(params.get("vendor") or "")
     if vendor_param:
