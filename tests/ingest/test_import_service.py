@@ -20,6 +20,7 @@ from cvewatch.catalog.models import (
     Vendor,
     Weakness,
 )
+from cvewatch.catalog.search import substring_ids_sql
 from cvewatch.ingest import merge
 from cvewatch.ingest.records import CveRecord, CweEntry, EpssScore, KevEntry, Metric, Skipped
 from cvewatch.ingest.services import import_items
@@ -375,3 +376,21 @@ def test_a_record_the_database_refuses_costs_only_itself():
     assert not Vendor.objects.filter(name="badco").exists()
     import_items([record("CVE-2024-0004", vendors=("acme", "badco"))])
     assert links("CVE-2024-0004")[0] == ["acme", "badco"]
+
+
+def found_by_search(term: str) -> set[str]:
+    sql, params = substring_ids_sql(term)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        ids = [row[0] for row in cursor.fetchall()]
+    return set(Cve.objects.filter(pk__in=ids).values_list("cve_id", flat=True))
+
+
+def test_the_search_index_follows_an_initial_load_and_later_imports():
+    # On SQLite an initial load fills the search table at the end instead of through its triggers.
+    import_items([record("CVE-2024-0001", description="a heap overflow in anvil")])
+    assert found_by_search("overflow in anv") == {"CVE-2024-0001"}
+    import_items([record("CVE-2024-0002", description="another overflow in anvil")])
+    import_items([record("CVE-2024-0001", description="fixed text", updated=T1)])
+    assert found_by_search("overflow in anv") == {"CVE-2024-0002"}
+    assert found_by_search("FIXED") == {"CVE-2024-0001"}

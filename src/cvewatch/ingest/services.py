@@ -13,13 +13,14 @@ import time
 import uuid
 import zlib
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from cvewatch.catalog.choices import ImportStatus
@@ -35,6 +36,7 @@ from cvewatch.catalog.models import (
     Vendor,
     Weakness,
 )
+from cvewatch.catalog.search import SEARCH_TABLE, ensure_sqlite_search_table
 from cvewatch.ingest import merge
 from cvewatch.ingest.records import CveRecord, CweEntry, EpssScore, Item, KevEntry, Skipped
 from cvewatch.ingest.rows import insert_rows, update_rows
@@ -587,6 +589,29 @@ class _Importer:
         return ids
 
 
+@contextmanager
+def _search_index_deferred() -> Iterator[None]:
+    """On SQLite, an initial load fills the CVE search table once at the end, not row by row in triggers.
+
+    The FTS5 trigram triggers (catalog/search.py) cost more than the rest of a Cve insert; rebuilding the
+    table from a full catalog takes seconds. Any later import keeps the triggers: there the rows are few.
+    """
+    if connection.vendor != "sqlite" or Cve.objects.exists():
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s AND name LIKE %s",
+            [Cve._meta.db_table, f"{SEARCH_TABLE}%"],
+        )
+        for (name,) in cursor.fetchall():
+            cursor.execute(f"DROP TRIGGER IF EXISTS {connection.ops.quote_name(name)}")
+    try:
+        yield
+    finally:
+        ensure_sqlite_search_table()  # sees the missing triggers: refills the table and puts them back
+
+
 # --- Public entry points ----------------------------------------------------------------------------------
 
 
@@ -607,7 +632,8 @@ def import_items(
         stats=stats, run=run, batch_size=max(1, batch_size), on_progress=on_progress,
         progress_interval=progress_interval,
     )  # fmt: skip
-    importer.consume(items)
+    with _search_index_deferred():
+        importer.consume(items)
     return stats
 
 
@@ -632,7 +658,8 @@ def import_paths(
         importer.origin = origin
 
     try:
-        importer.consume(iter_items(paths, on_progress=seen))
+        with _search_index_deferred():
+            importer.consume(iter_items(paths, on_progress=seen))
     except BaseException as exc:
         finish_run(run, stats=stats, error=f"import interrupted: {_short(exc) or type(exc).__name__}")
         raise

@@ -1,0 +1,181 @@
+"""Import the whole shared corpus with the real `cvewatch import`, from empty, then again; on SQLite and PostgreSQL.
+
+Usage: .venv/bin/python bench/import_corpus.py [--engine sqlite|postgresql|both] [--data-dir DIR] [--keep]
+                                               [--no-second] [PATH ...]
+Default inputs: the cve5 tarball, every NVD 1.1 yearly feed, the KEV catalog and the CWE catalog.
+SQLite runs in a fresh data dir (a temporary one unless --data-dir); PostgreSQL in a fresh database
+`cvewatch_bench` on 127.0.0.1:5432, dropped at the end unless --keep. Wall time and peak RSS are the import
+child's own (os.wait4); migrations are not timed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+CVEWATCH = Path(sys.executable).parent / "cvewatch"
+CORPUS = ROOT.parent / "shared" / "data" / "corpus"
+PG_SERVER = "postgres://postgres@127.0.0.1:5432"
+PG_DB = "cvewatch_bench"
+TABLES = (
+    "catalog_cve", "catalog_sourcerecord", "catalog_change", "catalog_vendor", "catalog_product",
+    "catalog_weakness", "catalog_cvevendor", "catalog_cveproduct", "catalog_cveweakness",
+)  # fmt: skip
+TARGETS = {"sqlite": 120.0, "postgresql": 180.0}
+SECOND_TARGET = 40.0
+RSS_TARGET_MIB = 1536
+
+
+def default_paths() -> list[Path]:
+    return [
+        CORPUS / "cve5-vulnrichment-2025-01-24.tar.gz",
+        *sorted((CORPUS / "nvd-1.1").glob("*.json.gz")),
+        CORPUS / "kev" / "known_exploited_vulnerabilities.json",
+        CORPUS / "cwe" / "cwec_v4.15.xml.gz",
+    ]
+
+
+def run_child(args: list[str], env: dict[str, str], *, show: bool) -> tuple[int, float, float, str]:
+    """Runs cvewatch with args; returns (exit code, wall seconds, peak RSS MiB, stdout)."""
+    started = time.perf_counter()
+    proc = subprocess.Popen([str(CVEWATCH), *args], env=env, stdout=subprocess.PIPE, stderr=None, text=True)
+    assert proc.stdout is not None
+    out = proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - started
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if show:
+        print(out.rstrip())
+    return proc.returncode, wall, usage.ru_maxrss / 1024, out
+
+
+def counts_sqlite(db: Path) -> dict[str, Any]:
+    conn = sqlite3.connect(db)
+    try:
+        result: dict[str, Any] = {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES}
+    finally:
+        conn.close()
+    size = sum(p.stat().st_size for p in db.parent.glob(db.name + "*"))
+    result["database size MiB"] = round(size / 2**20)
+    return result
+
+
+def counts_postgres(url: str) -> dict[str, Any]:
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        result: dict[str, Any] = {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES}
+        size = conn.execute("SELECT pg_database_size(current_database())").fetchone()[0]
+    result["database size MiB"] = round(size / 2**20)
+    return result
+
+
+def bench(
+    engine: str, paths: list[Path], *, data_dir: Path | None, keep: bool, second: bool
+) -> dict[str, Any]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CVEWATCH_")}
+    temp = Path(tempfile.mkdtemp(prefix=f"cvewatch-bench-{engine}-"))
+    env["CVEWATCH_DATA_DIR"] = str(data_dir or temp)
+    if data_dir is not None and engine == "sqlite":
+        shutil.rmtree(data_dir, ignore_errors=True)
+        data_dir.mkdir(parents=True)
+    url = f"{PG_SERVER}/{PG_DB}"
+    if engine == "postgresql":
+        import psycopg
+
+        with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)")
+            conn.execute(f"CREATE DATABASE {PG_DB}")
+        env["CVEWATCH_DATABASE_URL"] = url
+    try:
+        code, _, _, _ = run_child(["migrate", "-v0"], env, show=False)
+        if code != 0:
+            raise SystemExit(f"{engine}: migrate failed ({code})")
+        print(f"\n=== {engine}: first import (from empty) of {len(paths)} inputs", flush=True)
+        import_args = ["import", *map(str, paths), "--progress-interval", "15", "--show-skipped", "5"]
+        code, wall, rss, _ = run_child(import_args, env, show=True)
+        result: dict[str, Any] = {"engine": engine, "first exit": code, "first s": wall, "first RSS MiB": rss}
+        if second:
+            print(f"=== {engine}: second import of the same data", flush=True)
+            code, wall2, rss2, _ = run_child(import_args, env, show=True)
+            result |= {"second exit": code, "second s": wall2, "second RSS MiB": rss2}
+        db = Path(env["CVEWATCH_DATA_DIR"]) / "cvewatch.sqlite3"
+        result["counts"] = counts_sqlite(db) if engine == "sqlite" else counts_postgres(url)
+        return result
+    finally:
+        if engine == "postgresql" and not keep:
+            import psycopg
+
+            with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
+                conn.execute(f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)")
+        if data_dir is None and not keep:
+            shutil.rmtree(temp, ignore_errors=True)
+        elif engine == "sqlite":
+            print(f"(SQLite data dir kept: {env['CVEWATCH_DATA_DIR']})")
+
+
+def report(result: dict[str, Any]) -> None:
+    engine = result["engine"]
+    target = TARGETS[engine]
+    ok = "ok" if result["first s"] <= target else "OVER TARGET"
+    print(f"\n--- {engine} results")
+    print(
+        f"first import   {result['first s']:7.1f} s  (target <= {target:.0f} s: {ok}), "
+        f"peak RSS {result['first RSS MiB']:,.0f} MiB (target <= {RSS_TARGET_MIB}), exit {result['first exit']}"
+    )
+    if "second s" in result:
+        ok2 = "ok" if result["second s"] <= SECOND_TARGET else "OVER TARGET"
+        print(
+            f"second import  {result['second s']:7.1f} s  (target <= {SECOND_TARGET:.0f} s: {ok2}), "
+            f"peak RSS {result['second RSS MiB']:,.0f} MiB, exit {result['second exit']}"
+        )
+    for key, value in result["counts"].items():
+        print(f"  {key:24s} {value:>12,}")
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("paths", nargs="*", type=Path)
+    parser.add_argument("--engine", choices=("sqlite", "postgresql", "both"), default="both")
+    parser.add_argument("--data-dir", type=Path, help="SQLite: build the database here and keep it")
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the PostgreSQL database / temporary data dir"
+    )
+    parser.add_argument("--no-second", action="store_true", help="skip the second (idempotent) import")
+    args = parser.parse_args(argv)
+    paths = args.paths or default_paths()
+    load = os.getloadavg()
+    print(f"{os.cpu_count()} CPUs, load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} at start")
+    engines = ["sqlite", "postgresql"] if args.engine == "both" else [args.engine]
+    results = [
+        bench(
+            e,
+            paths,
+            data_dir=args.data_dir if e == "sqlite" else None,
+            keep=args.keep,
+            second=not args.no_second,
+        )
+        for e in engines
+    ]
+    for result in results:
+        report(result)
+    load = os.getloadavg()
+    print(
+        f"\nload average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} at the end (other work on the machine skews wall times)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
