@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
 
 import pytest
@@ -53,13 +54,10 @@ class Tenant:
 
     def user_client(self) -> APIClient:
         client = APIClient()
-        client.force_authenticate(None)
         client.login(username=self.user.get_username(), password=PASSWORD)  # type: ignore[attr-defined]
         return client
 
     def basic_client(self) -> APIClient:
-        import base64
-
         client = APIClient()
         raw = base64.b64encode(f"{self.user.get_username()}:{PASSWORD}".encode()).decode()  # type: ignore[attr-defined]
         client.credentials(HTTP_AUTHORIZATION=f"Basic {raw}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from rest_framework.test import APIClient
@@ -159,10 +160,5 @@ def test_member_role_choice_is_validated(acme):
     with pytest.raises(CommandError, match="invalid choice"):
         run("org", "add-member", "acme", "carol", "--role", "admin")
     run("org", "add-member", "acme", "carol")
-    assert selectors.membership_of(organization=acme, user=make_user_lookup("carol")).role == Role.MEMBER
-
-
-def make_user_lookup(username: str):
-    from django.contrib.auth import get_user_model
-
-    return get_user_model().objects.get(username=username)
+    carol = get_user_model().objects.get(username="carol")
+    assert selectors.membership_of(organization=acme, user=carol).role == Role.MEMBER
