@@ -11,7 +11,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from cvewatch.organizations import services
+from cvewatch.organizations import selectors, services
+from cvewatch.organizations.authentication import TokenUser
 from cvewatch.organizations.models import OrganizationToken
 from tests.factories import CveFactory, ProductFactory, VendorFactory
 from tests.organizations.conftest import Tenant, make_tenant
@@ -283,3 +284,19 @@ def test_the_secret_never_reaches_the_logs(acme, caplog):
     assert caplog.records  # the 401s are logged by django.request...
     logged = "\n".join(r.getMessage() + repr(r.args) for r in caplog.records)
     assert secret not in logged and secret[::-1] not in logged  # ...without the secret
+
+
+def test_token_user_behaves_like_an_unprivileged_authenticated_user(acme):
+    token = services.authenticate_token(raw=acme.token)
+    user = TokenUser(token)
+    assert user.is_authenticated and not user.is_anonymous and user.is_active
+    assert not (user.is_staff or user.is_superuser)
+    assert user.pk is None and user.organization == acme.org and user.token == token
+    assert user.get_username() == str(user) == f"token:{token.token_id}"
+    assert not user.has_perm("organizations.add_organization") and not user.has_module_perms("organizations")
+    assert user.get_all_permissions() == set() and list(user.groups.all()) == []
+    assert user == TokenUser(token) and len({user, TokenUser(token)}) == 1
+    # selectors scope it to its organization; person-scoped reads find nothing rather than crash
+    assert list(selectors.organizations_for(caller=user)) == [acme.org]
+    assert selectors.membership_of(organization=acme.org, user=user) is None
+    assert not selectors.is_owner(organization=acme.org, user=user)
