@@ -99,6 +99,11 @@ def summary(run: ImportRun, stats: ImportStats, *, seconds: float, show_skipped:
         lines.append(f"    {count:>8,}  {reason}")
     if len(stats.skip_reasons) > 10:
         lines.append(f"    ... and {len(stats.skip_reasons) - 10:,} other reasons")
+    if stats.warnings:
+        lines.append(f"  warnings    {stats.warnings:,} records kept without a part the catalog cannot hold")
+        for reason, count in stats.warning_reasons.most_common(10):
+            lines.append(f"    {count:>8,}  {reason}")
+        lines.extend(f"    {e['path']}: {e['reason']}" for e in stats.warning_items[: max(show_skipped, 0)])
     if stats.skipped and show_skipped > 0:
         lines.append(f"  first {min(show_skipped, len(stats.skipped_items))} skipped:")
         lines.extend(f"    {e['path']}: {e['reason']}" for e in stats.skipped_items[:show_skipped])
