@@ -115,15 +115,18 @@ def _check_role(role: str) -> str:
     return role
 
 
-def _owner_count_locked(organization: Organization) -> int:
-    # Locks the owner rows (PostgreSQL) so two concurrent demotions cannot both see "another owner left";
-    # on SQLite the IMMEDIATE transaction already serialises writers.
-    return len(
-        list(
-            Membership.objects.select_for_update()
-            .filter(organization=organization, role=Role.OWNER)
-            .values_list("pk", flat=True)
-        )
+def _lock_owners(organization: Organization) -> set[object]:
+    """Lock the organization's owner memberships and return the owners' user ids.
+
+    Every role change and removal takes these locks first, in primary-key order, so two concurrent
+    demotions cannot both see "another owner is left", and cannot deadlock each other (PostgreSQL). On
+    SQLite the IMMEDIATE transaction already serialises writers.
+    """
+    return set(
+        Membership.objects.select_for_update()
+        .filter(organization=organization, role=Role.OWNER)
+        .order_by("pk")
+        .values_list("user_id", flat=True)
     )
 
 
@@ -170,6 +173,7 @@ def change_member_role(
     """Change a member's role (owners only). The last owner cannot be demoted."""
     _check_role(role)
     with transaction.atomic():
+        owners = _lock_owners(organization)
         _require_owner(organization, actor)
         membership = (
             Membership.objects.select_for_update().filter(organization=organization, user_id=user.pk).first()
@@ -178,7 +182,7 @@ def change_member_role(
             raise MembershipError(f"{user.get_username()} is not a member of {organization.name!r}")
         if membership.role == role:
             return membership
-        if membership.role == Role.OWNER and _owner_count_locked(organization) <= 1:
+        if membership.role == Role.OWNER and len(owners) <= 1:
             raise LastOwner(
                 f"{user.get_username()} is the last owner of {organization.name!r} and cannot be demoted"
             )
@@ -191,6 +195,7 @@ def change_member_role(
 def remove_member(*, organization: Organization, user: User, actor: User | None) -> None:
     """Remove a member: owners may remove anyone, a member may remove themself. Never the last owner."""
     with transaction.atomic():
+        owners = _lock_owners(organization)
         if actor is None or actor.pk != user.pk:
             _require_owner(organization, actor)
         membership = (
@@ -198,7 +203,7 @@ def remove_member(*, organization: Organization, user: User, actor: User | None)
         )
         if membership is None:
             raise MembershipError(f"{user.get_username()} is not a member of {organization.name!r}")
-        if membership.role == Role.OWNER and _owner_count_locked(organization) <= 1:
+        if membership.role == Role.OWNER and len(owners) <= 1:
             raise LastOwner(
                 f"{user.get_username()} is the last owner of {organization.name!r}: "
                 "make another member an owner first"
