@@ -11,10 +11,15 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-from cvewatch.catalog.models import Cve
+from cvewatch.catalog.models import Cve, Vendor
+from cvewatch.organizations import services as org_services
+from cvewatch.organizations.models import Organization
 
 DEFAULT_SAMPLE_DIR = Path(__file__).resolve().parents[5] / "sample-data"
 DEMO_USER = "admin"
+DEMO_ORG = "demo"
+DEMO_PROJECT = "production"
+DEMO_VENDORS = ("apache", "microsoft", "google")
 
 
 class Command(BaseCommand):
@@ -34,6 +39,7 @@ class Command(BaseCommand):
             self.stdout.write(f"loading the sample data from {sample} (a minute at most)...")
             call_command("import", str(sample))
         password = self._demo_password()
+        self._demo_organization()
         bind = bind or os.environ.get("CVEWATCH_BIND") or "127.0.0.1:8000"
         self.stdout.write(
             "\n"
@@ -41,6 +47,7 @@ class Command(BaseCommand):
             f"  sign in as:  {DEMO_USER}\n"
             f"  password:    {password}\n"
             f"  (kept in {self._login_file()}; change it with `cvewatch changepassword {DEMO_USER}`)\n"
+            f"  organization '{DEMO_ORG}' with project '{DEMO_PROJECT}' watching {', '.join(DEMO_VENDORS)}\n"
         )
         if not no_serve:
             call_command("serve", bind=bind)
@@ -62,3 +69,18 @@ class Command(BaseCommand):
         with os.fdopen(fd, "w") as fh:
             fh.write(password + "\n")
         return password
+
+    def _demo_organization(self) -> None:
+        """An organization owned by the demo user with one subscribed project, created once."""
+        if Organization.objects.filter(name=DEMO_ORG).exists():
+            return
+        owner = get_user_model().objects.get(username=DEMO_USER)
+        organization = org_services.create_organization(name=DEMO_ORG, owner=owner)
+        present = set(Vendor.objects.filter(name__in=DEMO_VENDORS).values_list("name", flat=True))
+        org_services.create_project(
+            organization=organization,
+            name=DEMO_PROJECT,
+            description="Sample project: the vendors we run in production.",
+            vendors=[v for v in DEMO_VENDORS if v in present],
+            actor=owner,
+        )
