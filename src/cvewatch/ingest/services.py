@@ -264,6 +264,10 @@ class _Importer:
 
     def storable(self, record: CveRecord, origin: str) -> CveRecord:
         """The record without names the catalog cannot hold (over-long vendor/product or CWE ids), with a warning."""
+        if all(0 < len(n) <= MAX_NAME for n in record.vendors) and all(
+            0 < len(w) <= MAX_CWE_ID for w in record.weaknesses
+        ):
+            return record  # the common case: nothing to check part by part
         vendors = tuple(n for n in record.vendors if _storable_name(n))
         weaknesses = tuple(w for w in record.weaknesses if 0 < len(w) <= MAX_CWE_ID)
         dropped = len(record.vendors) - len(vendors) + len(record.weaknesses) - len(weaknesses)
