@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from cvewatch.catalog.choices import ImportStatus
-from cvewatch.catalog.models import Change, Cve, CveProduct, ImportRun, SourceRecord
+from cvewatch.catalog.models import Change, Cve, CveProduct, ImportRun, SourceRecord, Weakness
 from cvewatch.ingest.services import import_paths
+from tests.factories import CveFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -130,3 +131,30 @@ def test_a_run_with_nothing_importable_fails(tmp_path):
     run, stats = import_paths([tmp_path])
     assert run.status == ImportStatus.FAILED
     assert stats.imported == 0
+
+
+def test_catalogs_fill_weaknesses_and_epss_scores():
+    import_paths([CVE5 / "CVE-2024-2898.json"])
+    assert Weakness.objects.get(cwe_id="CWE-121").name == ""  # seen on the CVE, catalog not imported yet
+    run, stats = import_paths([DATA / "catalogs"])
+    assert run.status == ImportStatus.SUCCEEDED
+    assert (stats.cwe_entries, stats.epss_scores, stats.updated, stats.pending, stats.changes) == (
+        2,
+        3,
+        1,
+        2,
+        0,
+    )
+    assert Weakness.objects.get(cwe_id="CWE-79").name == "Cross-site Scripting"
+    cve = Cve.objects.get(cve_id="CVE-2024-2898")
+    assert cve.metrics["epss"] == {"data": {"score": 0.00264, "percentile": 0.65811}, "provider": "first"}
+    assert cve.epss_score == 0.00264
+    import_paths([CVE5 / "CVE-2017-3881.json"])  # its EPSS score was waiting for it
+    assert Cve.objects.get(cve_id="CVE-2017-3881").epss_score == 0.97335
+
+
+def test_a_cve_row_that_exists_without_source_records_is_updated_not_duplicated():
+    CveFactory(cve_id="CVE-2024-2898", description="loaded by hand")
+    run, stats = import_paths([CVE5 / "CVE-2024-2898.json"])
+    assert (stats.created, stats.updated) == (0, 1)
+    assert Cve.objects.get(cve_id="CVE-2024-2898").description.startswith("A vulnerability")

@@ -410,9 +410,8 @@ class _Importer:
                 docs[cve_id][source] = record
         rows = {
             row[1]: dict(zip(OLD_VIEW_FIELDS, row, strict=True))
-            for row in Cve.objects.filter(cve_id__in=[c for c in dirty if stored[c]]).values_list(
-                *OLD_VIEW_FIELDS
-            )
+            # Every changed CVE, not only those with stored records: a row may come from elsewhere.
+            for row in Cve.objects.filter(cve_id__in=dirty).values_list(*OLD_VIEW_FIELDS)
         }
 
         known = _Known(self, result)
