@@ -44,6 +44,7 @@ from cvewatch.ingest.rows import insert_rows, update_rows
 log = logging.getLogger(__name__)
 
 DEFAULT_BATCH_SIZE = 2000
+ANALYZE_FIRST_AT = 10_000  # rows written before statistics are refreshed; then at twice as many, and so on
 MAX_RUN_ERRORS = 1000  # ImportRun.errors keeps the first ones; the counts keep the total
 CVE_ID = re.compile(r"CVE-\d{4}-\d{4,}\Z")
 MAX_CVE_ID = Cve._meta.get_field("cve_id").max_length or 32
@@ -205,6 +206,8 @@ class _Importer:
             for vendor, name, pk in Product.objects.values_list("vendor__name", "name", "id")
         }
         self.weakness_ids: dict[str, int] = dict(Weakness.objects.values_list("cwe_id", "id"))
+        self.written_since_analyze = 0
+        self.next_analyze = ANALYZE_FIRST_AT
 
     # --- reading --------------------------------------------------------------------------------------------
 
@@ -226,6 +229,21 @@ class _Importer:
                 next_progress = time.monotonic() + self.progress_interval
         if batch:
             self.flush(batch)
+        if self.written_since_analyze >= ANALYZE_FIRST_AT:
+            self.analyze()
+
+    def analyze(self) -> None:
+        """Refreshes PostgreSQL's statistics of the tables a large import grew.
+
+        Without them the planner takes a freshly loaded table for tiny and answers each batch's lookups with
+        a sequential scan, so every batch costs more than the one before. SQLite keeps its own heuristics.
+        """
+        self.written_since_analyze = 0
+        if connection.vendor != "postgresql" or connection.in_atomic_block:
+            return
+        with connection.cursor() as cursor:
+            for model in (SourceRecord, Cve, CveVendor, CveProduct, CveWeakness, Change, Vendor, Product):
+                cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
 
     def prepare(self, item: Item) -> _Prepared | None:
         """The item ready to write, or None when it is skipped (and counted as such)."""
@@ -325,6 +343,10 @@ class _Importer:
         self.vendor_ids.update(result.vendor_ids)
         self.product_ids.update(result.product_ids)
         self.weakness_ids.update(result.weakness_ids)
+        self.written_since_analyze += result.records_stored + result.created
+        if self.written_since_analyze >= self.next_analyze:
+            self.analyze()
+            self.next_analyze *= 2
 
     def write(self, batch: list[_Prepared]) -> _BatchResult:
         """Writes one batch in one transaction; raises DatabaseError with nothing written."""
