@@ -83,11 +83,11 @@ def bench(
     engine: str, paths: list[Path], *, data_dir: Path | None, keep: bool, second: bool
 ) -> dict[str, Any]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CVEWATCH_")}
-    temp = Path(tempfile.mkdtemp(prefix=f"cvewatch-bench-{engine}-"))
-    env["CVEWATCH_DATA_DIR"] = str(data_dir or temp)
-    if data_dir is not None and engine == "sqlite":
+    if data_dir is not None:
         shutil.rmtree(data_dir, ignore_errors=True)
         data_dir.mkdir(parents=True)
+    temp = None if data_dir is not None else Path(tempfile.mkdtemp(prefix=f"cvewatch-bench-{engine}-"))
+    env["CVEWATCH_DATA_DIR"] = str(data_dir or temp)
     url = f"{PG_SERVER}/{PG_DB}"
     if engine == "postgresql":
         import psycopg
@@ -117,8 +117,8 @@ def bench(
 
             with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
                 conn.execute(f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)")
-        if data_dir is None and not keep:
-            shutil.rmtree(temp, ignore_errors=True)
+        if temp is not None and (engine == "postgresql" or not keep):
+            shutil.rmtree(temp, ignore_errors=True)  # PostgreSQL's data dir holds only a secret key
         elif engine == "sqlite":
             print(f"(SQLite data dir kept: {env['CVEWATCH_DATA_DIR']})")
 
