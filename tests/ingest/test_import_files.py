@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -159,3 +160,31 @@ def test_a_cve_row_that_exists_without_source_records_is_updated_not_duplicated(
     run, stats = import_paths([CVE5 / "CVE-2024-2898.json"])
     assert (stats.created, stats.updated) == (0, 1)
     assert Cve.objects.get(cve_id="CVE-2024-2898").description.startswith("A vulnerability")
+
+
+def _nvd_variant(tmp_path: Path, name: str, *, modified: str, description: str) -> Path:
+    doc = json.loads(NVD.read_text())
+    item = doc["CVE_Items"][0]
+    item["lastModifiedDate"] = modified
+    item["cve"]["description"]["description_data"][0]["value"] = description
+    path = tmp_path / name
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def test_an_older_copy_of_a_source_record_never_rolls_the_cve_back(tmp_path):
+    newer = _nvd_variant(tmp_path, "newer.json", modified="2024-01-02T10:00Z", description="Newer text.")
+    older = _nvd_variant(tmp_path, "older.json", modified="2023-08-09T10:00Z", description="Older text.")
+    latest = _nvd_variant(tmp_path, "latest.json", modified="2024-05-01T10:00Z", description="Latest text.")
+
+    import_paths([newer])
+    _, stats = import_paths([older])  # an old feed snapshot replayed after a newer one
+    assert (stats.records_older, stats.records_stored, stats.updated, stats.changes) == (1, 0, 0, 0)
+    assert Cve.objects.get(cve_id="CVE-2017-3881").description == "Newer text."
+
+    _, stats = import_paths([latest])
+    assert (stats.records_older, stats.updated) == (0, 1)
+    assert Cve.objects.get(cve_id="CVE-2017-3881").description == "Latest text."
+    assert Change.objects.filter(cve__cve_id="CVE-2017-3881").first().events == [
+        {"type": "description", "details": {"old": "Newer text.", "new": "Latest text."}}
+    ]

@@ -72,7 +72,7 @@ OLD_VIEW_FIELDS = (
 )
 COUNTERS = (
     "read", "cve_records", "kev_entries", "epss_scores", "cwe_entries", "skipped", "warnings", "records_stored",
-    "records_unchanged", "created", "updated", "unchanged", "pending", "changes", "weaknesses_created",
+    "records_unchanged", "records_older", "created", "updated", "unchanged", "pending", "changes", "weaknesses_created",
     "weaknesses_updated", "cwe_ok",
 )  # fmt: skip
 BATCH_COUNTERS = COUNTERS[COUNTERS.index("records_stored") :]
@@ -91,6 +91,7 @@ class ImportStats:
     warnings: int = 0  # records kept without a part that could not be stored
     records_stored: int = 0  # new or changed source records written
     records_unchanged: int = 0  # identical to the stored copy: nothing to do
+    records_older: int = 0  # older than the stored copy of the same source: the newer one is kept
     created: int = 0
     updated: int = 0
     unchanged: int = 0  # a source record changed but the served view did not
@@ -107,7 +108,7 @@ class ImportStats:
     @property
     def imported(self) -> int:
         """Items that reached the database, changed or not."""
-        return self.records_stored + self.records_unchanged + self.cwe_ok
+        return self.records_stored + self.records_unchanged + self.records_older + self.cwe_ok
 
     def counts(self) -> dict[str, Any]:
         return {key: getattr(self, key) for key in COUNTERS} | {
@@ -135,6 +136,7 @@ class _BatchResult:
 
     records_stored: int = 0
     records_unchanged: int = 0
+    records_older: int = 0
     created: int = 0
     updated: int = 0
     unchanged: int = 0
@@ -409,6 +411,9 @@ class _Importer:
             if stored[key[0]].get(key[1], (0, ""))[1] != prepared.digest
         }
         result.records_unchanged += len(incoming) - len(changed)
+        for key in _older_than_stored(changed, stored):
+            del changed[key]
+            result.records_older += 1
         if not changed:
             return
         dirty = sorted({cve_id for cve_id, _ in changed})
@@ -612,6 +617,30 @@ class _Importer:
             result.weakness_ids.update(found)
             ids.update(found)
         return ids
+
+
+def _older_than_stored(
+    changed: dict[tuple[str, str], _Prepared], stored: dict[str, dict[str, tuple[int, str]]]
+) -> list[tuple[str, str]]:
+    """Changed records whose source says they are older than the copy we keep (an old feed replayed late).
+
+    Sources modify records in place, so a record older than the stored one must not roll the CVE back.
+    """
+    candidates = {
+        stored[cve_id][source][0]: (cve_id, source)
+        for (cve_id, source), prepared in changed.items()
+        if source in stored[cve_id] and prepared.doc is not None and prepared.doc.get("updated")
+    }
+    if not candidates:
+        return []
+    older = []
+    for pk, record in SourceRecord.objects.filter(pk__in=list(candidates)).values_list("pk", "record"):
+        key = candidates[pk]
+        kept = (record or {}).get("updated")
+        incoming = changed[key].doc.get("updated")  # type: ignore[union-attr]
+        if kept and datetime.fromisoformat(incoming) < datetime.fromisoformat(kept):
+            older.append(key)
+    return older
 
 
 @contextmanager

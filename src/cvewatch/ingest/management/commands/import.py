@@ -89,7 +89,8 @@ def summary(run: ImportRun, stats: ImportStats, *, seconds: float, show_skipped:
         f"  read        {stats.read:,} items: {stats.cve_records:,} CVE records, {stats.kev_entries:,} KEV entries, "
         f"{stats.epss_scores:,} EPSS scores, {stats.cwe_entries:,} CWE entries",
         f"  CVEs        {stats.created:,} created, {stats.updated:,} updated, {stats.unchanged:,} unchanged",
-        f"  records     {stats.records_stored:,} new or changed, {stats.records_unchanged:,} unchanged",
+        f"  records     {stats.records_stored:,} new or changed, {stats.records_unchanged:,} unchanged, "
+        f"{stats.records_older:,} older than the copy kept (ignored)",
         f"  pending     {stats.pending:,} CVEs with only KEV/EPSS data so far (applied when the CVE arrives)",
         f"  weaknesses  {stats.weaknesses_created:,} created, {stats.weaknesses_updated:,} updated",
         f"  changes     {stats.changes:,} recorded",
