@@ -2,7 +2,8 @@
 
 Usage: .venv/bin/python bench/import_corpus.py [--engine sqlite|postgresql|both] [--data-dir DIR] [--keep]
                                                [--no-second] [PATH ...]
-Default inputs: the cve5 tarball, every NVD 1.1 yearly feed, the KEV catalog and the CWE catalog.
+Default inputs: the cve5 tarball, every NVD 1.1 yearly feed, the NVD 1.1 modified/recent snapshots (in date
+order), the KEV catalog and the CWE catalog: together the corpus's 213,629 distinct CVEs.
 SQLite runs in a fresh data dir (a temporary one unless --data-dir); PostgreSQL in a fresh database
 `cvewatch_bench` on 127.0.0.1:5432, dropped at the end unless --keep. Wall time and peak RSS are the import
 child's own (os.wait4); migrations are not timed.
@@ -39,6 +40,10 @@ def default_paths() -> list[Path]:
     return [
         CORPUS / "cve5-vulnrichment-2025-01-24.tar.gz",
         *sorted((CORPUS / "nvd-1.1").glob("*.json.gz")),
+        # nvdcve-1.1-modified.2023-08-09.<hash>.json.gz: replay the snapshots oldest first.
+        *sorted(
+            (CORPUS / "nvd-1.1-modified-history").glob("*.json.gz"), key=lambda p: (p.name.split(".")[2], p.name)
+        ),
         CORPUS / "kev" / "known_exploited_vulnerabilities.json",
         CORPUS / "cwe" / "cwec_v4.15.xml.gz",
     ]

@@ -188,3 +188,32 @@ def test_an_older_copy_of_a_source_record_never_rolls_the_cve_back(tmp_path):
     assert Change.objects.filter(cve__cve_id="CVE-2017-3881").first().events == [
         {"type": "description", "details": {"old": "Newer text.", "new": "Latest text."}}
     ]
+
+
+def test_within_one_batch_the_newer_copy_of_a_source_record_wins(tmp_path):
+    newer = _nvd_variant(tmp_path, "a-newer.json", modified="2024-01-02T10:00Z", description="Newer text.")
+    _nvd_variant(tmp_path, "b-older.json", modified="2023-08-09T10:00Z", description="Older text.")
+    _, stats = import_paths([tmp_path])  # both files in one batch, the older one read last
+    assert stats.records_older == 1
+    assert Cve.objects.get(cve_id="CVE-2017-3881").description == "Newer text."
+    _, again = import_paths([tmp_path, newer])
+    assert (again.updated, again.changes, again.records_stored) == (0, 0, 0)
+
+
+def test_two_different_copies_with_one_date_do_not_flip_the_cve_on_every_reimport(tmp_path):
+    # Real case: NVD's 2025 feed and a later rebuilt "recent" feed render the same record differently.
+    first = tmp_path / "first"
+    second = tmp_path / "second"
+    first.mkdir()
+    second.mkdir()
+    a = _nvd_variant(first, "feed.json", modified="2025-05-13T19:35Z", description="Rendering A.")
+    b = _nvd_variant(second, "feed.json", modified="2025-05-13T19:35Z", description="Rendering B.")
+    import_paths([a, CVE5 / "CVE-2024-2898.json"])
+    _, stats = import_paths([b])  # same date, new content: the later import wins
+    assert (stats.updated, stats.changes) == (1, 1)
+    assert Cve.objects.get(cve_id="CVE-2017-3881").description == "Rendering B."
+    for _ in range(2):
+        # The same inputs again, the two copies in different batches: nothing changes.
+        _, again = import_paths([a, CVE5 / "CVE-2024-2898.json", b], batch_size=1)
+        assert (again.updated, again.changes, again.records_stored) == (0, 0, 0)
+        assert Cve.objects.get(cve_id="CVE-2017-3881").description == "Rendering B."

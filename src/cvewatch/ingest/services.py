@@ -360,7 +360,10 @@ class _Importer:
                 cwes[prepared.key] = prepared.cwe
                 continue
             key = (prepared.key, prepared.source)
-            if key in incoming:  # the same source twice in one batch: the later copy wins
+            if key in incoming:  # the same source twice in one batch: the newer copy wins, the later on a tie
+                if _is_older(prepared.doc, incoming[key].doc):
+                    result.records_older += 1
+                    continue
                 result.records_unchanged += 1
             incoming[key] = prepared
         now = timezone.now()
@@ -411,9 +414,13 @@ class _Importer:
             if stored[key[0]].get(key[1], (0, ""))[1] != prepared.digest
         }
         result.records_unchanged += len(incoming) - len(changed)
-        for key in _older_than_stored(changed, stored):
+        older, replaced_before = _stale_copies(changed, stored)
+        for key in older:
             del changed[key]
-            result.records_older += 1
+        for key in replaced_before:
+            del changed[key]
+        result.records_older += len(older)
+        result.records_unchanged += len(replaced_before)
         if not changed:
             return
         dirty = sorted({cve_id for cve_id, _ in changed})
@@ -619,28 +626,47 @@ class _Importer:
         return ids
 
 
-def _older_than_stored(
-    changed: dict[tuple[str, str], _Prepared], stored: dict[str, dict[str, tuple[int, str]]]
-) -> list[tuple[str, str]]:
-    """Changed records whose source says they are older than the copy we keep (an old feed replayed late).
+# Digests of copies a same-dated copy replaced, kept in the stored record (not part of its digest).
+SUPERSEDED_KEY = "superseded_digests"
+MAX_SUPERSEDED = 4
 
-    Sources modify records in place, so a record older than the stored one must not roll the CVE back.
+
+def _stale_copies(
+    changed: dict[tuple[str, str], _Prepared], stored: dict[str, dict[str, tuple[int, str]]]
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """Changed records not to apply: (older than the copy kept, copies already replaced by a same-dated one).
+
+    Sources modify records in place, so a copy older than the stored one (an old feed replayed late) must
+    not roll the CVE back. Two different copies with the same date (two feeds rendering one record) would
+    flip the CVE on every re-import of both; the stored record remembers what it replaced, so they do not.
     """
     candidates = {
         stored[cve_id][source][0]: (cve_id, source)
         for (cve_id, source), prepared in changed.items()
         if source in stored[cve_id] and prepared.doc is not None and prepared.doc.get("updated")
     }
+    older: list[tuple[str, str]] = []
+    replaced_before: list[tuple[str, str]] = []
     if not candidates:
-        return []
-    older = []
+        return older, replaced_before
     for pk, record in SourceRecord.objects.filter(pk__in=list(candidates)).values_list("pk", "record"):
         key = candidates[pk]
-        kept = (record or {}).get("updated")
-        incoming = changed[key].doc.get("updated")  # type: ignore[union-attr]
-        if kept and datetime.fromisoformat(incoming) < datetime.fromisoformat(kept):
+        prepared, record = changed[key], record or {}
+        if _is_older(prepared.doc, record):
             older.append(key)
-    return older
+        elif prepared.doc.get("updated") == record.get("updated"):  # type: ignore[union-attr]
+            history = list(record.get(SUPERSEDED_KEY, []))
+            if prepared.digest in history:
+                replaced_before.append(key)
+            else:
+                prepared.doc[SUPERSEDED_KEY] = [*history, stored[key[0]][key[1]][1]][-MAX_SUPERSEDED:]  # type: ignore[index]
+    return older, replaced_before
+
+
+def _is_older(doc: merge.Doc | None, than: merge.Doc | None) -> bool:
+    """Whether a source record's own last-modified date is earlier than another copy's (unknown: not older)."""
+    new, kept = (doc or {}).get("updated"), (than or {}).get("updated")
+    return bool(new and kept) and datetime.fromisoformat(new) < datetime.fromisoformat(kept)
 
 
 @contextmanager
