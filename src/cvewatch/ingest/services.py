@@ -231,21 +231,25 @@ class _Importer:
                 next_progress = time.monotonic() + self.progress_interval
         if batch:
             self.flush(batch)
-        if self.written_since_analyze >= ANALYZE_FIRST_AT:
-            self.analyze()
+        if self.stats.records_stored + self.stats.created >= ANALYZE_FIRST_AT:
+            self.analyze(vacuum=True)
 
-    def analyze(self) -> None:
+    def analyze(self, *, vacuum: bool = False) -> None:
         """Refreshes PostgreSQL's statistics of the tables a large import grew.
 
         Without them the planner takes a freshly loaded table for tiny and answers each batch's lookups with
         a sequential scan, so every batch costs more than the one before. SQLite keeps its own heuristics.
+        At the end of a large import, VACUUM too: it sets the visibility map, without which the API's counts
+        cannot use index-only scans and read the whole freshly written heap (55 ms instead of 15 ms for
+        /api/cve on the full corpus) until autovacuum gets round to it.
         """
         self.written_since_analyze = 0
         if connection.vendor != "postgresql" or connection.in_atomic_block:
             return
+        command = "VACUUM (ANALYZE)" if vacuum else "ANALYZE"
         with connection.cursor() as cursor:
             for model in (SourceRecord, Cve, CveVendor, CveProduct, CveWeakness, Change, Vendor, Product):
-                cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+                cursor.execute(f"{command} {connection.ops.quote_name(model._meta.db_table)}")
 
     def prepare(self, item: Item) -> _Prepared | None:
         """The item ready to write, or None when it is skipped (and counted as such)."""
