@@ -60,17 +60,7 @@ def project_create(request: HttpRequest, org: str) -> HttpResponse:
                 request, f"Project {project.name} created. Now subscribe it to vendors or products."
             )
             return redirect("web:project_detail", organization.name, project.name)
-    return render(
-        request,
-        "web/projects/form.html",
-        {
-            "section": "projects",
-            "organization": organization,
-            "form": form,
-            "project": None,
-        },
-        status=400 if form.errors else 200,
-    )
+    return _project_form_page(request, organization=organization, form=form, project=None)
 
 
 @login_required
@@ -193,17 +183,7 @@ def project_edit(request: HttpRequest, org: str, project: str) -> HttpResponse:
         else:
             messages.success(request, f"Project {row.name} saved.")
             return redirect("web:project_detail", organization.name, row.name)
-    return render(
-        request,
-        "web/projects/form.html",
-        {
-            "section": "projects",
-            "organization": organization,
-            "form": form,
-            "project": row,
-        },
-        status=400 if form.errors else 200,
-    )
+    return _project_form_page(request, organization=organization, form=form, project=row)
 
 
 @login_required
@@ -242,4 +222,14 @@ def project_delete(request: HttpRequest, org: str, project: str) -> HttpResponse
             "organization": organization,
             "project": row,
         },
+    )
+
+
+def _project_form_page(request: HttpRequest, *, organization, form, project) -> HttpResponse:
+    """The create/edit form, answered 400 when it holds errors."""
+    return render(
+        request,
+        "web/projects/form.html",
+        {"section": "projects", "organization": organization, "form": form, "project": project},
+        status=400 if form.errors else 200,
     )
