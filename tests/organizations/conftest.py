@@ -6,41 +6,11 @@ import base64
 from dataclasses import dataclass
 
 import pytest
-from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 
 from cvewatch.organizations import services
 from cvewatch.organizations.models import Organization, Project
-
-PASSWORD = "correct horse battery staple"
-
-
-def make_user(username: str, *, email: str | None = None):
-    return get_user_model().objects.create_user(
-        username=username, email=email if email is not None else f"{username}@example.com", password=PASSWORD
-    )
-
-
-@pytest.fixture
-def owner(db):
-    return make_user("olivia")
-
-
-@pytest.fixture
-def member(db):
-    return make_user("max")
-
-
-@pytest.fixture
-def outsider(db):
-    return make_user("eve")
-
-
-@pytest.fixture
-def org(owner, member) -> Organization:
-    organization = services.create_organization(name="acme", owner=owner)
-    services.add_member(organization=organization, user=member, actor=owner)
-    return organization
+from tests.people import PASSWORD, make_user  # noqa: F401  (re-exported to the tests)
 
 
 @dataclass

@@ -6,14 +6,12 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.test import Client
 
 from cvewatch.catalog.models import Change
 from cvewatch.organizations import services
 from tests.factories import CveFactory
-
-PASSWORD = "a long enough pass phrase"
+from tests.people import PASSWORD, make_user  # noqa: F401  (re-exported to the tests)
 
 
 @pytest.fixture(autouse=True)
@@ -22,11 +20,6 @@ def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
-def make_user(username: str, *, email: str | None = None):
-    return get_user_model().objects.create_user(
-        username=username, email=email if email is not None else f"{username}@example.com", password=PASSWORD
-    )
-
 
 def client_for(user) -> Client:
     client = Client()
@@ -34,26 +27,8 @@ def client_for(user) -> Client:
     return client
 
 
-@pytest.fixture
-def owner(db):
-    return make_user("olivia")
 
 
-@pytest.fixture
-def member(db):
-    return make_user("max")
-
-
-@pytest.fixture
-def outsider(db):
-    return make_user("eve")
-
-
-@pytest.fixture
-def org(owner, member):
-    organization = services.create_organization(name="acme", owner=owner)
-    services.add_member(organization=organization, user=member, actor=owner)
-    return organization
 
 
 @pytest.fixture
