@@ -15,7 +15,7 @@ import zlib
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -70,25 +70,10 @@ OLD_VIEW_FIELDS = (
     "metrics",
     *merge.UNION_FIELDS,
 )
-COUNTERS = (
-    "read", "cve_records", "kev_entries", "epss_scores", "cwe_entries", "skipped", "warnings", "records_stored",
-    "records_unchanged", "records_older", "created", "updated", "unchanged", "pending", "changes", "weaknesses_created",
-    "weaknesses_updated", "cwe_ok",
-)  # fmt: skip
-BATCH_COUNTERS = COUNTERS[COUNTERS.index("records_stored") :]
-
-
 @dataclass
-class ImportStats:
-    """What an import read and did. Records are source items; CVEs are the merged Cve rows."""
+class _WriteCounts:
+    """What writing did: counted per batch, added to the run's stats once the batch committed."""
 
-    read: int = 0
-    cve_records: int = 0
-    kev_entries: int = 0
-    epss_scores: int = 0
-    cwe_entries: int = 0
-    skipped: int = 0
-    warnings: int = 0  # records kept without a part that could not be stored
     records_stored: int = 0  # new or changed source records written
     records_unchanged: int = 0  # identical to the stored copy: nothing to do
     records_older: int = 0  # older than the stored copy of the same source: the newer one is kept
@@ -100,6 +85,25 @@ class ImportStats:
     weaknesses_created: int = 0
     weaknesses_updated: int = 0
     cwe_ok: int = 0  # CWE entries written or already up to date
+
+
+BATCH_COUNTERS = tuple(f.name for f in fields(_WriteCounts))
+COUNTERS = (
+    "read", "cve_records", "kev_entries", "epss_scores", "cwe_entries", "skipped", "warnings", *BATCH_COUNTERS,
+)  # fmt: skip
+
+
+@dataclass
+class ImportStats(_WriteCounts):
+    """What an import read and did. Records are source items; CVEs are the merged Cve rows."""
+
+    read: int = 0
+    cve_records: int = 0
+    kev_entries: int = 0
+    epss_scores: int = 0
+    cwe_entries: int = 0
+    skipped: int = 0
+    warnings: int = 0  # records kept without a part that could not be stored
     skip_reasons: Counter[str] = field(default_factory=Counter)
     warning_reasons: Counter[str] = field(default_factory=Counter)
     skipped_items: list[dict[str, str]] = field(default_factory=list)  # the first MAX_RUN_ERRORS
@@ -131,20 +135,9 @@ class _Prepared:
 
 
 @dataclass
-class _BatchResult:
+class _BatchResult(_WriteCounts):
     """What one batch did; applied to the run's stats and caches only once its transaction committed."""
 
-    records_stored: int = 0
-    records_unchanged: int = 0
-    records_older: int = 0
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    pending: int = 0
-    changes: int = 0
-    weaknesses_created: int = 0
-    weaknesses_updated: int = 0
-    cwe_ok: int = 0
     vendor_ids: dict[str, int] = field(default_factory=dict)
     product_ids: dict[str, int] = field(default_factory=dict)
     weakness_ids: dict[str, int] = field(default_factory=dict)
