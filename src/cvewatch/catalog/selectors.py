@@ -177,6 +177,10 @@ class CountedCves:
         start, stop = key.start or 0, key.stop if key.stop is not None else self.count()
         return list(self.queryset(rows_needed=stop)[start:stop])
 
+    def only(self, *fields: str) -> CountedCves:
+        """The same list loading other fields (as QuerySet.only), so pages can show more than the API."""
+        return CountedCves(count=self._count_source, walk=self._walk.only(*fields), fetch=self._fetch.only(*fields))
+
     def queryset(self, *, rows_needed: int) -> QuerySet[Cve]:
         """The CVEs as a queryset, written for the plan that reads fewest rows to return rows_needed."""
         count = self.count()

@@ -6,7 +6,6 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Page, Paginator
-from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
@@ -34,14 +33,17 @@ LIST_EXTRA_FIELDS = (
 )
 
 
-def paginate(request: HttpRequest, queryset: QuerySet[Any], *, per_page: int = PAGE_SIZE) -> Page:
+def paginate(request: HttpRequest, queryset: Any, *, per_page: int = PAGE_SIZE) -> Page:
     """A page of the queryset; a bad or out-of-range ?page= shows the nearest valid page, not an error."""
     return Paginator(queryset, per_page).get_page(request.GET.get("page"))
 
 
-def cve_rows(queryset: QuerySet[Any]) -> QuerySet[Any]:
-    """What a CVE table row shows: the list fields plus title, scores, KEV date and state."""
-    return queryset.only(*selectors.CVE_LIST_FIELDS, *LIST_EXTRA_FIELDS)
+def cve_rows(listing: Any) -> Any:
+    """What a CVE table row shows: the list fields plus title, scores, KEV date and state.
+
+    `listing` is a Cve queryset or the selectors' CountedCves (the API's faster counts and page plans).
+    """
+    return listing.only(*selectors.CVE_LIST_FIELDS, *LIST_EXTRA_FIELDS)
 
 
 @login_required
@@ -75,7 +77,7 @@ def cve_list(request: HttpRequest) -> HttpResponse:
     params = form.params()
     error = ""
     try:
-        queryset = selectors.filter_cves(selectors.cve_list(), params=params, user=request.user)
+        queryset = selectors.cve_listing(params=params, user=request.user)
     except NotFound as exc:
         # An unknown vendor/product is a filter mistake, shown next to the form rather than a bare 404 page.
         error = exc.message

@@ -11,7 +11,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from cvewatch.catalog import selectors as catalog
 from cvewatch.core.errors import NotFound
 from cvewatch.organizations import selectors, services
 from cvewatch.organizations.errors import DuplicateName, InvalidName, OrganizationError
@@ -71,9 +70,7 @@ def project_detail(request: HttpRequest, org: str, project: str) -> HttpResponse
     form = CveFilterForm(request.GET or None)
     error = ""
     try:
-        queryset = catalog.filter_cves(
-            selectors.cves_for_project(project=row), params=form.params(), user=request.user
-        )
+        queryset = selectors.project_cve_listing(project=row, params=form.params(), user=request.user)
     except NotFound as exc:
         error = exc.message
         queryset = selectors.cves_for_project(project=row).none()
