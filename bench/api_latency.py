@@ -12,17 +12,12 @@ from __future__ import annotations
 
 import argparse
 import base64
-import http.client
 import os
 import secrets
-import socket
 import statistics
-import subprocess
-import sys
-import threading
-import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+
+from _loadgen import Client, percentile, run_load, running_server
 
 # (url, p95 target in ms)
 URLS: list[tuple[str, float]] = [
@@ -37,6 +32,7 @@ URLS: list[tuple[str, float]] = [
     ("/api/vendors/microsoft/products", 25),
     ("/api/cve?search=buffer", 150),
 ]
+TIMEOUT_S = 60  # per request
 
 
 @dataclass
@@ -47,15 +43,7 @@ class Timing:
     statuses: set[int]
 
     def percentile(self, p: float) -> float:
-        ordered = sorted(self.samples_ms)
-        index = max(0, min(len(ordered) - 1, round(p / 100 * len(ordered) + 0.5) - 1))
-        return ordered[index]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        return percentile(self.samples_ms, p)
 
 
 def create_bench_user() -> tuple[str, str]:
@@ -76,46 +64,6 @@ def delete_bench_user(username: str) -> None:
     get_user_model().objects.filter(username=username).delete()
 
 
-class Client:
-    """One keep-alive connection; reconnects once if the server closed it."""
-
-    def __init__(self, port: int, auth: str) -> None:
-        self.port, self.auth = port, auth
-        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-
-    def get(self, url: str) -> tuple[int, float]:
-        for attempt in (1, 2):
-            started = time.perf_counter()
-            try:
-                self.conn.request(
-                    "GET", url, headers={"Authorization": self.auth, "Accept": "application/json"}
-                )
-                response = self.conn.getresponse()
-                response.read()
-                return response.status, (time.perf_counter() - started) * 1000
-            except (http.client.HTTPException, ConnectionError):
-                self.conn.close()
-                self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-                if attempt == 2:
-                    raise
-        raise AssertionError("unreachable")
-
-
-def wait_until_up(port: int, server: subprocess.Popen, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit(f"cvewatch serve exited with {server.returncode}")
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/api/cve")
-            if conn.getresponse().status == 401:
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit("cvewatch serve did not come up")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=50, help="measured requests per URL at concurrency 1")
@@ -134,85 +82,54 @@ def main() -> None:
     engine, cve_count = connection.vendor, Cve.objects.count()
     connection.close()
     auth = "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "cvewatch", "serve", "--bind", f"127.0.0.1:{port}", "--no-migrate",
-         "--workers", str(args.workers), "--threads", str(args.threads)],
-        env={**os.environ, "CVEWATCH_LOG_LEVEL": "WARNING"},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )  # fmt: skip
     try:
-        wait_until_up(port, server)
-        print(f"engine={engine} cves={cve_count:,} server=127.0.0.1:{port} "
-              f"workers={args.workers} threads={args.threads}")  # fmt: skip
-        client = Client(port, auth)
-        for url, _ in URLS:  # warm up: the first Basic verification per worker, caches, plans
-            for _ in range(args.warmup):
-                client.get(url)
-        timings = []
-        for url, target in URLS:
-            timing = Timing(url, target, [], set())
-            for _ in range(args.requests):
-                status, ms = client.get(url)
-                timing.samples_ms.append(ms)
-                timing.statuses.add(status)
-            timings.append(timing)
-        print(f"\nconcurrency 1, {args.requests} requests per URL, Basic auth (verified once, then cached)")
-        print(f"{'URL':<48} {'status':>6} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'target':>7}  ok")
-        for t in timings:
-            p95 = t.percentile(95)
-            ok = "yes" if p95 <= t.target_ms and t.statuses == {200} else "NO"
-            status = ",".join(str(s) for s in sorted(t.statuses))
-            print(f"{t.url:<48} {status:>6} {statistics.median(t.samples_ms):8.1f} {p95:8.1f} "
-                  f"{max(t.samples_ms):8.1f} {t.target_ms:7.0f}  {ok}")  # fmt: skip
-        run_load(port, auth, args.concurrency, args.load_requests)
+        with running_server(workers=args.workers, threads=args.threads, probe_url="/api/cve") as port:
+            print(f"engine={engine} cves={cve_count:,} server=127.0.0.1:{port} "
+                  f"workers={args.workers} threads={args.threads}")  # fmt: skip
+            client = Client(port, auth, timeout=TIMEOUT_S)
+            for url, _ in URLS:  # warm up: the first Basic verification per worker, caches, plans
+                for _ in range(args.warmup):
+                    client.get(url)
+            timings = []
+            for url, target in URLS:
+                timing = Timing(url, target, [], set())
+                for _ in range(args.requests):
+                    status, ms = client.get(url)
+                    timing.samples_ms.append(ms)
+                    timing.statuses.add(status)
+                timings.append(timing)
+            print(
+                f"\nconcurrency 1, {args.requests} requests per URL, Basic auth (verified once, then cached)"
+            )
+            print(f"{'URL':<48} {'status':>6} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'target':>7}  ok")
+            for t in timings:
+                p95 = t.percentile(95)
+                ok = "yes" if p95 <= t.target_ms and t.statuses == {200} else "NO"
+                status = ",".join(str(s) for s in sorted(t.statuses))
+                print(f"{t.url:<48} {status:>6} {statistics.median(t.samples_ms):8.1f} {p95:8.1f} "
+                      f"{max(t.samples_ms):8.1f} {t.target_ms:7.0f}  {ok}")  # fmt: skip
+            print_load(port, auth, args.concurrency, args.load_requests)
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
         delete_bench_user(username)
 
 
-def run_load(port: int, auth: str, concurrency: int, total: int) -> None:
-    """Each worker thread keeps its own connection and walks the URL list; counts non-200 answers."""
-    urls = [u for u, _ in URLS]
-    counter = iter(range(total))
-    lock = threading.Lock()
-    errors: list[str] = []
-    latencies: list[float] = []
-
-    def worker() -> None:
-        client = Client(port, auth)
-        while True:
-            with lock:
-                n = next(counter, None)
-            if n is None:
-                return
-            url = urls[n % len(urls)]
-            try:
-                status, ms = client.get(url)
-            except OSError as exc:
-                status, ms = 0, 0.0
-                errors.append(f"{url}: {exc}")
-            with lock:
-                latencies.append(ms)
-                if status != 200:
-                    errors.append(f"{url}: HTTP {status}")
-
-    started = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=concurrency) as pool:
-        for _ in range(concurrency):
-            pool.submit(worker)
-    elapsed = time.perf_counter() - started
-    latencies.sort()
+def print_load(port: int, auth: str, concurrency: int, total: int) -> None:
+    """Every worker thread walks the URL list round robin on its own connection."""
+    result = run_load(
+        port=port,
+        authorization=auth,
+        urls=[u for u, _ in URLS],
+        concurrency=concurrency,
+        total=total,
+        timeout=TIMEOUT_S,
+    )
+    # Indexing the sorted list directly (not `percentile`) keeps this line comparable with earlier runs.
+    latencies = sorted(result.latencies_ms)
     print(f"\nconcurrency {concurrency}, {total} requests over the URLs above (round robin)")
-    print(f"throughput {total / elapsed:.1f} req/s  errors {len(errors)}  "
+    print(f"throughput {result.requests_per_second:.1f} req/s  errors {len(result.errors)}  "
           f"p50 {latencies[len(latencies) // 2]:.1f} ms  p95 {latencies[int(len(latencies) * 0.95)]:.1f} ms  "
-          f"wall {elapsed:.1f} s")  # fmt: skip
-    for error in errors[:5]:
+          f"wall {result.elapsed_s:.1f} s")  # fmt: skip
+    for error in result.errors[:5]:
         print("  error:", error)
 
 

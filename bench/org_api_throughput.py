@@ -11,16 +11,13 @@ latency at concurrency 1 and throughput at concurrency 8; deletes what it create
 from __future__ import annotations
 
 import argparse
-import http.client
 import os
 import secrets
-import socket
 import statistics
-import subprocess
-import sys
-import threading
-import time
-from concurrent.futures import ThreadPoolExecutor
+
+from _loadgen import Client, percentile, run_load, running_server
+
+TIMEOUT_S = 120  # per request
 
 
 def setup_django() -> None:
@@ -29,56 +26,6 @@ def setup_django() -> None:
     import django
 
     django.setup()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Client:
-    """One keep-alive connection per thread; reconnects once when the server closed it."""
-
-    def __init__(self, port: int, token: str) -> None:
-        self.port = port
-        self.headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
-        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-
-    def get(self, url: str) -> tuple[int, float]:
-        for attempt in (1, 2):
-            started = time.perf_counter()
-            try:
-                self.conn.request("GET", url, headers=self.headers)
-                response = self.conn.getresponse()
-                response.read()
-                return response.status, (time.perf_counter() - started) * 1000
-            except (http.client.HTTPException, ConnectionError):
-                self.conn.close()
-                self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
-                if attempt == 2:
-                    raise
-        raise AssertionError("unreachable")
-
-
-def wait_until_up(port: int, server: subprocess.Popen, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit(f"cvewatch serve exited with {server.returncode}")
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/api/organizations")
-            if conn.getresponse().status == 401:
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit("cvewatch serve did not come up")
-
-
-def percentile(samples: list[float], p: float) -> float:
-    ordered = sorted(samples)
-    return ordered[max(0, min(len(ordered) - 1, round(p / 100 * len(ordered) + 0.5) - 1))]
 
 
 def create_fixture(vendors: list[str]) -> tuple[str, str, str, int]:
@@ -109,40 +56,22 @@ def delete_fixture(username: str) -> None:
     get_user_model().objects.filter(username=username).delete()
 
 
-def run_load(port: int, token: str, urls: list[str], concurrency: int, total: int) -> None:
-    counter = iter(range(total))
-    lock = threading.Lock()
-    latencies: list[float] = []
-    errors: list[str] = []
-
-    def worker() -> None:
-        client = Client(port, token)
-        while True:
-            with lock:
-                n = next(counter, None)
-            if n is None:
-                return
-            url = urls[n % len(urls)]
-            try:
-                status, ms = client.get(url)
-            except OSError as exc:
-                status, ms = 0, 0.0
-                errors.append(f"{url}: {exc}")
-            with lock:
-                latencies.append(ms)
-                if status != 200:
-                    errors.append(f"{url}: HTTP {status}")
-
-    started = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=concurrency) as pool:
-        for _ in range(concurrency):
-            pool.submit(worker)
-    elapsed = time.perf_counter() - started
-    print(
-        f"  concurrency {concurrency}: {total} requests, {total / elapsed:.1f} req/s, errors {len(errors)}, "
-        f"p50 {percentile(latencies, 50):.1f} ms, p95 {percentile(latencies, 95):.1f} ms, wall {elapsed:.1f} s"
+def print_load(port: int, token: str, urls: list[str], concurrency: int, total: int) -> None:
+    result = run_load(
+        port=port,
+        authorization=f"Bearer {token}",
+        urls=urls,
+        concurrency=concurrency,
+        total=total,
+        timeout=TIMEOUT_S,
     )
-    for error in errors[:5]:
+    latencies = result.latencies_ms
+    print(
+        f"  concurrency {concurrency}: {total} requests, {result.requests_per_second:.1f} req/s, "
+        f"errors {len(result.errors)}, p50 {percentile(latencies, 50):.1f} ms, "
+        f"p95 {percentile(latencies, 95):.1f} ms, wall {result.elapsed_s:.1f} s"
+    )
+    for error in result.errors[:5]:
         print("    error:", error)
 
 
@@ -172,47 +101,36 @@ def main() -> None:
     connection.close()  # the server processes open their own
     base = f"/api/organizations/{org}/projects/bench/cve"
     urls = [base, f"{base}?page=2", f"{base}?page=100", f"{base}?cvss=critical", f"{base}?search=overflow"]
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "cvewatch", "serve", "--bind", f"127.0.0.1:{port}", "--no-migrate",
-         "--workers", str(args.workers), "--threads", str(args.threads)],
-        env={**os.environ, "CVEWATCH_LOG_LEVEL": "WARNING"},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )  # fmt: skip
     try:
-        wait_until_up(port, server)
-        print(
-            f"engine={engine} cves={cves:,} project vendors={','.join(args.vendors)} matching={matching:,} "
-            f"workers={args.workers} threads={args.threads}"
-        )
-        client = Client(port, token)
-        for url in urls:
-            for _ in range(3):
-                client.get(url)  # warm-up: connections, plans, the first last_used_at write
-        print(f"concurrency 1, {args.samples} requests per URL (Bearer token)")
-        print(f"  {'URL':<70} {'status':>6} {'p50 ms':>8} {'p95 ms':>8}")
-        for url in urls:
-            statuses, samples = set(), []
-            for _ in range(args.samples):
-                status, ms = client.get(url)
-                statuses.add(status)
-                samples.append(ms)
-            shown = url.replace(org, "{org}")
+        with running_server(
+            workers=args.workers, threads=args.threads, probe_url="/api/organizations"
+        ) as port:
             print(
-                f"  {shown:<70} {','.join(map(str, sorted(statuses))):>6} "
-                f"{statistics.median(samples):8.1f} {percentile(samples, 95):8.1f}"
+                f"engine={engine} cves={cves:,} project vendors={','.join(args.vendors)} matching={matching:,} "
+                f"workers={args.workers} threads={args.threads}"
             )
-        print("throughput, first page only:")
-        run_load(port, token, [base], args.concurrency, args.requests)
-        print("throughput, round robin over the URLs above:")
-        run_load(port, token, urls, args.concurrency, args.requests)
+            client = Client(port, f"Bearer {token}", timeout=TIMEOUT_S)
+            for url in urls:
+                for _ in range(3):
+                    client.get(url)  # warm-up: connections, plans, the first last_used_at write
+            print(f"concurrency 1, {args.samples} requests per URL (Bearer token)")
+            print(f"  {'URL':<70} {'status':>6} {'p50 ms':>8} {'p95 ms':>8}")
+            for url in urls:
+                statuses, samples = set(), []
+                for _ in range(args.samples):
+                    status, ms = client.get(url)
+                    statuses.add(status)
+                    samples.append(ms)
+                shown = url.replace(org, "{org}")
+                print(
+                    f"  {shown:<70} {','.join(map(str, sorted(statuses))):>6} "
+                    f"{statistics.median(samples):8.1f} {percentile(samples, 95):8.1f}"
+                )
+            print("throughput, first page only:")
+            print_load(port, token, [base], args.concurrency, args.requests)
+            print("throughput, round robin over the URLs above:")
+            print_load(port, token, urls, args.concurrency, args.requests)
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
         delete_fixture(username)
 
 
