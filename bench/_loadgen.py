@@ -32,6 +32,8 @@ def free_port() -> int:
 def percentile(samples: list[float], p: float) -> float:
     """Nearest-rank percentile of `samples` (0 < p <= 100); `samples` is not modified."""
     ordered = sorted(samples)
+    if not ordered:  # every request failed: the error count says so
+        return float("nan")
     return ordered[max(0, min(len(ordered) - 1, round(p / 100 * len(ordered) + 0.5) - 1))]
 
 
@@ -68,14 +70,17 @@ def wait_until_up(port: int, server: subprocess.Popen[bytes], *, probe_url: str,
     while time.monotonic() < deadline:
         if server.poll() is not None:
             raise SystemExit(f"cvewatch serve exited with {server.returncode}")
+        conn = http.client.HTTPConnection(HOST, port, timeout=2)
         try:
-            conn = http.client.HTTPConnection(HOST, port, timeout=2)
             conn.request("GET", probe_url)
             # 401 rather than any answer: it proves the URL routing and the authentication stack are loaded.
             if conn.getresponse().status == 401:
                 return
-        except OSError:
-            time.sleep(0.2)
+        except (OSError, http.client.HTTPException):
+            pass
+        finally:
+            conn.close()
+        time.sleep(0.2)
     raise SystemExit("cvewatch serve did not come up")
 
 
@@ -136,9 +141,10 @@ def run_load(
             url = urls[n % len(urls)]
             try:
                 status, ms = client.get(url)
-            except OSError as exc:
-                status, ms = 0, 0.0
-                errors.append(f"{url}: {exc}")
+            except (OSError, http.client.HTTPException) as exc:  # counted once, and the worker goes on
+                with lock:
+                    errors.append(f"{url}: {type(exc).__name__}: {exc}")
+                continue
             with lock:
                 latencies.append(ms)
                 if status != 200:
