@@ -8,12 +8,10 @@ from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.request import Request
 
+from cvewatch.api.authentication import BASIC_CHALLENGE
 from cvewatch.organizations import services, tokens
 from cvewatch.organizations.errors import InvalidToken
 from cvewatch.organizations.models import Organization, OrganizationToken
-
-# Every 401 of the API carries this challenge; DRF asks the first authentication class for it.
-WWW_AUTHENTICATE = 'Basic realm="api"'
 
 
 class TokenUser:
@@ -90,14 +88,17 @@ class OrganizationTokenAuthentication(BaseAuthentication):
         parts = get_authorization_header(request).split()
         if len(parts) != 2 or parts[0].lower() != self.keyword:
             return None
-        raw = parts[1]
-        if not (raw.startswith(tokens.PREFIX.encode() + b".") and raw.count(b".") == 2):
+        raw = parts[1].decode("latin-1")  # HTTP header bytes; any non-ASCII token is invalid below
+        if not tokens.looks_like_token(raw):
             return None
         try:
-            token = services.authenticate_token(raw=raw.decode("ascii"))
-        except (UnicodeDecodeError, InvalidToken):
+            if not raw.isascii():
+                raise InvalidToken("non-ASCII token")
+            token = services.authenticate_token(raw=raw)
+        except InvalidToken:
             raise exceptions.AuthenticationFailed("Invalid token.") from None
         return TokenUser(token), token
 
     def authenticate_header(self, request: Request) -> str:
-        return WWW_AUTHENTICATE
+        # Every 401 of the API carries the same challenge; DRF asks the first authentication class for it.
+        return BASIC_CHALLENGE

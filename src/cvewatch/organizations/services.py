@@ -24,6 +24,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from cvewatch.catalog.models import Product, Vendor
+
+# Subscriptions spell names as the API's `vendor`/`product` filters do.
+from cvewatch.catalog.selectors import normalize_product_name, normalize_vendor_name
 from cvewatch.organizations import tokens
 from cvewatch.organizations.choices import Role, TokenAction
 from cvewatch.organizations.errors import (
@@ -327,15 +330,6 @@ def revoke_invitation(*, invitation: Invitation, actor: User | None) -> None:
 # --- projects and subscriptions -------------------------------------------------------------------------
 
 
-def _normalise_vendor(name: str) -> str:
-    # Same normalisation as the API's `vendor` filter: lower-case, spaces removed.
-    return (name or "").strip().lower().replace(" ", "")
-
-
-def _normalise_product(name: str) -> str:
-    return (name or "").strip().lower().replace(" ", "_")
-
-
 def _split_product_ref(ref: ProductRef) -> tuple[str, str]:
     if isinstance(ref, tuple):
         vendor, product = ref
@@ -345,7 +339,7 @@ def _split_product_ref(ref: ProductRef) -> tuple[str, str]:
         vendor, sep, product = ref.partition("/")
         if not sep:
             raise UnknownProduct(f"invalid product {ref!r}: write it as VENDOR/PRODUCT")
-    vendor, product = _normalise_vendor(vendor), _normalise_product(product)
+    vendor, product = normalize_vendor_name(vendor or ""), normalize_product_name(product or "")
     if not vendor or not product:
         raise UnknownProduct(f"invalid product {ref!r}: write it as VENDOR/PRODUCT")
     return vendor, product
@@ -353,7 +347,7 @@ def _split_product_ref(ref: ProductRef) -> tuple[str, str]:
 
 def resolve_vendors(names: Iterable[str]) -> list[Vendor]:
     """Catalog vendors by name (normalised), or UnknownVendor naming every missing one."""
-    wanted = list(dict.fromkeys(_normalise_vendor(n) for n in names))
+    wanted = list(dict.fromkeys(normalize_vendor_name(n or "") for n in names))
     if not wanted:
         return []
     found = {v.name: v for v in Vendor.objects.filter(name__in=wanted)}
