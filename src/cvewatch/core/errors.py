@@ -1,10 +1,19 @@
-"""Domain exceptions. Services and selectors raise these; the API exception handler maps them to HTTP."""
+"""The one error hierarchy. Services and selectors raise these; each edge translates them in one place.
+
+The API's exception handler, the web's error helper and the CLI's command base map the kinds below to a
+status (404, 400, 409, 403, 401) or an exit code. A domain app derives its own errors from one of these
+kinds, so no edge has to know every app's exceptions. `str(exc)` is always a message fit for the user.
+"""
 
 from __future__ import annotations
 
 
 class DomainError(Exception):
     """Base class of every error the edges (API, web, CLI) translate for the caller."""
+
+    @property
+    def message(self) -> str:
+        return str(self)
 
 
 class NotFound(DomainError):
@@ -14,6 +23,18 @@ class NotFound(DomainError):
         self.model_name = model_name
         super().__init__(f"No {model_name} matches the given query.")
 
-    @property
-    def message(self) -> str:
-        return str(self)
+
+class InvalidInput(DomainError):
+    """A value the caller gave is refused (a name, a date, an e-mail address, a query): 400."""
+
+
+class Conflict(DomainError):
+    """The request clashes with the current state (a duplicate name, the last owner leaving): 409."""
+
+
+class NotAllowed(DomainError):
+    """The caller lacks the role or right the action needs: 403."""
+
+
+class AuthenticationFailed(DomainError):
+    """Presented credentials are unknown, wrong, revoked or expired: 401."""
