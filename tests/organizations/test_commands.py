@@ -14,7 +14,7 @@ from cvewatch.organizations import selectors
 from cvewatch.organizations.choices import Role, TokenAction
 from cvewatch.organizations.models import Organization, OrganizationToken, Project, TokenEvent
 from tests.factories import ProductFactory, VendorFactory
-from tests.organizations.conftest import make_user
+from tests.support.people import make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -11,17 +11,18 @@ import threading
 import pytest
 from django.db import OperationalError, connection, transaction
 
-from cvewatch.organizations import selectors, services
+from cvewatch.organizations import selectors
 from cvewatch.organizations.choices import Role
 from cvewatch.organizations.errors import LastOwner
-from tests.organizations.conftest import make_user
+from cvewatch.organizations.services import members, organizations
+from tests.support.people import make_user
 
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_demotions_cannot_remove_the_last_owner():
     alice, bob = make_user("alice"), make_user("bob")
-    org = services.create_organization(name="acme", owner=alice)
-    services.add_member(organization=org, user=bob, role=Role.OWNER, actor=alice)
+    org = organizations.create_organization(name="acme", owner=alice)
+    members.add_member(organization=org, user=bob, role=Role.OWNER, actor=alice)
 
     first_done = threading.Event()
     release_first = threading.Event()
@@ -30,7 +31,7 @@ def test_concurrent_demotions_cannot_remove_the_last_owner():
     def demote_alice_and_hold() -> None:
         try:
             with transaction.atomic():
-                services.change_member_role(organization=org, user=alice, role=Role.MEMBER, actor=bob)
+                members.change_member_role(organization=org, user=alice, role=Role.MEMBER, actor=bob)
                 first_done.set()
                 release_first.wait(10)  # keep the transaction (and its locks) open
             outcome["first"] = "demoted"
@@ -39,7 +40,7 @@ def test_concurrent_demotions_cannot_remove_the_last_owner():
 
     def demote_bob() -> None:
         try:
-            services.change_member_role(organization=org, user=bob, role=Role.MEMBER, actor=bob)
+            members.change_member_role(organization=org, user=bob, role=Role.MEMBER, actor=bob)
             outcome["second"] = "demoted"
         except LastOwner:
             outcome["second"] = "last owner"

@@ -13,7 +13,7 @@ from aiosmtpd.controller import Controller
 from django.contrib.auth import get_user_model
 from django.test import Client, override_settings
 
-from tests.web.conftest import PASSWORD, make_user
+from tests.support.people import PASSWORD, make_user
 
 pytestmark = pytest.mark.django_db
 

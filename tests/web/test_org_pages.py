@@ -12,7 +12,9 @@ from django.core import mail
 from django.test import Client
 
 from cvewatch.organizations.models import Invitation, Membership
-from tests.web.conftest import client_for, make_user
+from cvewatch.organizations.services import invitations, organizations
+from tests.support.people import make_user
+from tests.web.conftest import client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -29,9 +31,8 @@ def test_create_organization(owner):
 
 
 def test_switcher_lists_only_my_organizations_and_remembers_the_choice(owner, org, other_org):
-    from cvewatch.organizations import services
 
-    services.create_organization(name="zeta", owner=owner)
+    organizations.create_organization(name="zeta", owner=owner)
     client = client_for(owner)
     page = client.get("/").content.decode()
     assert '<option value="acme"' in page and '<option value="zeta"' in page
@@ -178,9 +179,8 @@ def test_invitation_mail_failure_keeps_the_invitation_and_shows_the_link(owner_c
 
 
 def test_dashboard_shows_invitations_waiting_for_me(owner_client, org):
-    from cvewatch.organizations import services
 
-    services.invite_member(
+    invitations.invite_member(
         organization=org, email="newcomer@example.com", actor=org.memberships.get(role="owner").user
     )
     newcomer = client_for(make_user("newcomer", email="newcomer@example.com"))
