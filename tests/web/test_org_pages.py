@@ -168,16 +168,6 @@ def test_invalid_invitation_email_is_reported(owner_client):
     assert not Invitation.objects.exists()
 
 
-def test_invitation_mail_failure_keeps_the_invitation_and_shows_the_link(owner_client, settings):
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 9, 2  # nothing listens
-    response = owner_client.post(
-        "/org/acme/invitations", {"email": "x@example.com", "role": "member"}, follow=True
-    )
-    assert b"the mail could not be sent" in response.content and b"/invitations/" in response.content
-    assert Invitation.objects.filter(email="x@example.com").exists()
-
-
 def test_dashboard_shows_invitations_waiting_for_me(owner_client, org):
 
     invitations.invite_member(

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from cvewatch.organizations import selectors, tokens
-from cvewatch.organizations.choices import TokenAction
+from cvewatch.organizations.choices import TokenAction, TokenStatus
 from cvewatch.organizations.errors import (
     InvalidToken,
     InvalidValue,
@@ -167,3 +167,16 @@ def test_wrong_secret_is_invalid(org, owner):
 
 def test_invitation_and_token_hashes_use_different_keys():
     assert tokens.hash_secret("same") != tokens.hash_secret("same", purpose=tokens.INVITATION_PURPOSE)
+
+
+def test_the_status_is_computed_by_the_model_alone(org, owner):
+    token, _ = token_services.create_token(organization=org, name="ci", actor=owner)
+    now = timezone.now()
+    assert token.status == TokenStatus.ACTIVE == "active"
+    token.expires_at = now + dt.timedelta(hours=1)
+    assert token.status_at(now) == TokenStatus.ACTIVE
+    assert token.status_at(token.expires_at) == TokenStatus.EXPIRED  # stops at the expiry instant
+    token_services.revoke_token(organization=org, token_id=token.token_id, actor=owner)
+    token.refresh_from_db()
+    assert token.status == TokenStatus.REVOKED  # revoked wins over expired
+    assert token.status_at(now + dt.timedelta(days=9)) == TokenStatus.REVOKED
