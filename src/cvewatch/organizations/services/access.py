@@ -18,7 +18,7 @@ User = AbstractBaseUser  # any Django user model instance
 CLI_ACTOR = "cli"
 
 
-def role_of(organization: Organization, user: User) -> str | None:
+def _role_of(organization: Organization, user: User) -> str | None:
     return (
         Membership.objects.filter(organization=organization, user_id=user.pk)
         .values_list("role", flat=True)
@@ -27,14 +27,14 @@ def role_of(organization: Organization, user: User) -> str | None:
 
 
 def require_member(organization: Organization, actor: User | None) -> None:
-    if actor is not None and role_of(organization, actor) is None:
+    if actor is not None and _role_of(organization, actor) is None:
         raise NotAllowed(f"you are not a member of the organization {organization.name!r}")
 
 
 def require_owner(organization: Organization, actor: User | None) -> None:
     if actor is None:
         return
-    role = role_of(organization, actor)
+    role = _role_of(organization, actor)
     if role != Role.OWNER:
         if role is None:
             raise NotAllowed(f"you are not a member of the organization {organization.name!r}")

@@ -96,14 +96,14 @@ def invite_member(
         return SentInvitation(invitation, raw, link, mailed=False, mail_error="CVEWATCH_BASE_URL is not set")
     inviter = "The cvewatch operator" if actor is None else actor.get_username()
     try:
-        (mailer or DjangoMailer()).send(invitation_mail(invitation=invitation, link=link, inviter=inviter))
+        (mailer or DjangoMailer()).send(_invitation_mail(invitation=invitation, link=link, inviter=inviter))
     except MailNotSent as exc:
         logger.warning("invitation mail to organization %s failed: %s", organization.name, exc)
         return SentInvitation(invitation, raw, link, mailed=False, mail_error=str(exc))
     return SentInvitation(invitation, raw, link, mailed=True)
 
 
-def invitation_mail(*, invitation: Invitation, link: str, inviter: str) -> Mail:
+def _invitation_mail(*, invitation: Invitation, link: str, inviter: str) -> Mail:
     body = (
         f"{inviter} invites you to join the organization {invitation.organization.name} on cvewatch "
         f"as {invitation.get_role_display().lower()}.\n\n"
