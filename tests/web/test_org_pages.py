@@ -194,3 +194,9 @@ def test_delete_organization_needs_the_name_and_an_owner(owner_client, member_cl
     done = owner_client.post("/org/acme/delete", {"confirm_name": "acme"})
     assert done.status_code == 302 and done["Location"] == "/"
     assert not Organization.objects.filter(name="acme").exists()
+
+
+def test_the_invitation_service_links_to_the_web_page_that_answers_it():
+    from django.urls import reverse
+
+    assert invitations.invitation_path("abc-123_x") == reverse("web:invitation", args=["abc-123_x"])
