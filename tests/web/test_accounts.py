@@ -104,7 +104,7 @@ def test_sign_up_shows_validation_errors():
     text = response.content.decode()
     assert "A user with that username already exists." in text
     assert "An account already uses this email address." in text
-    assert "didn’t match" in text or "didn't match" in text
+    assert "The two password fields didn’t match." in text
     assert get_user_model().objects.count() == 1
 
 
