@@ -61,8 +61,8 @@ def invite_member(
 
     The link starts with CVEWATCH_BASE_URL. `origin` (scheme://host of the web request) is used only when
     that is unset, as the web always did; without either there is no absolute link, so no mail is sent and
-    the link is the bare path. The invitation is committed before the mail goes out and stays when the mail
-    fails (`mailed` is False and `mail_error` says why).
+    the link is the bare path. The invitation's transaction ends before the mail goes out (committed, unless
+    the caller holds an outer one), and it stays when the mail fails (`mailed` False, `mail_error` says why).
     """
     check_role(role)
     email = (email or "").strip().lower()
