@@ -2,18 +2,37 @@ from pathlib import Path
 
 import pytest
 
-from cvewatch.organizations import services
 from cvewatch.organizations.models import Organization
-from tests.people import make_user
+from cvewatch.organizations.services import members, organizations
+from tests.support.mail import SmtpServer, start_smtp_server
+from tests.support.people import FAST_PASSWORD_HASHERS, make_user
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings):
+    settings.PASSWORD_HASHERS = FAST_PASSWORD_HASHERS
 
 
 @pytest.fixture
 def data_dir() -> Path:
     """Copies of real records from ../shared/data/fixtures, kept in the repo."""
     return DATA
+
+
+@pytest.fixture
+def smtp_server(settings) -> SmtpServer:
+    """A real local SMTP server; Django mails to it as CVEWATCH_EMAIL_URL=smtp://127.0.0.1:<port> says."""
+    controller, server = start_smtp_server()
+    for name, value in server.settings().items():
+        setattr(settings, name, value)
+    settings.DEFAULT_FROM_EMAIL = "cvewatch@example.org"
+    try:
+        yield server
+    finally:
+        controller.stop()
 
 
 @pytest.fixture
@@ -34,6 +53,6 @@ def outsider(db):
 @pytest.fixture
 def org(owner, member) -> Organization:
     """acme: olivia owns it, max is a member; eve is an outsider."""
-    organization = services.create_organization(name="acme", owner=owner)
-    services.add_member(organization=organization, user=member, actor=owner)
+    organization = organizations.create_organization(name="acme", owner=owner)
+    members.add_member(organization=organization, user=member, actor=owner)
     return organization

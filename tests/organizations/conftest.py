@@ -8,9 +8,10 @@ from dataclasses import dataclass
 import pytest
 from rest_framework.test import APIClient
 
-from cvewatch.organizations import services
 from cvewatch.organizations.models import Organization, Project
-from tests.people import PASSWORD, make_user  # noqa: F401  (re-exported to the tests)
+from cvewatch.organizations.services import organizations, projects, tokens
+from tests.factories import ProductFactory, VendorFactory
+from tests.support.people import PASSWORD, make_user  # noqa: F401  (re-exported to test_isolation.py)
 
 
 @dataclass
@@ -41,13 +42,19 @@ class Tenant:
 
 def make_tenant(name: str, username: str, project: str, **subscriptions) -> Tenant:
     user = make_user(username)
-    organization = services.create_organization(name=name, owner=user)
-    proj = services.create_project(organization=organization, name=project, actor=user, **subscriptions)
-    _, token = services.create_token(organization=organization, name=f"{name}-ci", actor=user)
+    organization = organizations.create_organization(name=name, owner=user)
+    proj = projects.create_project(organization=organization, name=project, actor=user, **subscriptions)
+    _, token = tokens.create_token(organization=organization, name=f"{name}-ci", actor=user)
     return Tenant(org=organization, user=user, project=proj, token=token)
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hasher(settings):
-    # The default PBKDF2 costs ~0.25 s per user; these tests are about organizations, not hashing.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+@pytest.fixture
+def catalog(db):
+    """apache (with log4j and airflow) and fortinet, for subscriptions."""
+    apache = VendorFactory(name="apache")
+    return {
+        "apache": apache,
+        "fortinet": VendorFactory(name="fortinet"),
+        "log4j": ProductFactory(vendor=apache, name="log4j"),
+        "airflow": ProductFactory(vendor=apache, name="airflow"),
+    }

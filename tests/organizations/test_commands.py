@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from cvewatch.organizations import selectors
 from cvewatch.organizations.choices import Role, TokenAction
 from cvewatch.organizations.models import Organization, OrganizationToken, Project, TokenEvent
 from tests.factories import ProductFactory, VendorFactory
-from tests.organizations.conftest import make_user
+from tests.support.people import make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -162,3 +164,53 @@ def test_member_role_choice_is_validated(acme):
     run("org", "add-member", "acme", "carol")
     carol = get_user_model().objects.get(username="carol")
     assert selectors.membership_of(organization=acme, user=carol).role == Role.MEMBER
+
+
+def test_org_invite_mails_the_link_through_smtp_and_prints_it(acme, smtp_server, settings, client):
+    settings.BASE_URL = "https://cve.example.com"
+    out, err = run("org", "invite", "acme", "New@Example.com", "--role", "owner")
+    link = out.strip()
+    assert link.startswith("https://cve.example.com/invitations/") and "\n" not in link
+    assert "invited new@example.com to acme as owner; mail sent." in err
+    (received,) = smtp_server.inbox.wait_for(1)
+    assert received.recipients == ["new@example.com"]
+    assert link in received.body and "The cvewatch operator invites you" in received.body
+    # The printed link is the one that works.
+    client.force_login(make_user("newbie", email="new@example.com"))
+    assert client.post(link.removeprefix("https://cve.example.com"), {"action": "accept"}).status_code == 302
+    assert selectors.membership_of(organization=acme, user=selectors.user_named(username="newbie")).role == "owner"
+
+
+def test_org_invite_without_a_base_url_prints_the_path_and_sends_nothing(acme, smtp_server, settings):
+    settings.BASE_URL = ""
+    out, err = run("org", "invite", "acme", "new@example.com")
+    assert out.strip().startswith("/invitations/")
+    assert "no mail was sent (CVEWATCH_BASE_URL is not set)" in err
+    assert smtp_server.inbox.wait_for(1, timeout=0.5) == []
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("org", "invite", "ghost", "x@example.com"), "no organization named 'ghost'"),
+        (("org", "invite", "acme", "not-an-address"), "'not-an-address' is not a valid e-mail address"),
+        (("org", "invite", "acme", "alice@example.com"), "alice@example.com is already a member of 'acme'"),
+        (("org", "invite", "acme", "x@example.com", "--role", "admin"), "invalid choice"),
+    ],
+)
+def test_org_invite_refusals(acme, args, message):
+    with pytest.raises(CommandError, match=message):
+        run(*args)
+    assert not acme.invitations.exists()
+
+
+def test_token_list_shows_the_status_the_model_computes(acme):
+    for name in ("live", "old", "gone"):
+        run("token", "create", "acme", name)
+    OrganizationToken.objects.filter(name="old").update(expires_at=timezone.now() - dt.timedelta(seconds=1))
+    gone = OrganizationToken.objects.get(name="gone")
+    run("token", "revoke", "acme", gone.token_id)
+    listing, _ = run("token", "list", "acme")
+    statuses = {line.split("\t")[1]: line.split("\t")[2] for line in listing.splitlines()[1:]}
+    assert statuses["live"] == "active" and statuses["old"] == "expired"
+    assert statuses["gone"].startswith("revoked 20")

@@ -9,16 +9,8 @@ import pytest
 from django.test import Client
 
 from cvewatch.catalog.models import Change
-from cvewatch.organizations import services
+from cvewatch.organizations.services import organizations, projects, tokens
 from tests.factories import CveFactory
-from tests.people import PASSWORD, make_user  # noqa: F401  (re-exported to the tests)
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """PBKDF2 at its production cost dominates these tests; what they check does not depend on the hasher."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
 
 
 def client_for(user) -> Client:
@@ -27,16 +19,12 @@ def client_for(user) -> Client:
     return client
 
 
-
-
-
-
 @pytest.fixture
 def other_org(outsider):
     """The outsider's own organization, with a project and a token that acme's people must never see."""
-    organization = services.create_organization(name="globex", owner=outsider)
-    services.create_project(organization=organization, name="secret-plan", actor=outsider)
-    services.create_token(organization=organization, name="globex-ci", actor=outsider)
+    organization = organizations.create_organization(name="globex", owner=outsider)
+    projects.create_project(organization=organization, name="secret-plan", actor=outsider)
+    tokens.create_token(organization=organization, name="globex-ci", actor=outsider)
     return organization
 
 

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
-from cvewatch.organizations import services
-from tests.web.conftest import PASSWORD, make_user
+from cvewatch.organizations.services import organizations, projects
+from tests.support.people import PASSWORD, make_user
 
 # Playwright's sync API runs an event loop in this thread; Django's ORM calls made by the test itself
 # (fixtures, assertions) would otherwise be refused as "called from an async context".
@@ -90,8 +90,8 @@ def api_get(url: str, token: str) -> tuple[int, dict]:
 
 def test_token_lifecycle_in_the_browser(context: BrowserContext, live_server):
     owner = make_user("olivia")
-    org = services.create_organization(name="acme", owner=owner)
-    services.create_project(organization=org, name="prod", description="Production", actor=owner)
+    org = organizations.create_organization(name="acme", owner=owner)
+    projects.create_project(organization=org, name="prod", description="Production", actor=owner)
 
     page = context.new_page()
     sign_in(page, "olivia")
@@ -161,8 +161,8 @@ def test_search_a_cve_and_open_it(context: BrowserContext, catalog):
 
 def test_subscribe_by_searching_as_you_type(context: BrowserContext, catalog):
     owner = make_user("olivia")
-    org = services.create_organization(name="acme", owner=owner)
-    services.create_project(organization=org, name="prod", actor=owner)
+    org = organizations.create_organization(name="acme", owner=owner)
+    projects.create_project(organization=org, name="prod", actor=owner)
     page = context.new_page()
     sign_in(page, "olivia")
     page.goto("/org/acme/projects/prod")

@@ -7,7 +7,8 @@ from urllib.parse import quote
 import pytest
 
 from tests.factories import CveFactory
-from tests.web.conftest import client_for, make_user
+from tests.support.people import make_user
+from tests.web.conftest import client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from cvewatch.organizations import selectors, services
+from cvewatch.organizations import selectors
 from cvewatch.organizations.models import Project
+from cvewatch.organizations.services import projects
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def project(org, owner, catalog):
-    return services.create_project(organization=org, name="prod", description="Production stack", actor=owner)
+    return projects.create_project(organization=org, name="prod", description="Production stack", actor=owner)
 
 
 def test_create_and_list(member_client, org, catalog):

@@ -9,8 +9,8 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from cvewatch.organizations import services
 from cvewatch.organizations.models import OrganizationToken, TokenEvent
+from cvewatch.organizations.services import members, projects, tokens
 
 pytestmark = pytest.mark.django_db
 
@@ -26,9 +26,9 @@ def test_create_shows_the_token_exactly_once(owner_client, org):
     )
     assert created.status_code == 200
     text = created.content.decode()
-    tokens = TOKEN_RE.findall(text)
-    assert len(set(tokens)) == 1
-    full = tokens[0]
+    shown = TOKEN_RE.findall(text)
+    assert len(set(shown)) == 1
+    full = shown[0]
     assert "it will not be shown again" in text and 'data-copy-target="#new-token-value"' in text
     assert created["Cache-Control"].startswith("max-age=0") and "no-store" in created["Cache-Control"]
     row = OrganizationToken.objects.get(name="siem")
@@ -86,7 +86,7 @@ def test_expiry_and_expired_status(owner_client, org, owner):
 
 
 def test_member_gets_a_clear_403(member_client, org, owner):
-    services.create_token(organization=org, name="existing", actor=owner)
+    tokens.create_token(organization=org, name="existing", actor=owner)
     for response in (
         member_client.get("/org/acme/tokens"),
         member_client.post("/org/acme/tokens", {"name": "mine"}),
@@ -101,7 +101,7 @@ def test_member_gets_a_clear_403(member_client, org, owner):
 def test_outsider_gets_404_and_cannot_touch_other_tokens(
     outsider_client, owner_client, org, owner, other_org
 ):
-    _, full = services.create_token(organization=org, name="acme-ci", actor=owner)
+    _, full = tokens.create_token(organization=org, name="acme-ci", actor=owner)
     token_id = full.split(".")[1]
     assert outsider_client.get("/org/acme/tokens").status_code == 404
     assert outsider_client.post(f"/org/acme/tokens/{token_id}/revoke").status_code == 404
@@ -114,15 +114,15 @@ def test_outsider_gets_404_and_cannot_touch_other_tokens(
 def test_pages_do_not_grow_queries_with_rows(owner_client, org, owner, member, django_assert_max_num_queries):
     # 12 tokens, owners, projects and audit rows: one query per row anywhere would blow the bound (7-10 today).
     from cvewatch.organizations.choices import Role
-    from tests.web.conftest import make_user
+    from tests.support.people import make_user
 
     for n in range(12):
         user = make_user(f"user{n}")
-        services.add_member(organization=org, user=user, role=Role.OWNER, actor=owner)
-        _, _ = services.create_token(organization=org, name=f"t{n}", actor=user)
-        services.create_project(organization=org, name=f"p{n}", actor=user)
+        members.add_member(organization=org, user=user, role=Role.OWNER, actor=owner)
+        _, _ = tokens.create_token(organization=org, name=f"t{n}", actor=user)
+        projects.create_project(organization=org, name=f"p{n}", actor=user)
     for token in OrganizationToken.objects.all()[:6]:
-        services.revoke_token(organization=org, token_id=token.token_id, actor=owner)
+        tokens.revoke_token(organization=org, token_id=token.token_id, actor=owner)
     for path in ("/org/acme/tokens", "/org/acme/settings", "/org/acme/projects", "/"):
         with django_assert_max_num_queries(12):
             assert owner_client.get(path).status_code == 200, path

@@ -1,7 +1,15 @@
-"""Outgoing mail configuration from CVEWATCH_EMAIL_URL."""
+"""Outgoing mail: the settings parsed from CVEWATCH_EMAIL_URL, and the small interface services send through.
+
+Services never call Django's mail functions: they take a `Mailer` (by default `DjangoMailer`, which uses the
+backend the settings chose: SMTP from CVEWATCH_EMAIL_URL, else the console). A failed delivery is
+`MailNotSent`, so a service decides what a lost mail means for its own action.
+"""
 
 from __future__ import annotations
 
+import smtplib
+from dataclasses import dataclass
+from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
 from cvewatch.config import ConfigError
@@ -27,3 +35,34 @@ def smtp_settings_from_url(url: str) -> dict[str, object]:
         "EMAIL_USE_SSL": implicit_tls,
         "EMAIL_TIMEOUT": 20,
     }
+
+
+@dataclass(frozen=True)
+class Mail:
+    """One plain-text message from the configured sender (CVEWATCH_EMAIL_FROM)."""
+
+    to: tuple[str, ...]
+    subject: str
+    body: str
+
+
+class MailNotSent(Exception):
+    """The mail server refused the message or could not be reached; str(exc) says why."""
+
+
+class Mailer(Protocol):
+    def send(self, mail: Mail) -> None:
+        """Deliver the message or raise MailNotSent."""
+
+
+class DjangoMailer:
+    """Sends through Django's configured mail backend (SMTP from CVEWATCH_EMAIL_URL, else the console)."""
+
+    def send(self, mail: Mail) -> None:
+        from django.core.mail import EmailMessage  # here: settings.py imports this module
+
+
+        try:
+            EmailMessage(subject=mail.subject, body=mail.body, to=list(mail.to)).send(fail_silently=False)
+        except (smtplib.SMTPException, OSError) as exc:
+            raise MailNotSent(str(exc) or type(exc).__name__) from exc

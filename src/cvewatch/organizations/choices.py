@@ -9,3 +9,11 @@ class Role(models.TextChoices):
 class TokenAction(models.TextChoices):
     CREATED = "created", "Created"
     REVOKED = "revoked", "Revoked"
+
+
+class TokenStatus(models.TextChoices):
+    """Computed by OrganizationToken.status, never stored: it changes with the clock."""
+
+    ACTIVE = "active", "Active"
+    EXPIRED = "expired", "Expired"
+    REVOKED = "revoked", "Revoked"

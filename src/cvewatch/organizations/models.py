@@ -6,6 +6,7 @@ Subscriptions are real link tables so that "the CVEs of a project" is an indexed
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 from django.conf import settings
@@ -13,7 +14,7 @@ from django.db import models
 from django.utils import timezone
 
 from cvewatch.catalog.models import Product, Vendor
-from cvewatch.organizations.choices import Role, TokenAction
+from cvewatch.organizations.choices import Role, TokenAction, TokenStatus
 
 
 class Organization(models.Model):
@@ -73,10 +74,6 @@ class Invitation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.email} -> {self.organization_id}"
-
-    def is_pending(self, *, now=None) -> bool:
-        now = now or timezone.now()
-        return self.accepted_at is None and self.closed_at is None and self.expires_at > now
 
 
 class Project(models.Model):
@@ -148,9 +145,17 @@ class OrganizationToken(models.Model):
     def __str__(self) -> str:
         return f"{self.token_id} ({self.name})"
 
-    def is_usable(self, *, now=None) -> bool:
-        now = now or timezone.now()
-        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+    @property
+    def status(self) -> TokenStatus:
+        """Active, expired or revoked, now. The one place that decides it (API, web and CLI ask here)."""
+        return self.status_at(timezone.now())
+
+    def status_at(self, now: dt.datetime) -> TokenStatus:
+        if self.revoked_at is not None:
+            return TokenStatus.REVOKED
+        if self.expires_at is not None and self.expires_at <= now:
+            return TokenStatus.EXPIRED
+        return TokenStatus.ACTIVE
 
 
 class TokenEvent(models.Model):

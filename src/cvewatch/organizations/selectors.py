@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypedDict
 
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
@@ -47,7 +49,12 @@ def project_for(*, organization: Organization, name: str) -> Project | None:
     return Project.objects.filter(organization=organization, name=name).select_related("organization").first()
 
 
-def project_subscriptions(*, project: Project) -> dict[str, object]:
+class Subscriptions(TypedDict):
+    vendors: list[str]
+    products: dict[str, list[str]]
+
+
+def project_subscriptions(*, project: Project) -> Subscriptions:
     """{"vendors": ["fortinet"], "products": {"apache": ["airflow", "log4j"]}}, names sorted."""
     vendors = list(
         ProjectVendor.objects.filter(project=project)
@@ -187,3 +194,18 @@ def tokens_of(*, organization: Organization) -> QuerySet[OrganizationToken]:
 def token_events_of(*, organization: Organization) -> QuerySet[TokenEvent]:
     """The token audit trail of the organization, newest first (for owners)."""
     return TokenEvent.objects.filter(organization=organization).select_related("token")
+
+
+def all_organizations() -> QuerySet[Organization]:
+    """The operator's list (the CLI): every organization, by name."""
+    return Organization.objects.order_by("name")
+
+
+def organization_named(*, name: str) -> Organization | None:
+    """The operator's lookup (the CLI): any organization, by name, case-insensitively."""
+    return Organization.objects.filter(name__iexact=(name or "").strip()).first()
+
+
+def user_named(*, username: str) -> AbstractBaseUser | None:
+    """The operator's lookup (the CLI): the user with this username, case-insensitively."""
+    return get_user_model().objects.filter(username__iexact=(username or "").strip()).first()

@@ -6,12 +6,10 @@ of (re-checked on every request), so a stale session after removal falls back to
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.http import Http404, HttpRequest
 
 from cvewatch.organizations import selectors
-from cvewatch.organizations.models import Organization
+from cvewatch.organizations.models import Organization, Project
 
 SESSION_KEY = "cvewatch.organization"
 _CACHE_ATTR = "_cvewatch_organizations"
@@ -42,12 +40,6 @@ def remember_organization(request: HttpRequest, organization: Organization) -> N
     request.session[SESSION_KEY] = organization.name
 
 
-def forget_organization_cache(request: HttpRequest) -> None:
-    """After joining, leaving or creating an organization within the same request."""
-    if hasattr(request, _CACHE_ATTR):
-        delattr(request, _CACHE_ATTR)
-
-
 def role_in(request: HttpRequest, organization: Organization | None) -> str | None:
     if organization is None:
         return None
@@ -70,7 +62,7 @@ def organization_or_404(request: HttpRequest, name: str) -> Organization:
     return organization
 
 
-def project_or_404(organization: Organization, name: str) -> Any:
+def project_or_404(organization: Organization, name: str) -> Project:
     project = selectors.project_for(organization=organization, name=name)
     if project is None:
         raise Http404("No Project matches the given query.")

@@ -2,28 +2,24 @@
 
 from __future__ import annotations
 
-import logging
 import re
-import smtplib
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.mail import send_mail
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
-from cvewatch.organizations import selectors, services
+from cvewatch.organizations import selectors
 from cvewatch.organizations.choices import Role
-from cvewatch.organizations.errors import OrganizationError
-from cvewatch.organizations.models import Invitation
+from cvewatch.organizations.models import Membership, Organization
+from cvewatch.organizations.services import invitations, members, organizations
 from cvewatch.web import orgs
 from cvewatch.web.forms import InviteForm, OrganizationForm, RoleForm
-
-logger = logging.getLogger(__name__)
+from cvewatch.web.refusals import caught_refusal, refusal_as_message, refusal_on_form
 
 
 @login_required
@@ -56,11 +52,9 @@ def _same_page_in(organization: str, target: str, host: str) -> str:
 def create_organization(request: HttpRequest) -> HttpResponse:
     form = OrganizationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            organization = services.create_organization(name=form.cleaned_data["name"], owner=request.user)
-        except OrganizationError as exc:
-            form.add_error("name", str(exc))
-        else:
+        with refusal_on_form(form) as refusal:
+            organization = organizations.create_organization(name=form.cleaned_data["name"], owner=request.user)
+        if not refusal:
             orgs.remember_organization(request, organization)
             messages.success(request, f"Organization {organization.name} created. You are its owner.")
             return redirect("web:org_settings", organization.name)
@@ -99,54 +93,27 @@ def invite(request: HttpRequest, org: str) -> HttpResponse:
         for field, errors in form.errors.items():
             messages.error(request, f"{field}: {' '.join(errors)}")
         return _back_to_settings(organization.name)
-    try:
-        invitation, token = services.invite_member(
+    with refusal_as_message(request) as refusal:
+        sent = invitations.invite_member(
             organization=organization,
             email=form.cleaned_data["email"],
             role=form.cleaned_data["role"],
             actor=request.user,
+            # Only when CVEWATCH_BASE_URL is unset, as before; nothing new trusts the Host header.
+            origin="" if settings.BASE_URL else request.build_absolute_uri("/"),
         )
-    except OrganizationError as exc:
-        messages.error(request, str(exc))
+    if refusal:
         return _back_to_settings(organization.name)
-    link = _absolute(request, reverse("web:invitation", args=[token]))
-    if _send_invitation(invitation=invitation, link=link, inviter=request.user.get_username()):
-        messages.success(request, f"Invitation sent to {invitation.email}.")
+    if sent.mailed:
+        messages.success(request, f"Invitation sent to {sent.invitation.email}.")
     else:
         # The invitation exists either way; the owner can pass the link on by hand.
         messages.warning(
             request,
-            f"The invitation for {invitation.email} was created but the mail could not be sent. "
-            f"Give them this link yourself: {link}",
+            f"The invitation for {sent.invitation.email} was created but the mail could not be sent. "
+            f"Give them this link yourself: {sent.link}",
         )
     return _back_to_settings(organization.name)
-
-
-def _absolute(request: HttpRequest, path: str) -> str:
-    if settings.BASE_URL:
-        return settings.BASE_URL + path
-    return request.build_absolute_uri(path)
-
-
-def _send_invitation(*, invitation: Invitation, link: str, inviter: str) -> bool:
-    body = (
-        f"{inviter} invites you to join the organization {invitation.organization.name} on cvewatch "
-        f"as {invitation.get_role_display().lower()}.\n\n"
-        f"Sign in (or create an account) with this e-mail address, then open:\n{link}\n\n"
-        f"The link expires on {invitation.expires_at:%Y-%m-%d %H:%M} UTC.\n"
-    )
-    try:
-        send_mail(
-            f"cvewatch: invitation to {invitation.organization.name}",
-            body,
-            None,
-            [invitation.email],
-            fail_silently=False,
-        )
-    except (smtplib.SMTPException, OSError) as exc:
-        logger.warning("invitation mail to organization %s failed: %s", invitation.organization.name, exc)
-        return False
-    return True
 
 
 @login_required
@@ -157,16 +124,14 @@ def revoke_invitation(request: HttpRequest, org: str, invitation_id: int) -> Htt
     if invitation is None:
         messages.error(request, "This invitation is no longer pending.")
         return _back_to_settings(organization.name)
-    try:
-        services.revoke_invitation(invitation=invitation, actor=request.user)
-    except OrganizationError as exc:
-        messages.error(request, str(exc))
-    else:
+    with refusal_as_message(request) as refusal:
+        invitations.revoke_invitation(invitation=invitation, actor=request.user)
+    if not refusal:
         messages.success(request, f"The invitation for {invitation.email} was withdrawn.")
     return _back_to_settings(organization.name)
 
 
-def _member_or_404(organization: object, user_id: int):  # type: ignore[no-untyped-def]
+def _member_or_404(organization: Organization, user_id: int) -> Membership:
     membership = selectors.members_of(organization=organization).filter(user_id=user_id).first()
     if membership is None:
         raise Http404("No Membership matches the given query.")
@@ -182,16 +147,14 @@ def change_role(request: HttpRequest, org: str, user_id: int) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, "Choose a valid role.")
         return _back_to_settings(organization.name)
-    try:
-        services.change_member_role(
+    with refusal_as_message(request) as refusal:
+        members.change_member_role(
             organization=organization,
             user=membership.user,
             role=form.cleaned_data["role"],
             actor=request.user,
         )
-    except OrganizationError as exc:
-        messages.error(request, str(exc))
-    else:
+    if not refusal:
         messages.success(request, f"{membership.user.get_username()} is now {form.cleaned_data['role']}.")
     return _back_to_settings(organization.name)
 
@@ -203,10 +166,9 @@ def remove_member(request: HttpRequest, org: str, user_id: int) -> HttpResponse:
     membership = _member_or_404(organization, user_id)
     leaving = membership.user_id == request.user.pk
     if request.method == "POST":
-        try:
-            services.remove_member(organization=organization, user=membership.user, actor=request.user)
-        except OrganizationError as exc:
-            messages.error(request, str(exc))
+        with refusal_as_message(request) as refusal:
+            members.remove_member(organization=organization, user=membership.user, actor=request.user)
+        if refusal:
             return _back_to_settings(organization.name)
         if leaving:
             request.session.pop(orgs.SESSION_KEY, None)
@@ -225,21 +187,27 @@ def remove_member(request: HttpRequest, org: str, user_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def invitation(request: HttpRequest, token: str) -> HttpResponse:
     """An invitation link: shows what it is, then joins or declines on POST."""
-    try:
-        pending = services.invitation_for_token(token=token)
-    except OrganizationError as exc:
-        return render(request, "web/orgs/invitation.html", {"error": str(exc)}, status=404)
+    with caught_refusal() as refusal:
+        pending = invitations.invitation_for_token(token=token)
+    if refusal:  # an unknown, used, withdrawn or expired link is no page at all
+        return render(request, "web/orgs/invitation.html", {"error": refusal.message}, status=404)
     if request.method == "POST":
-        try:
-            if request.POST.get("action") == "decline":
-                services.decline_invitation(token=token, user=request.user)
-                messages.info(request, f"You declined the invitation to {pending.organization.name}.")
-                return redirect("web:dashboard")
-            services.accept_invitation(token=token, user=request.user)
-        except OrganizationError as exc:
+        declining = request.POST.get("action") == "decline"
+        with caught_refusal() as refusal:
+            if declining:
+                invitations.decline_invitation(token=token, user=request.user)
+            else:
+                invitations.accept_invitation(token=token, user=request.user)
+        if refusal:
             return render(
-                request, "web/orgs/invitation.html", {"invitation": pending, "error": str(exc)}, status=400
+                request,
+                "web/orgs/invitation.html",
+                {"invitation": pending, "error": refusal.message},
+                status=400,
             )
+        if declining:
+            messages.info(request, f"You declined the invitation to {pending.organization.name}.")
+            return redirect("web:dashboard")
         orgs.remember_organization(request, pending.organization)
         messages.success(request, f"Welcome to {pending.organization.name}.")
         return redirect("web:org_settings", pending.organization.name)
@@ -259,11 +227,10 @@ def delete_organization(request: HttpRequest, org: str) -> HttpResponse:
         if request.POST.get("confirm_name", "").strip() != organization.name:
             error = f"Type {organization.name} exactly to confirm."
         else:
-            try:
-                services.delete_organization(organization=organization, actor=request.user)
-            except OrganizationError as exc:
-                error = str(exc)
-            else:
+            with caught_refusal() as refusal:
+                organizations.delete_organization(organization=organization, actor=request.user)
+            error = refusal.message
+            if not refusal:
                 request.session.pop(orgs.SESSION_KEY, None)
                 messages.success(request, f"Organization {org} deleted.")
                 return redirect("web:dashboard")

@@ -12,12 +12,13 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cvewatch.core.errors import NotFound
-from cvewatch.organizations import selectors, services
-from cvewatch.organizations.errors import DuplicateName, InvalidName, OrganizationError
+from cvewatch.organizations import selectors
 from cvewatch.organizations.models import Project
+from cvewatch.organizations.services import projects as project_services
 from cvewatch.web import orgs
 from cvewatch.web import selectors as web_selectors
 from cvewatch.web.forms import CveFilterForm, ProjectEditForm, ProjectForm
+from cvewatch.web.refusals import refusal_as_message, refusal_on_form
 from cvewatch.web.views_catalog import cve_rows, paginate
 
 SEARCH_LIMIT = 10
@@ -45,16 +46,14 @@ def project_create(request: HttpRequest, org: str) -> HttpResponse:
     organization = orgs.organization_or_404(request, org)
     form = ProjectForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            project = services.create_project(
+        with refusal_on_form(form) as refusal:
+            project = project_services.create_project(
                 organization=organization,
                 name=form.cleaned_data["name"],
                 description=form.cleaned_data["description"],
                 actor=request.user,
             )
-        except OrganizationError as exc:
-            form.add_error("name" if isinstance(exc, InvalidName | DuplicateName) else None, str(exc))
-        else:
+        if not refusal:
             messages.success(
                 request, f"Project {project.name} created. Now subscribe it to vendors or products."
             )
@@ -131,11 +130,9 @@ def subscribe(request: HttpRequest, org: str, project: str) -> HttpResponse:
     if not args["vendors"] and not args["products"]:
         messages.error(request, "Choose a vendor or a product to subscribe to.")
     else:
-        try:
-            services.subscribe_project(project=row, actor=request.user, **args)
-        except OrganizationError as exc:
-            messages.error(request, str(exc))
-        else:
+        with refusal_as_message(request) as refusal:
+            project_services.subscribe_project(project=row, actor=request.user, **args)
+        if not refusal:
             messages.success(request, f"Subscribed to {_names(args)}.")
     return redirect("web:project_detail", organization.name, row.name)
 
@@ -146,11 +143,9 @@ def unsubscribe(request: HttpRequest, org: str, project: str) -> HttpResponse:
     organization = orgs.organization_or_404(request, org)
     row = orgs.project_or_404(organization, project)
     args = _subscription_args(request)
-    try:
-        services.unsubscribe_project(project=row, actor=request.user, **args)
-    except OrganizationError as exc:
-        messages.error(request, str(exc))
-    else:
+    with refusal_as_message(request) as refusal:
+        project_services.unsubscribe_project(project=row, actor=request.user, **args)
+    if not refusal:
         messages.success(request, f"Unsubscribed from {_names(args)}.")
     return redirect("web:project_detail", organization.name, row.name)
 
@@ -167,17 +162,15 @@ def project_edit(request: HttpRequest, org: str, project: str) -> HttpResponse:
     initial = {"name": row.name, "description": row.description, "active": row.active}
     form = ProjectEditForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        try:
-            services.update_project(
+        with refusal_on_form(form) as refusal:
+            project_services.update_project(
                 project=row,
                 name=form.cleaned_data["name"],
                 description=form.cleaned_data["description"],
                 active=form.cleaned_data["active"],
                 actor=request.user,
             )
-        except OrganizationError as exc:
-            form.add_error("name" if isinstance(exc, InvalidName | DuplicateName) else None, str(exc))
-        else:
+        if not refusal:
             messages.success(request, f"Project {row.name} saved.")
             return redirect("web:project_detail", organization.name, row.name)
     return _project_form_page(request, organization=organization, form=form, project=row)
@@ -189,11 +182,9 @@ def project_set_active(request: HttpRequest, org: str, project: str) -> HttpResp
     organization = orgs.organization_or_404(request, org)
     row = orgs.project_or_404(organization, project)
     active = request.POST.get("active") == "1"
-    try:
-        services.update_project(project=row, active=active, actor=request.user)
-    except OrganizationError as exc:
-        messages.error(request, str(exc))
-    else:
+    with refusal_as_message(request) as refusal:
+        project_services.update_project(project=row, active=active, actor=request.user)
+    if not refusal:
         messages.success(request, f"Project {row.name} {'activated' if active else 'deactivated'}.")
     return redirect("web:project_detail", organization.name, row.name)
 
@@ -204,10 +195,9 @@ def project_delete(request: HttpRequest, org: str, project: str) -> HttpResponse
     organization = orgs.organization_or_404(request, org)
     row: Project = orgs.project_or_404(organization, project)
     if request.method == "POST":
-        try:
-            services.delete_project(project=row, actor=request.user)
-        except OrganizationError as exc:
-            messages.error(request, str(exc))
+        with refusal_as_message(request) as refusal:
+            project_services.delete_project(project=row, actor=request.user)
+        if refusal:
             return redirect("web:project_detail", organization.name, row.name)
         messages.success(request, f"Project {project} deleted.")
         return redirect("web:project_list", organization.name)

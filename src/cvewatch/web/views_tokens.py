@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from cvewatch.organizations import selectors, services
+from cvewatch.organizations import selectors
 from cvewatch.organizations.choices import Role
-from cvewatch.organizations.errors import OrganizationError
 from cvewatch.organizations.models import Organization, OrganizationToken
+from cvewatch.organizations.services import tokens
 from cvewatch.web import orgs
 from cvewatch.web.forms import TokenForm
+from cvewatch.web.refusals import refusal_as_message, refusal_on_form
 
 
 def _owner_organization(request: HttpRequest, org: str) -> tuple[Organization, HttpResponse | None]:
@@ -37,25 +35,15 @@ def _owner_organization(request: HttpRequest, org: str) -> tuple[Organization, H
     return organization, None
 
 
-def token_status(token: OrganizationToken, now: Any) -> str:
-    if token.revoked_at is not None:
-        return "revoked"
-    if token.expires_at is not None and token.expires_at <= now:
-        return "expired"
-    return "active"
-
-
 def _page(
     request: HttpRequest,
     organization: Organization,
     form: TokenForm,
     *,
-    created: Any = None,
+    created: OrganizationToken | None = None,
     full_token: str = "",
     status: int = 200,
 ) -> HttpResponse:
-    now = timezone.now()
-    tokens = [(token, token_status(token, now)) for token in selectors.tokens_of(organization=organization)]
     events = list(selectors.token_events_of(organization=organization)[:200])
     return render(
         request,
@@ -64,7 +52,7 @@ def _page(
             "section": "tokens",
             "organization": organization,
             "form": form,
-            "tokens": tokens,
+            "tokens": list(selectors.tokens_of(organization=organization)),
             "events": events,
             "created": created,
             "full_token": full_token,
@@ -84,17 +72,15 @@ def token_list(request: HttpRequest, org: str) -> HttpResponse:
         return _page(request, organization, TokenForm())
     form = TokenForm(request.POST)
     if form.is_valid():
-        try:
-            token, full_token = services.create_token(
+        with refusal_on_form(form) as refusal:
+            token, full_token = tokens.create_token(
                 organization=organization,
                 name=form.cleaned_data["name"],
                 description=form.cleaned_data["description"],
                 expires=form.cleaned_data["expires"],
                 actor=request.user,
             )
-        except OrganizationError as exc:
-            form.add_error(None, str(exc))
-        else:
+        if not refusal:
             # Rendered in the POST response itself, never stored: reloading cannot show it again.
             return _page(request, organization, TokenForm(), created=token, full_token=full_token)
     return _page(request, organization, form, status=400)
@@ -110,11 +96,9 @@ def token_revoke(request: HttpRequest, org: str, token_id: str) -> HttpResponse:
     if token is None:
         raise Http404("No token matches the given query.")
     if request.method == "POST":
-        try:
-            services.revoke_token(organization=organization, token_id=token.token_id, actor=request.user)
-        except OrganizationError as exc:
-            messages.error(request, str(exc))
-        else:
+        with refusal_as_message(request) as refusal:
+            tokens.revoke_token(organization=organization, token_id=token.token_id, actor=request.user)
+        if not refusal:
             messages.success(
                 request, f"Token {token.name} ({token.token_id}) was revoked. It stops working now."
             )
@@ -126,6 +110,5 @@ def token_revoke(request: HttpRequest, org: str, token_id: str) -> HttpResponse:
             "section": "tokens",
             "organization": organization,
             "token": token,
-            "status": token_status(token, timezone.now()),
         },
     )

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
+from cvewatch.organizations.choices import Role
 from cvewatch.web import orgs
 
 register = template.Library()
@@ -140,4 +141,4 @@ def user_organizations(context: template.Context) -> list[Any]:
 @register.simple_tag(takes_context=True)
 def is_owner(context: template.Context, organization: Any) -> bool:
     request = context.get("request")
-    return request is not None and orgs.role_in(request, organization) == "owner"
+    return request is not None and orgs.role_in(request, organization) == Role.OWNER

@@ -1,31 +1,30 @@
-"""Shared bits of the org, project and token commands: lookups and error mapping for the operator."""
+"""Shared bits of the org, project and token commands: sub-commands, lookups and formats for the operator."""
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 
+from django.contrib.auth.models import AbstractBaseUser
 from django.core.management.base import CommandError
 
-from cvewatch.organizations.errors import OrganizationError
+from cvewatch.organizations import selectors
 from cvewatch.organizations.models import Organization
 
 
 def organization_named(name: str) -> Organization:
-    organization = Organization.objects.filter(name__iexact=(name or "").strip()).first()
+    organization = selectors.organization_named(name=name)
     if organization is None:
         raise CommandError(f"no organization named {name!r}")
     return organization
 
 
-@contextmanager
-def domain_errors() -> Iterator[None]:
-    """Turn a service refusal into a CommandError carrying its message."""
-    try:
-        yield
-    except OrganizationError as exc:
-        raise CommandError(str(exc)) from None
+def user_named(username: str) -> AbstractBaseUser:
+    user = selectors.user_named(username=username)
+    if user is None:
+        raise CommandError(f"no user named {username!r}")
+    return user
 
 
 def parse_date(value: str) -> dt.date:
@@ -35,7 +34,9 @@ def parse_date(value: str) -> dt.date:
         raise CommandError(f"invalid date {value!r}: use YYYY-MM-DD") from None
 
 
-def add_subcommands(parser, handlers: dict[str, Callable]):  # type: ignore[no-untyped-def]
+def add_subcommands(
+    parser: argparse.ArgumentParser, handlers: dict[str, Callable[..., None]]
+) -> dict[str, argparse.ArgumentParser]:
     subparsers = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     return {
         name: subparsers.add_parser(name, help=(fn.__doc__ or "").strip()) for name, fn in handlers.items()

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand
-
-from cvewatch.organizations import selectors, services
-from cvewatch.organizations.management.commands._common import (
-    add_subcommands,
-    domain_errors,
-    organization_named,
-)
+from cvewatch.core.management.base import DomainCommand
+from cvewatch.organizations import selectors
+from cvewatch.organizations.management.commands._common import add_subcommands, organization_named
+from cvewatch.organizations.models import Project
+from cvewatch.organizations.services import projects
 
 
-class Command(BaseCommand):
+class Command(DomainCommand):
     help = "Manage projects and their subscriptions."
 
     def add_arguments(self, parser):
@@ -58,26 +55,27 @@ class Command(BaseCommand):
     ) -> None:
         """Create a project subscribed to vendors and products of the catalog."""
         organization = organization_named(org)
-        with domain_errors():
-            project = services.create_project(
-                organization=organization,
-                name=name,
-                description=description,
-                active=not inactive,
-                vendors=vendors,
-                products=products,
-                actor=None,
-            )
-        subs = selectors.project_subscriptions(project=project)
-        count = len(subs["vendors"]) + sum(len(p) for p in subs["products"].values())  # type: ignore[union-attr,arg-type]
+        project = projects.create_project(
+            organization=organization,
+            name=name,
+            description=description,
+            active=not inactive,
+            vendors=vendors,
+            products=products,
+            actor=None,
+        )
+        count = len(_subscription_names(project))
         self.stdout.write(f"created project {organization.name}/{project.name} with {count} subscriptions")
 
     def list(self, *, org: str, **options) -> None:
         """List the projects of an organization with their subscriptions."""
         organization = organization_named(org)
         for project in selectors.projects_of(organization=organization):
-            subs = selectors.project_subscriptions(project=project)
-            names = list(subs["vendors"])  # type: ignore[call-overload]
-            names += [f"{v}/{p}" for v, ps in subs["products"].items() for p in ps]  # type: ignore[union-attr]
             state = "active" if project.active else "inactive"
-            self.stdout.write(f"{project.name}\t{state}\t{' '.join(names) or '-'}")
+            self.stdout.write(f"{project.name}\t{state}\t{' '.join(_subscription_names(project)) or '-'}")
+
+
+def _subscription_names(project: Project) -> list[str]:
+    """The project's subscriptions as the CLI writes them: vendors, then VENDOR/PRODUCT."""
+    subs = selectors.project_subscriptions(project=project)
+    return subs["vendors"] + [f"{v}/{p}" for v, ps in subs["products"].items() for p in ps]

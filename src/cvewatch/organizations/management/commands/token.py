@@ -5,20 +5,21 @@ The CLI is the operator: its tokens have no creating user and the audit trail re
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from cvewatch.organizations import selectors, services
+from cvewatch.core.management.base import DomainCommand
+from cvewatch.organizations import selectors
+from cvewatch.organizations.choices import TokenStatus
 from cvewatch.organizations.management.commands._common import (
     add_subcommands,
-    domain_errors,
     organization_named,
     parse_date,
     when,
 )
+from cvewatch.organizations.services import tokens
 
 
-class Command(BaseCommand):
+class Command(DomainCommand):
     help = "Manage organization API tokens."
 
     def add_arguments(self, parser):
@@ -41,10 +42,9 @@ class Command(BaseCommand):
         """Create a token and print it once."""
         organization = organization_named(org)
         expiry = parse_date(expires) if expires else None
-        with domain_errors():
-            token, raw = services.create_token(
-                organization=organization, name=name, description=description, expires=expiry, actor=None
-            )
+        token, raw = tokens.create_token(
+            organization=organization, name=name, description=description, expires=expiry, actor=None
+        )
         self.stderr.write(
             f"created token {token.token_id} ({token.name}) for {organization.name}"
             + (f", valid through {expiry.isoformat()} (UTC)" if expiry else "")
@@ -55,8 +55,7 @@ class Command(BaseCommand):
     def revoke(self, *, org: str, token_id: str, **options) -> None:
         """Revoke a token now."""
         organization = organization_named(org)
-        with domain_errors():
-            token = services.revoke_token(organization=organization, token_id=token_id, actor=None)
+        token = tokens.revoke_token(organization=organization, token_id=token_id, actor=None)
         self.stdout.write(f"revoked token {token.token_id} ({token.name}) of {organization.name}")
 
     def list(self, *, org: str, **options) -> None:
@@ -65,14 +64,12 @@ class Command(BaseCommand):
         now = timezone.now()
         self.stdout.write("ID\tNAME\tSTATUS\tCREATED\tEXPIRES\tLAST USED\tCREATED BY")
         for token in selectors.tokens_of(organization=organization):
-            if token.revoked_at is not None:
-                status = f"revoked {when(token.revoked_at)}"
-            elif not token.is_usable(now=now):
-                status = "expired"
-            else:
-                status = "active"
+            status = token.status_at(now)
+            shown = status.value
+            if status == TokenStatus.REVOKED:
+                shown += f" {when(token.revoked_at)}"
             creator = token.created_by.get_username() if token.created_by else "cli"
             self.stdout.write(
-                f"{token.token_id}\t{token.name}\t{status}\t{when(token.created_at)}\t{when(token.expires_at)}"
+                f"{token.token_id}\t{token.name}\t{shown}\t{when(token.created_at)}\t{when(token.expires_at)}"
                 f"\t{when(token.last_used_at)}\t{creator}"
             )

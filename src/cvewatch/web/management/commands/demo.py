@@ -1,4 +1,8 @@
-"""cvewatch demo: migrate, load the bundled real sample data once, make a login, print it, then serve."""
+"""cvewatch demo: migrate, load the bundled real sample data once, make a login, print it, then serve.
+
+An edge (it imports the importer and the organizations services, and ends by serving the web UI), so it
+lives with the web app, not in core.
+"""
 
 from __future__ import annotations
 
@@ -12,8 +16,8 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from cvewatch.catalog.models import Cve, Vendor
-from cvewatch.organizations import services as org_services
 from cvewatch.organizations.models import Organization
+from cvewatch.organizations.services import organizations, projects
 
 DEFAULT_SAMPLE_DIR = Path(__file__).resolve().parents[5] / "sample-data"
 DEMO_USER = "admin"
@@ -75,9 +79,9 @@ class Command(BaseCommand):
         if Organization.objects.filter(name=DEMO_ORG).exists():
             return
         owner = get_user_model().objects.get(username=DEMO_USER)
-        organization = org_services.create_organization(name=DEMO_ORG, owner=owner)
+        organization = organizations.create_organization(name=DEMO_ORG, owner=owner)
         present = set(Vendor.objects.filter(name__in=DEMO_VENDORS).values_list("name", flat=True))
-        org_services.create_project(
+        projects.create_project(
             organization=organization,
             name=DEMO_PROJECT,
             description="Sample project: the vendors we run in production.",

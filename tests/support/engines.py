@@ -1,0 +1,17 @@
+"""Marks for tests that mean one database engine: a run on the other engine reports them as skipped.
+
+pytest-django has configured the settings before tests are collected, so the engine is known here; no
+connection is opened to read it.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+
+ENGINE = connection.vendor
+
+postgresql_only = pytest.mark.skipif(
+    ENGINE != "postgresql", reason="PostgreSQL behaviour; run with CVEWATCH_DATABASE_URL=postgres://…"
+)
+sqlite_only = pytest.mark.skipif(ENGINE != "sqlite", reason="SQLite behaviour; run without CVEWATCH_DATABASE_URL")
