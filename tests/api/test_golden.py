@@ -1,7 +1,7 @@
 """Golden responses: the API answers byte for byte what it answered when these files were recorded.
 
 Each case is one request; its fixture `tests/api/golden/<name>.http` holds the status, the Content-Type,
-the `WWW-Authenticate` header when present, a blank line, then the exact body bytes. The data are the real
+the `Allow` and `WWW-Authenticate` headers when present, a blank line, then the exact body bytes. The data are the real
 records of tests/data/opencve-kb and a few of tests/data/cve5, plus one organization, with every random or
 clock-dependent value (uuids, row timestamps) pinned, so the files do not change from run to run or
 between SQLite and PostgreSQL.
@@ -108,6 +108,10 @@ CASES = [
     ("put_cve_detail", "basic", "put", "/api/cve/CVE-2021-44228"),
     ("delete_organization", "token", "delete", "/api/organizations/acme"),
     ("patch_project", "basic", "patch", "/api/organizations/acme/projects/production"),
+    ("options_cve_list", "basic", "options", "/api/cve"),
+    ("options_vendor_detail", "token", "options", "/api/vendors/apache"),
+    ("options_project_cves", "basic", "options", "/api/organizations/acme/projects/production/cve"),
+    ("head_cve_list", "basic", "head", "/api/cve?search=log4j"),
 ]
 
 
@@ -164,14 +168,15 @@ def callers(kb_all, user) -> dict[str, APIClient]:
 
 def render(response) -> bytes:
     head = [f"Status: {response.status_code}", f"Content-Type: {response['Content-Type']}"]
-    if response.has_header("WWW-Authenticate"):
-        head.append(f"WWW-Authenticate: {response['WWW-Authenticate']}")
+    for header in ("Allow", "WWW-Authenticate"):
+        if response.has_header(header):
+            head.append(f"{header}: {response[header]}")
     return ("\n".join(head) + "\n\n").encode() + response.content
 
 
 @pytest.mark.parametrize(("name", "caller", "method", "path"), CASES, ids=[c[0] for c in CASES])
 def test_the_api_answers_as_recorded(callers, name, caller, method, path):
-    kwargs = {"format": "json"} if method != "get" else {}
+    kwargs = {"format": "json"} if method not in ("get", "head", "options") else {}
     actual = render(getattr(callers[caller], method)(path, **kwargs))
     golden = GOLDEN / f"{name}.http"
     if REGENERATE:
