@@ -12,7 +12,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from cvewatch.organizations import selectors, services
-from cvewatch.organizations.authentication import TokenUser
+from cvewatch.organizations.callers import TokenUser
 from cvewatch.organizations.models import OrganizationToken
 from tests.factories import CveFactory, ProductFactory, VendorFactory
 from tests.organizations.conftest import Tenant, make_tenant

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from cvewatch.catalog import selectors as catalog_selectors
 from cvewatch.catalog.models import Cve, CveProduct, CveVendor
-from cvewatch.organizations.authentication import is_token_user
+from cvewatch.organizations.callers import is_token_user
 from cvewatch.organizations.choices import Role
 from cvewatch.organizations.models import (
     Invitation,
