@@ -41,7 +41,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, errors.DomainError):
         exc = api_exception(exc)
     response = drf_exception_handler(exc, context)
-    if response is not None and isinstance(exc, (exceptions.NotAuthenticated, exceptions.AuthenticationFailed)):
+    if response is not None and isinstance(
+        exc, (exceptions.NotAuthenticated, exceptions.AuthenticationFailed)
+    ):
         # DRF answers 403 when the first authenticator offers no challenge; the contract says 401 always,
         # with the Basic challenge.
         response.status_code = status.HTTP_401_UNAUTHORIZED

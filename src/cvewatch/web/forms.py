@@ -33,7 +33,7 @@ class SignupForm(UserCreationForm):
 
 
 class CveFilterForm(forms.Form):
-    """The /api/cve filters, as a GET form. Values go to catalog.selectors.filter_cves unchanged."""
+    """The /api/cve filters, as a GET form. Its values become a catalog.filters.CveFilter unchanged."""
 
     search = forms.CharField(
         required=False,

@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from cvewatch.api.views import DetailView, ListView, person_of
 from cvewatch.catalog import selectors
 from cvewatch.catalog.api import serializers
+from cvewatch.catalog.filters import CveFilter
 from cvewatch.catalog.models import Cve, Product, Vendor, Weakness
 
 
@@ -18,7 +19,8 @@ class CveListView(ListView):
     serializer_class = serializers.CveListSerializer
 
     def get_queryset(self) -> QuerySet[Cve] | selectors.CountedCves:
-        return selectors.cve_listing(params=self.request.query_params, user=person_of(self.request))
+        cve_filter = CveFilter.from_params(self.request.query_params, user=person_of(self.request))
+        return selectors.cve_listing(cve_filter=cve_filter)
 
 
 class CveDetailView(DetailView):

@@ -14,6 +14,7 @@ from rest_framework.request import Request
 
 from cvewatch.api.views import DetailView, ListView, person_of
 from cvewatch.catalog.api.serializers import CveListSerializer
+from cvewatch.catalog.filters import CveFilter
 from cvewatch.catalog.selectors import CountedCves
 from cvewatch.core.errors import NotFound
 from cvewatch.organizations import selectors
@@ -81,6 +82,5 @@ class ProjectCveListView(ListView):
 
     def get_queryset(self) -> CountedCves:
         project = visible_project(self.request, self.kwargs["org"], self.kwargs["project"])
-        return selectors.project_cve_listing(
-            project=project, params=self.request.query_params, user=person_of(self.request)
-        )
+        cve_filter = CveFilter.from_params(self.request.query_params, user=person_of(self.request))
+        return selectors.project_cve_listing(project=project, cve_filter=cve_filter)
