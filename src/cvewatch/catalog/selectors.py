@@ -120,9 +120,6 @@ class CountedCves:
             self._count = self._count_source()
         return self._count
 
-    def __len__(self) -> int:
-        return self.count()
-
     def __getitem__(self, key: slice) -> list[Cve]:
         if not isinstance(key, slice) or key.step not in (None, 1):
             raise TypeError("CountedCves supports plain slices only")
