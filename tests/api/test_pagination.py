@@ -1,4 +1,4 @@
-"""§3 pagination: envelope, absolute links that keep other parameters, edge pages, page size."""
+"""Pagination of /api/cve: envelope, absolute links that keep other parameters, edge pages, page size."""
 
 from __future__ import annotations
 
