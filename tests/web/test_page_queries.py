@@ -48,3 +48,25 @@ def test_page_query_count_is_pinned(busy, path, queries, django_assert_num_queri
     with django_assert_num_queries(queries):
         response = busy.get(path)
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["vendor=acme&cvss=bogus", "vendor=ACME&product=Rocket", "product=rocket", "weakness=CWE-79&search=desc"],
+)
+def test_the_pages_read_filters_as_the_api_does(busy, api_counts, query):
+    """The web list and a project page show exactly the CVEs the API lists for the same query."""
+    page = busy.get(f"/cve?{query}").context["page"]
+    assert page.paginator.count == api_counts(f"/api/cve?{query}")
+    project = busy.get(f"/org/acme/projects/production?{query}").context["page"]
+    assert project.paginator.count == api_counts(f"/api/organizations/acme/projects/production/cve?{query}")
+
+
+@pytest.fixture
+def api_counts(busy):
+    def count(path: str) -> int:
+        response = busy.get(path)
+        assert response.status_code == 200, response.content
+        return response.json()["count"]
+
+    return count

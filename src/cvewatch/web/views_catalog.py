@@ -74,8 +74,8 @@ def _projects_of(org: Organization) -> list[Project]:
 @login_required
 @require_GET
 def cve_list(request: HttpRequest) -> HttpResponse:
-    form = CveFilterForm(request.GET or None)
-    cve_filter = CveFilter.from_params(form.params(), user=request.user)
+    form = CveFilterForm(request.GET or None)  # shows the filters; CveFilter reads them, as the API does
+    cve_filter = CveFilter.from_params(request.GET, user=request.user)
     error = ""
     try:
         queryset = selectors.cve_listing(cve_filter=cve_filter)

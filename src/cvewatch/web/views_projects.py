@@ -68,8 +68,8 @@ def project_create(request: HttpRequest, org: str) -> HttpResponse:
 def project_detail(request: HttpRequest, org: str, project: str) -> HttpResponse:
     organization = orgs.organization_or_404(request, org)
     row = orgs.project_or_404(organization, project)
-    form = CveFilterForm(request.GET or None)
-    cve_filter = CveFilter.from_params(form.params(), user=request.user)
+    form = CveFilterForm(request.GET or None)  # shows the filters; CveFilter reads them, as the API does
+    cve_filter = CveFilter.from_params(request.GET, user=request.user)
     error = ""
     try:
         queryset = selectors.project_cve_listing(project=row, cve_filter=cve_filter)
