@@ -6,6 +6,8 @@ authentication builds one. Nothing here knows HTTP.
 
 from __future__ import annotations
 
+from typing import TypeGuard
+
 from django.contrib.auth.models import Group, Permission
 from django.db.models.manager import EmptyManager
 
@@ -73,5 +75,5 @@ class TokenUser:
         return False
 
 
-def is_token_user(user: object) -> bool:
+def is_token_user(user: object) -> TypeGuard[TokenUser]:
     return isinstance(user, TokenUser)
