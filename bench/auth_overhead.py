@@ -80,7 +80,7 @@ def _bearer(ctx: Context) -> dict[str, str]:
 CASES.append(
     Case(
         "token (Bearer opc_org, after the first call)",
-        ["cvewatch.organizations.authentication.OrganizationTokenAuthentication"],
+        ["cvewatch.organizations.api.authentication.OrganizationTokenAuthentication"],
         _bearer,
     )
 )

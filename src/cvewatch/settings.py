@@ -145,7 +145,7 @@ WHITENOISE_USE_FINDERS = True
 # --- REST framework -------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "cvewatch.organizations.authentication.OrganizationTokenAuthentication",
+        "cvewatch.organizations.api.authentication.OrganizationTokenAuthentication",
         "cvewatch.api.authentication.CachedBasicAuthentication",
         "cvewatch.api.authentication.CsrfSessionAuthentication",
     ],

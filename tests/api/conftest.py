@@ -12,9 +12,9 @@ from rest_framework.test import APIClient
 
 from cvewatch.api.authentication import credential_cache
 from cvewatch.catalog.models import Cve
+from tests.support.people import PASSWORD
 
 KB_DIR = Path(__file__).resolve().parent.parent / "data" / "opencve-kb"
-PASSWORD = "correct horse battery staple"
 
 
 def load_kb_record(path: Path) -> Cve:
@@ -45,12 +45,6 @@ def kb_all(db) -> list[Cve]:
     """Every KB fixture that has an `opencve` block (the KEV-only stub is not a CVE record)."""
     paths = sorted(KB_DIR.glob("*/*.json"))
     return [load_kb_record(p) for p in paths if "opencve" in json.loads(p.read_bytes())]
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hasher(settings):
-    # The real hasher costs ~0.2 s per verification; the cache logic does not depend on which one runs.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(autouse=True)

@@ -1,4 +1,4 @@
-"""Vendors, products and weaknesses (contract endpoints 3–11)."""
+"""Vendors, products and weaknesses, and their CVE lists."""
 
 from __future__ import annotations
 

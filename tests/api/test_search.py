@@ -93,10 +93,9 @@ def test_the_search_structure_heals_itself_after_a_table_rebuild():
 @pytest.mark.parametrize("term", ["log4j", "spring", "oracle", "CVE-2022", "flex_appliance", "zzzz"])
 def test_search_alone_counts_and_pages_the_same_with_either_plan(kb_all, term):
     from cvewatch.catalog import selectors
+    from cvewatch.catalog.filters import CveFilter
 
-    expected = list(
-        selectors.filter_cves(selectors.cve_list(), params={"search": term}).values_list("cve_id", flat=True)
-    )
+    expected = list(CveFilter(search=term).apply(selectors.cve_list()).values_list("cve_id", flat=True))
     listing = selectors.searched_cves(term=term)
     assert listing.count() == len(expected)
     walk = listing.queryset(rows_needed=1)

@@ -105,9 +105,3 @@ def test_a_member_of_both_sees_both_and_loses_access_on_removal(tenants):
     assert client.get("/api/organizations/globex/projects/research/cve").json() == NO_ORG
     # the token of acme never sees globex, whatever its creator can see
     assert acme.token_client().get("/api/organizations").json()["count"] == 1
-
-
-def test_unauthenticated_requests_get_401_not_404(tenants):
-    response = APIClient().get("/api/organizations/acme")
-    assert response.status_code == 401
-    assert response["WWW-Authenticate"] == 'Basic realm="api"'

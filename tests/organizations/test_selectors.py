@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 
 from cvewatch.catalog import selectors as catalog_selectors
+from cvewatch.catalog.filters import CveFilter
 from cvewatch.organizations import selectors
 from cvewatch.organizations.services import projects
 from tests.factories import CveFactory
@@ -53,13 +54,13 @@ def test_project_cve_listing_plans_agree(org, owner, catalog, monkeypatch):
     expected = list(selectors.cves_for_project(project=wide))
     assert len(expected) == 13
 
-    listing = selectors.project_cve_listing(project=wide, params={})
+    listing = selectors.project_cve_listing(project=wide)
     assert listing.count() == 13
     walk = listing.queryset(rows_needed=10)
     assert "EXISTS" in str(walk.query)
     assert list(walk) == expected and listing[0:5] == expected[:5] and listing[10:20] == expected[10:]
 
-    few = selectors.project_cve_listing(project=narrow, params={})
+    few = selectors.project_cve_listing(project=narrow)
     fetch = few.queryset(rows_needed=10)
     assert "EXISTS" not in str(fetch.query)
     assert few.count() == 1 and list(fetch) == list(selectors.cves_for_project(project=narrow))
@@ -69,14 +70,15 @@ def test_project_cve_listing_applies_the_filters_to_both_plans(org, owner, catal
     CveFactory(vendors=["fortinet"], cvss31_score=9.9)
     CveFactory(vendors=["fortinet"], cvss31_score=1.0)
     project = projects.create_project(organization=org, name="p", vendors=["fortinet"])
-    critical = selectors.project_cve_listing(project=project, params={"cvss": "critical"})
+    critical = selectors.project_cve_listing(project=project, cve_filter=CveFilter(cvss="critical"))
     assert critical.count() == 1
     for catalog_size, walks in [(0, True), (10**9, False)]:  # a small catalog → walk, a huge one → fetch
         monkeypatch.setattr(catalog_selectors, "approximate_cve_total", lambda size=catalog_size: size)
         queryset = critical.queryset(rows_needed=10)
         assert ("EXISTS" in str(queryset.query)) is walks
         assert [c.cvss31_score for c in queryset] == [9.9]
-    assert selectors.project_cve_listing(project=project, params={"cvss": "bogus"}).count() == 2
+    bogus = CveFilter.from_params({"cvss": "bogus"})
+    assert selectors.project_cve_listing(project=project, cve_filter=bogus).count() == 2
 
 
 @pytest.mark.parametrize(
@@ -86,6 +88,6 @@ def test_project_cve_listing_applies_the_filters_to_both_plans(org, owner, catal
 def test_a_cve_matching_several_subscriptions_counts_once(org, owner, catalog, vendors, products):
     CveFactory(vendors=["fortinet", "apache", "apache$PRODUCT$log4j", "apache$PRODUCT$airflow"])
     project = projects.create_project(organization=org, name="p", vendors=vendors, products=products)
-    listing = selectors.project_cve_listing(project=project, params={})
+    listing = selectors.project_cve_listing(project=project)
     assert listing.count() == 1 and len(listing[0:10]) == 1
     assert selectors.cves_for_project(project=project).count() == 1

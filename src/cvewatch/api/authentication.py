@@ -1,6 +1,6 @@
 """API authentication for people: HTTP Basic with a short verification cache, and the browser session.
 
-Bearer organization tokens live in cvewatch.organizations.authentication.
+Bearer organization tokens live in cvewatch.organizations.api.authentication.
 
 Password hashers are deliberately slow (hundreds of ms), which made OpenCVE's Basic-authenticated API slow
 on every request. A successful verification is remembered for a few minutes in process memory, keyed by an

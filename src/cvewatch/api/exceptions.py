@@ -1,4 +1,9 @@
-"""The one API exception handler: domain errors and DRF errors → the contract's bodies and statuses."""
+"""The one API exception handler: domain errors and DRF errors → the contract's statuses and bodies.
+
+Every `cvewatch.core.errors` kind is answered here and nowhere else, as `{"detail": <message>}`:
+NotFound 404, InvalidInput 400, Conflict 409, NotAllowed 403, AuthenticationFailed 401 (with the Basic
+challenge). Views raise, or let the selectors raise; they never build an error response themselves.
+"""
 
 from __future__ import annotations
 
@@ -9,18 +14,38 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from cvewatch.api.authentication import BASIC_CHALLENGE
-from cvewatch.core.errors import NotFound
+from cvewatch.core import errors
+
+# Most specific first; a DomainError of no listed kind is the caller's mistake: 400.
+STATUS_OF: tuple[tuple[type[errors.DomainError], int], ...] = (
+    (errors.NotFound, status.HTTP_404_NOT_FOUND),
+    (errors.InvalidInput, status.HTTP_400_BAD_REQUEST),
+    (errors.Conflict, status.HTTP_409_CONFLICT),
+    (errors.NotAllowed, status.HTTP_403_FORBIDDEN),
+    (errors.AuthenticationFailed, status.HTTP_401_UNAUTHORIZED),
+    (errors.DomainError, status.HTTP_400_BAD_REQUEST),
+)
+
+
+def api_exception(exc: errors.DomainError) -> exceptions.APIException:
+    """The DRF exception that answers a domain error: its kind's status, its message as the detail."""
+    code = next(code for kind, code in STATUS_OF if isinstance(exc, kind))
+    if code == status.HTTP_401_UNAUTHORIZED:
+        return exceptions.AuthenticationFailed(exc.message)
+    api_exc = exceptions.APIException(exc.message)
+    api_exc.status_code = code
+    return api_exc
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    if isinstance(exc, NotFound):
-        return Response({"detail": exc.message}, status=status.HTTP_404_NOT_FOUND)
-    if isinstance(exc, (exceptions.NotAuthenticated, exceptions.AuthenticationFailed)):
+    if isinstance(exc, errors.DomainError):
+        exc = api_exception(exc)
+    response = drf_exception_handler(exc, context)
+    if response is not None and isinstance(
+        exc, (exceptions.NotAuthenticated, exceptions.AuthenticationFailed)
+    ):
         # DRF answers 403 when the first authenticator offers no challenge; the contract says 401 always,
-        # with the Basic challenge when no credentials were given.
-        challenge = BASIC_CHALLENGE
-        if isinstance(exc, exceptions.AuthenticationFailed):
-            challenge = getattr(exc, "auth_header", None) or BASIC_CHALLENGE
-        exc.status_code = status.HTTP_401_UNAUTHORIZED
-        exc.auth_header = challenge  # type: ignore[attr-defined]
-    return drf_exception_handler(exc, context)
+        # with the Basic challenge.
+        response.status_code = status.HTTP_401_UNAUTHORIZED
+        response["WWW-Authenticate"] = BASIC_CHALLENGE
+    return response

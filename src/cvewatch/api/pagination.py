@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rest_framework import pagination
+from rest_framework.request import Request
 from rest_framework.settings import api_settings
 
 
@@ -16,5 +17,5 @@ class PageNumberPagination(pagination.PageNumberPagination):
     page_query_param = "page"
     last_page_strings = ("last",)
 
-    def get_page_size(self, request) -> int:  # type: ignore[override]
+    def get_page_size(self, request: Request) -> int:
         return int(api_settings.PAGE_SIZE or 10)

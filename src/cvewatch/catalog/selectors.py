@@ -2,15 +2,16 @@
 
 Every function returns a lazy queryset or a CountedCves (the caller paginates either), or one object, and
 raises cvewatch.core.errors.NotFound for a missing object. Lists are ordered with a unique tiebreak so
-pages are stable; CVE lists use the (-updated_at, -id) index.
+pages are stable; CVE lists use the (-updated_at, -id) index. A CVE list's query parameters are a
+cvewatch.catalog.filters.CveFilter.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from django.db import connection
 from django.db.models import Exists, Max, OuterRef, Q, QuerySet
@@ -20,17 +21,12 @@ from cvewatch.catalog import search
 from cvewatch.catalog.models import Cve, CveProduct, CveVendor, CveWeakness, Product, Vendor, Weakness
 from cvewatch.core.errors import NotFound
 
+if TYPE_CHECKING:  # filters builds on these selectors; the listings only call its methods
+    from cvewatch.catalog.filters import CveFilter
+
 # The four fields of a CveList item; list queries load nothing else (the JSON columns are large).
 CVE_LIST_FIELDS = ("id", "cve_id", "description", "created_at", "updated_at")
 CVE_ORDER = ("-updated_at", "-id")
-
-# cvss filter values → half-open ranges on the CVSS v3.1 base score; "critical" includes 10.0.
-CVSS_RANGES: dict[str, tuple[float, float | None]] = {
-    "low": (0.0, 4.0),
-    "medium": (4.0, 7.0),
-    "high": (7.0, 9.0),
-    "critical": (9.0, None),
-}
 
 
 def normalize_vendor_name(value: str) -> str:
@@ -58,51 +54,7 @@ def cve_detail(*, cve_id: str) -> Cve:
         raise NotFound("Cve") from None
 
 
-def filter_cves(queryset: QuerySet[Cve], *, params: Mapping[str, str], user: Any = None) -> QuerySet[Cve]:
-    """Apply the /api/cve filters (search, vendor, product, cvss, weakness, tag) to any Cve queryset.
-
-    Empty values and unknown parameters are ignored. An unknown vendor, product (with vendor) or tag
-    raises NotFound. `user` is the person calling (session/Basic); pass None for token callers, whose
-    `tag` parameter is ignored.
-    """
-    term = (params.get("search") or "").strip()
-    if term:
-        queryset = queryset.filter(_search_condition(term))
-
-    vendor_param = normalize_vendor_name(params.get("vendor") or "")
-    if vendor_param:
-        vendor = vendor_by_name(name=vendor_param)
-        product_param = normalize_product_name(params.get("product") or "")
-        if product_param:
-            product = product_by_name(vendor=vendor, name=product_param)
-            queryset = queryset.filter(_linked(CveProduct, product_id=product.pk))
-        else:
-            queryset = queryset.filter(_linked(CveVendor, vendor_id=vendor.pk))
-
-    cvss = (params.get("cvss") or "").strip().lower()
-    if cvss == "empty":
-        queryset = queryset.filter(cvss31_score__isnull=True)
-    elif cvss in CVSS_RANGES:
-        low, high = CVSS_RANGES[cvss]
-        queryset = queryset.filter(cvss31_score__gte=low)
-        if high is not None:
-            queryset = queryset.filter(cvss31_score__lt=high)
-
-    cwe_id = (params.get("weakness") or "").strip()
-    if cwe_id:
-        weakness_id = Weakness.objects.filter(cwe_id=cwe_id).values_list("pk", flat=True).first()
-        if weakness_id is None:
-            return queryset.none()
-        queryset = queryset.filter(_linked(CveWeakness, weakness_id=weakness_id))
-
-    tag = (params.get("tag") or "").strip()
-    if tag and user is not None and getattr(user, "is_authenticated", False):
-        # Users have no tags yet (issue: user tags), so every tag of a person is unknown.
-        raise NotFound("UserTag")
-    return queryset
-
-
-def _linked(link_model: type[CveVendor | CveProduct | CveWeakness], **match: int) -> Q:
+def linked_to(link_model: type[CveVendor | CveProduct | CveWeakness], **match: int) -> Q:
     """CVEs having a row in a link table for one target (a vendor, product or weakness id).
 
     Written as `id IN (SELECT cve_id ...)` rather than a correlated EXISTS: SQLite then drives a count from
@@ -112,7 +64,7 @@ def _linked(link_model: type[CveVendor | CveProduct | CveWeakness], **match: int
     return Q(pk__in=link_model.objects.filter(**match).values("cve_id"))
 
 
-def _search_condition(term: str) -> Q:
+def search_condition(term: str) -> Q:
     """Case-insensitive substring of the id or description, or an exact vendor/product name on the CVE.
 
     One `id IN (... UNION ...)` so each part uses its own index and the set is built once per query; an
@@ -168,9 +120,6 @@ class CountedCves:
             self._count = self._count_source()
         return self._count
 
-    def __len__(self) -> int:
-        return self.count()
-
     def __getitem__(self, key: slice) -> list[Cve]:
         if not isinstance(key, slice) or key.step not in (None, 1):
             raise TypeError("CountedCves supports plain slices only")
@@ -179,7 +128,9 @@ class CountedCves:
 
     def only(self, *fields: str) -> CountedCves:
         """The same list loading other fields (as QuerySet.only), so pages can show more than the API."""
-        return CountedCves(count=self._count_source, walk=self._walk.only(*fields), fetch=self._fetch.only(*fields))
+        return CountedCves(
+            count=self._count_source, walk=self._walk.only(*fields), fetch=self._fetch.only(*fields)
+        )
 
     def queryset(self, *, rows_needed: int) -> QuerySet[Cve]:
         """The CVEs as a queryset, written for the plan that reads fewest rows to return rows_needed."""
@@ -196,7 +147,7 @@ def _linked_cves(link_model: type[CveVendor | CveProduct | CveWeakness], **match
     return CountedCves(
         count=link_model.objects.filter(**match).count,
         walk=cve_list().filter(Exists(link_model.objects.filter(cve=OuterRef("pk"), **match))),
-        fetch=cve_list().filter(_linked(link_model, **match)),
+        fetch=cve_list().filter(linked_to(link_model, **match)),
     )
 
 
@@ -232,25 +183,21 @@ def approximate_cve_total() -> int:
     return total
 
 
-def cve_listing(*, params: Mapping[str, str], user: Any = None) -> QuerySet[Cve] | CountedCves:
-    """/api/cve: filter_cves over all CVEs, or a CountedCves when the only filter is a search or one link."""
-    active = {k for k in ("search", "vendor", "cvss", "weakness", "tag") if (params.get(k) or "").strip()}
-    cvss = (params.get("cvss") or "").strip().lower()
-    if cvss not in CVSS_RANGES and cvss != "empty":
-        active.discard("cvss")
+def cve_listing(*, cve_filter: CveFilter) -> QuerySet[Cve] | CountedCves:
+    """/api/cve: the filter over all CVEs, or a CountedCves when its only filter is a search or one link."""
+    active = cve_filter.active
     if active == {"vendor"}:
-        vendor = vendor_by_name(name=normalize_vendor_name(params["vendor"]))
-        product_param = normalize_product_name(params.get("product") or "")
-        if product_param:
-            return cves_of_product(product=product_by_name(vendor=vendor, name=product_param))
+        vendor = vendor_by_name(name=cve_filter.vendor)
+        if cve_filter.product:
+            return cves_of_product(product=product_by_name(vendor=vendor, name=cve_filter.product))
         return cves_of_vendor(vendor=vendor)
     if active == {"search"}:
-        return searched_cves(term=params["search"].strip())
+        return searched_cves(term=cve_filter.search)
     if active == {"weakness"}:
-        weakness = Weakness.objects.filter(cwe_id=params["weakness"].strip()).first()
+        weakness = Weakness.objects.filter(cwe_id=cve_filter.weakness).first()
         if weakness is not None:
             return cves_of_weakness(weakness=weakness)
-    return filter_cves(cve_list(), params=params, user=user)
+    return cve_filter.apply(cve_list())
 
 
 def cves_of_vendor(*, vendor: Vendor) -> CountedCves:

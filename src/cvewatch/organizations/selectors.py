@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any, TypedDict
 
 from django.contrib.auth import get_user_model
@@ -11,8 +10,9 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from cvewatch.catalog import selectors as catalog_selectors
+from cvewatch.catalog.filters import NO_FILTER, CveFilter
 from cvewatch.catalog.models import Cve, CveProduct, CveVendor
-from cvewatch.organizations.authentication import is_token_user
+from cvewatch.organizations.callers import is_token_user
 from cvewatch.organizations.choices import Role
 from cvewatch.organizations.models import (
     Invitation,
@@ -112,27 +112,16 @@ def cves_for_project(*, project: Project) -> QuerySet[Cve]:
     return Cve.objects.filter(pk__in=cve_ids).order_by("-updated_at", "-id")
 
 
-def _has_cve_filters(params: Mapping[str, str]) -> bool:
-    """Whether /api/cve's filters would change the list (the same rules as filter_cves)."""
-    if any((params.get(key) or "").strip() for key in ("search", "vendor", "weakness", "tag")):
-        return True
-    cvss = (params.get("cvss") or "").strip().lower()
-    return cvss == "empty" or cvss in catalog_selectors.CVSS_RANGES
-
-
 def project_cve_listing(
-    *, project: Project, params: Mapping[str, str], user: Any = None
+    *, project: Project, cve_filter: CveFilter = NO_FILTER
 ) -> catalog_selectors.CountedCves:
-    """Endpoint 16: the project's CVEs for a paginator, with /api/cve's filters applied on top.
+    """The project's CVEs for a paginator, with a CVE list's filters applied on top.
 
     The page plan follows the catalog's CountedCves rule: walk the (-updated_at, -id) index probing the
-    subscriptions when they match many CVEs, fetch-and-sort the matches when they are few. Without
-    filters (the usual call, and every page of a sync) the count reads the link tables alone. On the
-    207k-CVE corpus with microsoft, linux and google subscribed (21.6k CVEs) a first page went from
-    ~90 ms (SQLite; count by EXISTS probes on every CVE, page by sorting all matches) to ~11 ms.
-    `user` is the person calling, None for tokens (their `tag` is ignored).
+    subscriptions when they match many CVEs, fetch-and-sort the matches when they are few. Without an
+    active filter (the usual call, and every page of a sync) the count reads the link tables alone.
     """
-    filtered = catalog_selectors.filter_cves(catalog_selectors.cve_list(), params=params, user=user)
+    filtered = cve_filter.apply(catalog_selectors.cve_list())
     vendor_ids, product_ids = _subscription_ids(project)
     if not vendor_ids and not product_ids:
         return catalog_selectors.CountedCves(count=lambda: 0, walk=filtered.none(), fetch=filtered.none())
@@ -141,7 +130,7 @@ def project_cve_listing(
         | Q(Exists(CveProduct.objects.filter(cve=OuterRef("pk"), product_id__in=product_ids)))
     )
     fetch = filtered.filter(pk__in=_linked_ids(vendor_ids, product_ids))
-    count = fetch.count if _has_cve_filters(params) else _linked_ids(vendor_ids, product_ids).count
+    count = fetch.count if cve_filter.is_active else _linked_ids(vendor_ids, product_ids).count
     return catalog_selectors.CountedCves(count=count, walk=walk, fetch=fetch)
 
 

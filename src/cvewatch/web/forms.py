@@ -33,7 +33,7 @@ class SignupForm(UserCreationForm):
 
 
 class CveFilterForm(forms.Form):
-    """The /api/cve filters, as a GET form. Values go to catalog.selectors.filter_cves unchanged."""
+    """The /api/cve filters, as a GET form that shows them; catalog.filters.CveFilter reads the query."""
 
     search = forms.CharField(
         required=False,
@@ -52,12 +52,6 @@ class CveFilterForm(forms.Form):
     weakness = forms.CharField(
         required=False, max_length=32, widget=forms.TextInput(attrs={"placeholder": "CWE-79"})
     )
-
-    def params(self) -> dict[str, str]:
-        """Only the filters the user filled in, as the API's query parameters."""
-        if not self.is_valid():
-            return {}
-        return {key: value.strip() for key, value in self.cleaned_data.items() if value and value.strip()}
 
 
 class OrganizationForm(forms.Form):

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET
 
 from cvewatch.catalog import selectors
 from cvewatch.catalog.choices import METRIC_NAMES
+from cvewatch.catalog.filters import CveFilter
 from cvewatch.core.errors import NotFound
 from cvewatch.organizations import selectors as org_selectors
 from cvewatch.organizations.models import Organization, Project
@@ -73,11 +74,11 @@ def _projects_of(org: Organization) -> list[Project]:
 @login_required
 @require_GET
 def cve_list(request: HttpRequest) -> HttpResponse:
-    form = CveFilterForm(request.GET or None)
-    params = form.params()
+    form = CveFilterForm(request.GET or None)  # shows the filters; CveFilter reads them, as the API does
+    cve_filter = CveFilter.from_params(request.GET, user=request.user)
     error = ""
     try:
-        queryset = selectors.cve_listing(params=params, user=request.user)
+        queryset = selectors.cve_listing(cve_filter=cve_filter)
     except NotFound as exc:
         # An unknown vendor/product is a filter mistake, shown next to the form rather than a bare 404 page.
         error = exc.message
@@ -94,7 +95,7 @@ def cve_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "error": error,
             "query": query.urlencode(),
-            "filtered": bool(params),
+            "filtered": cve_filter.is_active,
         },
     )
 

@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from cvewatch.catalog.filters import CveFilter
 from cvewatch.core.errors import NotFound
 from cvewatch.organizations import selectors
 from cvewatch.organizations.models import Project
@@ -66,10 +67,11 @@ def project_create(request: HttpRequest, org: str) -> HttpResponse:
 def project_detail(request: HttpRequest, org: str, project: str) -> HttpResponse:
     organization = orgs.organization_or_404(request, org)
     row = orgs.project_or_404(organization, project)
-    form = CveFilterForm(request.GET or None)
+    form = CveFilterForm(request.GET or None)  # shows the filters; CveFilter reads them, as the API does
+    cve_filter = CveFilter.from_params(request.GET, user=request.user)
     error = ""
     try:
-        queryset = selectors.project_cve_listing(project=row, params=form.params(), user=request.user)
+        queryset = selectors.project_cve_listing(project=row, cve_filter=cve_filter)
     except NotFound as exc:
         error = exc.message
         queryset = selectors.cves_for_project(project=row).none()

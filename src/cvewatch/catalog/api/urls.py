@@ -1,8 +1,9 @@
-"""Catalog API routes (contract endpoints 1–11). No trailing slashes, and APPEND_SLASH is off."""
+"""The catalog's API routes. No trailing slashes, and APPEND_SLASH is off."""
 
 from django.urls import path, re_path
 
-from cvewatch.api import views
+from cvewatch.api.views import not_found
+from cvewatch.catalog.api import views
 
 urlpatterns = [
     path("cve", views.CveListView.as_view(), name="api-cve-list"),
@@ -26,5 +27,5 @@ urlpatterns = [
     path("weaknesses/<str:cwe_id>/cve", views.WeaknessCveListView.as_view(), name="api-weakness-cve-list"),
     # The catalog's paths with a trailing slash (or deeper): a JSON 404. Other /api/ prefixes are left to
     # their apps.
-    re_path(r"^(?:cve|vendors|weaknesses)(?:/.*)?/$", views.not_found),
+    re_path(r"^(?:cve|vendors|weaknesses)(?:/.*)?/$", not_found),
 ]

@@ -1,4 +1,4 @@
-"""The contract's Organization, Project and ProjectDetail shapes (§5). Read-only."""
+"""The organizations' shapes: Organization, Project and ProjectDetail. Read-only."""
 
 from __future__ import annotations
 
@@ -6,17 +6,12 @@ from typing import Any
 
 from rest_framework import serializers
 
-from cvewatch.api.serializers import TimestampField, format_timestamp
+from cvewatch.api.fields import format_timestamp
 from cvewatch.organizations.models import Organization, Project
 
 
 class OrganizationSerializer(serializers.Serializer):
     """Organization: {"id": <uuid>, "created_at", "updated_at", "name"}."""
-
-    id = serializers.UUIDField(source="uuid", read_only=True)
-    created_at = TimestampField()
-    updated_at = TimestampField()
-    name = serializers.CharField(read_only=True)
 
     def to_representation(self, instance: Organization) -> dict[str, Any]:
         return {
@@ -29,12 +24,6 @@ class OrganizationSerializer(serializers.Serializer):
 
 class ProjectSerializer(serializers.Serializer):
     """Project: {"id", "created_at", "updated_at", "name", "description"}."""
-
-    id = serializers.UUIDField(source="uuid", read_only=True)
-    created_at = TimestampField()
-    updated_at = TimestampField()
-    name = serializers.CharField(read_only=True)
-    description = serializers.CharField(read_only=True)
 
     def to_representation(self, instance: Project) -> dict[str, Any]:
         return {
@@ -51,8 +40,6 @@ class ProjectDetailSerializer(ProjectSerializer):
 
     The view passes the grouped subscriptions in the serializer context (one selector call).
     """
-
-    subscriptions = serializers.JSONField(read_only=True)
 
     def to_representation(self, instance: Project) -> dict[str, Any]:
         data = super().to_representation(instance)

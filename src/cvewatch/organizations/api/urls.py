@@ -1,8 +1,8 @@
-"""Organization API routes (contract endpoints 12–16). No trailing slashes."""
+"""The organizations' API routes. No trailing slashes."""
 
 from django.urls import path
 
-from cvewatch.organizations import api_views as views
+from cvewatch.organizations.api import views
 
 urlpatterns = [
     path("organizations", views.OrganizationListView.as_view(), name="api-organization-list"),

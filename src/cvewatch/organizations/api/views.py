@@ -1,7 +1,8 @@
-"""Organization endpoints 12–16 of the contract: thin reads over cvewatch.organizations.selectors.
+"""The organizations' endpoints: thin reads over cvewatch.organizations.selectors.
 
 Scoping is done by the selectors from request.user (a person or a TokenUser); anything the caller may
-not see is the same 404 as a missing object, never a 403.
+not see is the same 404 as a missing object, never a 403. Endpoint classes carry comments, not
+docstrings: DRF serves a docstring in OPTIONS answers.
 """
 
 from __future__ import annotations
@@ -11,12 +12,13 @@ from typing import Any
 from django.db.models import QuerySet
 from rest_framework.request import Request
 
-from cvewatch.api.serializers import CveListSerializer
 from cvewatch.api.views import DetailView, ListView, person_of
+from cvewatch.catalog.api.serializers import CveListSerializer
+from cvewatch.catalog.filters import CveFilter
 from cvewatch.catalog.selectors import CountedCves
 from cvewatch.core.errors import NotFound
 from cvewatch.organizations import selectors
-from cvewatch.organizations.api_serializers import (
+from cvewatch.organizations.api.serializers import (
     OrganizationSerializer,
     ProjectDetailSerializer,
     ProjectSerializer,
@@ -74,11 +76,11 @@ class ProjectDetailView(DetailView):
         return context
 
 
+# GET .../projects/{project}/cve: the project's CVEs, filtered by the query parameters as /api/cve is.
 class ProjectCveListView(ListView):
     serializer_class = CveListSerializer
 
-    def get_queryset(self) -> CountedCves:  # type: ignore[override]
+    def get_queryset(self) -> CountedCves:
         project = visible_project(self.request, self.kwargs["org"], self.kwargs["project"])
-        return selectors.project_cve_listing(
-            project=project, params=self.request.query_params, user=person_of(self.request)
-        )
+        cve_filter = CveFilter.from_params(self.request.query_params, user=person_of(self.request))
+        return selectors.project_cve_listing(project=project, cve_filter=cve_filter)

@@ -1,45 +1,25 @@
-"""The contract's shapes (§5). Read-only; the field order is the order clients see."""
+"""The catalog's shapes: CveList, CveDetail, Vendor, Product, Weakness. Read-only; key order is the order
+clients see.
+
+Each serializer writes its dict by hand: these are the hot path of every list, and DRF's per-field
+machinery would cost more than the query.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from rest_framework import serializers
 
+from cvewatch.api.fields import format_timestamp
 from cvewatch.catalog.choices import METRIC_NAMES
 from cvewatch.catalog.models import Cve, Product, Vendor, Weakness
-
-
-def format_timestamp(value: datetime | None) -> str | None:
-    """ISO 8601 in UTC with "Z"; fractional seconds only when non-zero (2021-12-10T00:00:00Z)."""
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        raise ValueError("naive datetime: every cvewatch timestamp is timezone-aware UTC")
-    text = value.astimezone(UTC).isoformat()
-    return text.removesuffix("+00:00") + "Z"
-
-
-class TimestampField(serializers.Field):
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs["read_only"] = True
-        super().__init__(**kwargs)
-
-    def to_representation(self, value: datetime) -> str | None:
-        return format_timestamp(value)
 
 
 class CveListSerializer(serializers.Serializer):
     """A CveList item: exactly created_at, updated_at, cve_id, description."""
 
-    created_at = TimestampField()
-    updated_at = TimestampField()
-    cve_id = serializers.CharField(read_only=True)
-    description = serializers.CharField(read_only=True)
-
     def to_representation(self, instance: Cve) -> dict[str, Any]:
-        # Hot path of every CVE list: skip DRF's per-field machinery.
         return {
             "created_at": format_timestamp(instance.created_at),
             "updated_at": format_timestamp(instance.updated_at),
@@ -69,14 +49,7 @@ def serialize_metrics(metrics: dict[str, Any]) -> dict[str, Any]:
 
 
 class CveDetailSerializer(serializers.Serializer):
-    created_at = TimestampField()
-    updated_at = TimestampField()
-    cve_id = serializers.CharField(read_only=True)
-    title = serializers.CharField(read_only=True)
-    description = serializers.CharField(read_only=True)
-    metrics = serializers.JSONField(read_only=True)
-    weaknesses = serializers.JSONField(read_only=True)
-    vendors = serializers.JSONField(read_only=True)
+    """CveDetail: CveList plus title, metrics, weaknesses and vendors."""
 
     def to_representation(self, instance: Cve) -> dict[str, Any]:
         return {
@@ -92,12 +65,7 @@ class CveDetailSerializer(serializers.Serializer):
 
 
 class VendorSerializer(serializers.Serializer):
-    """Vendor: {"id": <uuid>, "created_at", "updated_at", "name"}."""
-
-    id = serializers.UUIDField(source="uuid", read_only=True)
-    created_at = TimestampField()
-    updated_at = TimestampField()
-    name = serializers.CharField(read_only=True)
+    """Vendor, and Product with the same shape: {"id": <uuid>, "created_at", "updated_at", "name"}."""
 
     def to_representation(self, instance: Vendor | Product) -> dict[str, Any]:
         return {
@@ -108,14 +76,8 @@ class VendorSerializer(serializers.Serializer):
         }
 
 
-class ProductSerializer(VendorSerializer):
-    """Product: the same shape as Vendor."""
-
-
 class WeaknessSerializer(serializers.Serializer):
-    created_at = TimestampField()
-    updated_at = TimestampField()
-    cwe_id = serializers.CharField(read_only=True)
+    """Weakness: {"created_at", "updated_at", "cwe_id"}."""
 
     def to_representation(self, instance: Weakness) -> dict[str, Any]:
         return {
@@ -123,3 +85,6 @@ class WeaknessSerializer(serializers.Serializer):
             "updated_at": format_timestamp(instance.updated_at),
             "cwe_id": instance.cwe_id,
         }
+
+
+ProductSerializer = VendorSerializer  # the contract gives a Product the Vendor shape

@@ -1,0 +1,1 @@
+"""The catalog's endpoints: CVEs, vendors, products and weaknesses (views, serializers, urls)."""

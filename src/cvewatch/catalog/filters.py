@@ -1,0 +1,112 @@
+"""The parameters of a CVE list, in one place: which are given, which are active, how they filter.
+
+`/api/cve`, a project's CVE list (API and web page) and the web's CVE list all build a CveFilter from their
+query parameters and hand it to the selectors; nothing else decides what a parameter means.
+
+    CveFilter.from_params(request.query_params, user=person)   # person: None for token callers
+
+Parameters (combined with AND; unknown parameters and empty values are ignored):
+- `search`: a case-insensitive substring of the CVE id or description, or an exact vendor/product name;
+- `vendor` (lower case, spaces removed) and `product` (lower case, spaces as `_`; only with `vendor`): an
+  unknown one raises NotFound("Vendor") / NotFound("Product");
+- `cvss`: a CVSS v3.1 range (CVSS_RANGES) or `empty`, case-insensitive; any other value is ignored;
+- `weakness`: an exact CWE id; an unknown one matches nothing;
+- `tag`: a tag of the person calling; users have no tags yet, so a person's tag raises NotFound("UserTag").
+  Token callers have no tags: their `tag` is dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from typing import Any
+
+from django.db.models import QuerySet
+
+from cvewatch.catalog import selectors
+from cvewatch.catalog.models import Cve, CveProduct, CveVendor, CveWeakness, Weakness
+from cvewatch.core.errors import NotFound
+
+# cvss values → half-open ranges on the CVSS v3.1 base score; "critical" includes 10.0.
+CVSS_RANGES: dict[str, tuple[float, float | None]] = {
+    "low": (0.0, 4.0),
+    "medium": (4.0, 7.0),
+    "high": (7.0, 9.0),
+    "critical": (9.0, None),
+}
+CVSS_EMPTY = "empty"
+
+
+@dataclass(frozen=True, slots=True)
+class CveFilter:
+    """A CVE list's filters, normalised; an empty string is an absent (inactive) filter.
+
+    `product` is kept only with a `vendor`, `cvss` only when it is a known value, `tag` only for a person:
+    every field that is set changes the list.
+    """
+
+    search: str = ""
+    vendor: str = ""
+    product: str = ""
+    cvss: str = ""
+    weakness: str = ""
+    tag: str = ""
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any], *, user: Any = None) -> CveFilter:
+        """The filter a query mapping asks for. `user` is the person calling (None for a token)."""
+
+        def value(key: str) -> str:
+            return str(params.get(key) or "").strip()
+
+        vendor = selectors.normalize_vendor_name(value("vendor"))
+        cvss = value("cvss").lower()
+        is_person = user is not None and getattr(user, "is_authenticated", False)
+        return cls(
+            search=value("search"),
+            vendor=vendor,
+            product=selectors.normalize_product_name(value("product")) if vendor else "",
+            cvss=cvss if cvss in CVSS_RANGES or cvss == CVSS_EMPTY else "",
+            weakness=value("weakness"),
+            tag=value("tag") if is_person else "",
+        )
+
+    @property
+    def active(self) -> frozenset[str]:
+        """The names of the filters that change the list (`vendor` stands for vendor and product)."""
+        return frozenset(f.name for f in fields(self) if f.name != "product" and getattr(self, f.name))
+
+    @property
+    def is_active(self) -> bool:
+        return bool(self.active)
+
+    def apply(self, queryset: QuerySet[Cve]) -> QuerySet[Cve]:
+        """The CVEs of `queryset` that pass every active filter (raises NotFound as described above)."""
+        if self.search:
+            queryset = queryset.filter(selectors.search_condition(self.search))
+        if self.vendor:
+            vendor = selectors.vendor_by_name(name=self.vendor)
+            if self.product:
+                product = selectors.product_by_name(vendor=vendor, name=self.product)
+                queryset = queryset.filter(selectors.linked_to(CveProduct, product_id=product.pk))
+            else:
+                queryset = queryset.filter(selectors.linked_to(CveVendor, vendor_id=vendor.pk))
+        if self.cvss == CVSS_EMPTY:
+            queryset = queryset.filter(cvss31_score__isnull=True)
+        elif self.cvss:
+            low, high = CVSS_RANGES[self.cvss]
+            queryset = queryset.filter(cvss31_score__gte=low)
+            if high is not None:
+                queryset = queryset.filter(cvss31_score__lt=high)
+        if self.weakness:
+            weakness_id = Weakness.objects.filter(cwe_id=self.weakness).values_list("pk", flat=True).first()
+            if weakness_id is None:
+                return queryset.none()
+            queryset = queryset.filter(selectors.linked_to(CveWeakness, weakness_id=weakness_id))
+        if self.tag:
+            # Users have no tags yet (issue: user tags), so every tag of a person is unknown.
+            raise NotFound("UserTag")
+        return queryset
+
+
+NO_FILTER = CveFilter()

@@ -1,0 +1,1 @@
+"""The organizations' endpoints (organizations, projects, a project's CVEs) and token authentication."""

@@ -1,0 +1,83 @@
+"""CveFilter: the one reading of a CVE list's query parameters (API, project lists, web pages)."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.http import QueryDict
+
+from cvewatch.catalog import selectors
+from cvewatch.catalog.filters import NO_FILTER, CveFilter
+from cvewatch.core.errors import NotFound
+from tests.factories import CveFactory
+from tests.support.people import make_user
+
+
+class Person:
+    is_authenticated = True
+
+
+def test_values_are_trimmed_and_names_normalised_as_the_contract_says():
+    cve_filter = CveFilter.from_params(
+        {"search": "  log4j ", "vendor": " VM Ware ", "product": "Spring Framework", "weakness": " CWE-79 "}
+    )
+    assert cve_filter == CveFilter(
+        search="log4j", vendor="vmware", product="spring_framework", weakness="CWE-79"
+    )
+    assert cve_filter.active == {"search", "vendor", "weakness"}
+
+
+def test_a_query_dict_reads_like_a_mapping():
+    query = QueryDict("vendor=apache&vendor=oracle&cvss=HIGH&page=2&foo=bar")
+    assert CveFilter.from_params(query) == CveFilter(vendor="oracle", cvss="high")
+
+
+@pytest.mark.parametrize(
+    ("params", "active"),
+    [
+        ({}, set()),
+        ({"search": "", "vendor": " ", "cvss": "", "weakness": "", "tag": ""}, set()),
+        ({"product": "log4j"}, set()),  # a product without a vendor is ignored
+        ({"vendor": "apache", "product": "log4j"}, {"vendor"}),
+        ({"cvss": "bogus"}, set()),  # unknown cvss values are ignored
+        ({"cvss": " Empty "}, {"cvss"}),
+        ({"cvss": "critical", "weakness": "CWE-20"}, {"cvss", "weakness"}),
+    ],
+)
+def test_which_parameters_are_active(params, active):
+    cve_filter = CveFilter.from_params(params)
+    assert cve_filter.active == active
+    assert cve_filter.is_active is bool(active)
+
+
+def test_product_and_bad_cvss_are_not_kept():
+    assert CveFilter.from_params({"product": "log4j", "cvss": "bogus"}) == NO_FILTER
+
+
+@pytest.mark.parametrize(("user", "kept"), [(None, False), (AnonymousUser(), False), (Person(), True)])
+def test_tag_is_a_persons_only(user, kept):
+    cve_filter = CveFilter.from_params({"tag": "mine"}, user=user)
+    assert cve_filter.tag == ("mine" if kept else "")
+    assert cve_filter.is_active is kept
+
+
+@pytest.mark.django_db
+def test_apply_filters_and_refuses_unknown_names():
+    hit = CveFactory(vendors=["apache", "apache$PRODUCT$log4j"], cvss31_score=10.0, weaknesses=["CWE-20"])
+    CveFactory(vendors=["apache"], cvss31_score=5.0)
+    CveFactory(vendors=["oracle"])
+    every = selectors.cve_list()
+
+    def ids(**params: str) -> list[str]:
+        return [c.cve_id for c in CveFilter.from_params(params).apply(every)]
+
+    assert ids(vendor="Apache", product="LOG4J") == [hit.cve_id]
+    assert ids(cvss="critical") == ids(weakness="CWE-20") == [hit.cve_id]
+    assert len(ids(cvss="empty")) == 1 and ids(weakness="CWE-0") == []
+    assert len(ids()) == 3
+    with pytest.raises(NotFound, match="No Vendor matches"):
+        ids(vendor="nobody")
+    with pytest.raises(NotFound, match="No Product matches"):
+        ids(vendor="apache", product="nothing")
+    with pytest.raises(NotFound, match="No UserTag matches"):
+        CveFilter.from_params({"tag": "mine"}, user=make_user("alice")).apply(every)
