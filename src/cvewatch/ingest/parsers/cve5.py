@@ -5,15 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from cvewatch.catalog.choices import CVSS_METRICS
+from cvewatch.catalog.names import normalize_cve_id, vendor_keys
+from cvewatch.catalog.vocabulary import CVSS_METRICS
 from cvewatch.ingest.normalize import (
     cpe_vendor_keys,
     leading_cwe_id,
-    normalize_cve_id,
     normalize_cwe_id,
     parse_timestamp,
     unique,
-    vendor_keys,
 )
 from cvewatch.ingest.parsers._json import as_list, as_obj, as_score, as_text, kind, load_json
 from cvewatch.ingest.records import CveRecord, Metric, ParseError

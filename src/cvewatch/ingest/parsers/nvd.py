@@ -6,9 +6,9 @@ import gc
 from collections.abc import Iterator
 from typing import Any
 
+from cvewatch.catalog.names import normalize_cve_id
 from cvewatch.ingest.normalize import (
     cpe_vendor_keys,
-    normalize_cve_id,
     normalize_cwe_id,
     parse_timestamp,
     unique,

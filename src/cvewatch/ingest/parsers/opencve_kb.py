@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from cvewatch.catalog.choices import METRIC_NAMES
-from cvewatch.ingest.normalize import normalize_cve_id, parse_timestamp
+from cvewatch.catalog.names import normalize_cve_id
+from cvewatch.catalog.vocabulary import METRIC_NAMES
+from cvewatch.ingest.normalize import parse_timestamp
 from cvewatch.ingest.parsers._json import as_list, as_obj, as_text, kind, load_json
 from cvewatch.ingest.records import CveRecord, Metric, ParseError
 
