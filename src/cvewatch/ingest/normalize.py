@@ -49,7 +49,7 @@ def split_cpe(cpe: object) -> Cpe | None:
 def cpe_vendor_keys(cpe: object) -> tuple[str, ...]:
     """Vendors-list entries named by a CPE; wildcards ('*') and 'not applicable' ('-') name nothing."""
     if isinstance(cpe, str) and cpe.startswith("cpe:2.3:") and "\\" not in cpe:
-        # Fast path for the common unescaped form: NVD feeds carry ~1.5M CPEs over few (vendor, product).
+        # Fast path for the common unescaped form: NVD feeds carry millions of CPEs over few (vendor, product).
         fields = cpe.split(":", 5)
         return _pair_keys(fields[3], fields[4]) if len(fields) >= 5 else ()
     parts = split_cpe(cpe)

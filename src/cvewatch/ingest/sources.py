@@ -34,7 +34,6 @@ OPENCVE_KB = "opencve-kb"
 KEV = "kev"
 EPSS = "epss"
 CWE = "cwe"
-FORMATS = (CVE5, NVD_FEED, NVD_API, OPENCVE_KB, KEV, EPSS, CWE)
 
 Progress = Callable[[str], None]
 
@@ -63,12 +62,12 @@ def iter_items(paths: Iterable[str | Path], *, on_progress: Progress | None = No
 
 
 class Detected(NamedTuple):
-    format: str  # one of FORMATS
+    format: str  # CVE5, NVD_FEED, NVD_API, OPENCVE_KB, KEV, EPSS or CWE
     doc: Any = None  # a JSON format's decoded document, which its parser reads (decoded once); else None
 
 
 def detect_format(data: bytes, name: str) -> Detected:
-    """The format of a file's content (its name only breaks ties); ParseError says why it is none of FORMATS."""
+    """The format of a file's content (its name only breaks ties); ParseError says why it is none we read."""
     if not data.strip():
         raise ParseError("empty file")
     head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")

@@ -51,7 +51,7 @@ def cve5_records(doc: Any, *, raw: bytes) -> list[CveRecord]:
     cna_meta = as_obj(cna.get("providerMetadata"), "containers.cna.providerMetadata")
     cna_updated = parse_timestamp(cna_meta.get("dateUpdated"))
     updated = parse_timestamp(meta.get("dateUpdated")) or cna_updated
-    # ~0.8% of real records (MITRE-assigned, mostly) carry neither datePublished nor dateReserved:
+    # Some real records (MITRE-assigned, mostly) carry neither datePublished nor dateReserved:
     # the CNA's own last statement is the earliest date the record itself proves.
     published = (parse_timestamp(meta.get("datePublished")) or parse_timestamp(cna.get("datePublic"))
                  or parse_timestamp(meta.get("dateReserved")) or cna_updated or updated)

@@ -128,7 +128,7 @@ def nvd_feed_records(doc: Any, *, origin: str = "") -> Iterator[CveRecord | Skip
 
 def _feed_items(items: list[Any], origin: str) -> Iterator[CveRecord | Skipped]:
     # A yearly feed is millions of acyclic containers alive for the whole loop: parked out of the
-    # cyclic GC's reach (gc.freeze) they are not rescanned by every collection (~40% of parse time).
+    # cyclic GC's reach (gc.freeze) they are not rescanned by every collection (a large share of parse time).
     gc.freeze()
     try:
         for index, item in enumerate(items):
