@@ -30,9 +30,16 @@ def test_the_one_language_rule(lang: object, english: bool) -> None:
 
 
 def test_english_text_prefers_the_first_english_value_else_the_first_value() -> None:
-    texts = [{"lang": "fr", "value": "Une faille"}, {"lang": "en", "value": ""}, {"lang": "en-GB", "value": "A flaw"}]
+    texts = [
+        {"lang": "fr", "value": "Une faille"},
+        {"lang": "en", "value": ""},
+        {"lang": "en-GB", "value": "A flaw"},
+    ]
     assert english_text(texts, "d") == "A flaw"
-    assert english_text([{"lang": "fr", "value": "Une faille"}, {"lang": "de", "value": "x"}], "d") == "Une faille"
+    assert (
+        english_text([{"lang": "fr", "value": "Une faille"}, {"lang": "de", "value": "x"}], "d")
+        == "Une faille"
+    )
     assert english_text(None, "d") is None and english_text([], "d") is None
     with pytest.raises(ParseError, match=r"d\[0\]\.value: expected a string"):
         english_text([{"lang": "en", "value": 3}], "d")

@@ -54,7 +54,6 @@ OLD_VIEW_FIELDS = (
     "metrics",
     *merge.UNION_FIELDS,
 )
-NAMED_ROW_FIELDS = ("uuid", "name", "created_at", "updated_at")
 
 
 @dataclass
@@ -297,7 +296,7 @@ class BatchWriter:
         vendor_names.update(vendor_of(n) for n in product_names)
         vendor_ids = self.ensure_ids(
             Vendor, vendor_names, self.vendor_ids, result.vendor_ids,
-            fields=NAMED_ROW_FIELDS,
+            fields=("uuid", "name", "created_at", "updated_at"),
             new_row=lambda name: (uuid.uuid4(), name, now, now),
             stored=lambda names: Vendor.objects.filter(name__in=names).values_list("name", "id"),
         )  # fmt: skip
