@@ -148,3 +148,12 @@ def test_a_record_that_changes_between_two_runs_produces_its_change_events_once(
     # Not modified: a conditional GET, no download.
     unchanged = services.run_source(name="nvd")
     assert "not modified" in unchanged.notes
+
+
+def test_a_feed_that_is_garbage_after_its_header_fails_and_keeps_the_cursor(sync_urls, tmp_path):
+    broken = tmp_path / "nvdcve-1.1-broken.json"
+    broken.write_bytes(feed("2023-08-12T07:00Z")[:3000])
+    sync_urls(nvd=str(broken))
+    run = services.run_source(name="nvd")
+    assert run.status == RunStatus.FAILED and "nothing usable" in run.errors and "invalid JSON" in run.errors
+    assert run.cursor_after == {} and SyncSource.objects.get(name="nvd").cursor == {}
