@@ -120,3 +120,19 @@ def test_the_cursor_commits_with_the_last_batch_and_rolls_back_with_it():
         checkpoint=lambda: lease.renew(name="nvd", worker="me", cursor={"feed": "x"}),
     )  # fmt: skip
     assert Cve.objects.count() == 33 and SyncSource.objects.get(name="nvd").cursor == {"feed": "x"}
+
+
+@pytest.mark.django_db(transaction=True)  # the heartbeat never writes inside a transaction: here there is none
+def test_the_heartbeat_renews_the_lease_and_notices_when_it_is_lost():
+    assert lease.claim(name="kev", worker="me", seconds=3)
+    beat = lease.Heartbeat(name="kev", worker="me", seconds=3)
+    before = SyncSource.objects.get(name="kev").lease_expires_at
+    beat()  # too soon: nothing written
+    assert SyncSource.objects.get(name="kev").lease_expires_at == before
+    beat.last -= beat.every
+    beat()
+    assert SyncSource.objects.get(name="kev").lease_expires_at > before
+    SyncSource.objects.filter(name="kev").update(lease_owner="thief")
+    beat.last -= beat.every
+    with pytest.raises(lease.LeaseLost):
+        beat()
