@@ -122,7 +122,8 @@ def test_the_cursor_commits_with_the_last_batch_and_rolls_back_with_it():
     assert Cve.objects.count() == 33 and SyncSource.objects.get(name="nvd").cursor == {"feed": "x"}
 
 
-@pytest.mark.django_db(transaction=True)  # the heartbeat never writes inside a transaction: here there is none
+# The heartbeat never writes inside a transaction (the importer's batches): here there is none.
+@pytest.mark.django_db(transaction=True)
 def test_the_heartbeat_renews_the_lease_and_notices_when_it_is_lost():
     assert lease.claim(name="kev", worker="me", seconds=3)
     beat = lease.Heartbeat(name="kev", worker="me", seconds=3)
