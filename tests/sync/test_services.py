@@ -137,3 +137,22 @@ def test_the_heartbeat_renews_the_lease_and_notices_when_it_is_lost():
     beat.last -= beat.every
     with pytest.raises(lease.LeaseLost):
         beat()
+
+
+def test_sync_configuration(monkeypatch):
+    from cvewatch import config
+
+    monkeypatch.setenv("CVEWATCH_SOURCES", " kev, opencve-kb ,kev")
+    assert config.sync_sources() == ["kev", "opencve-kb"]
+    monkeypatch.setenv("CVEWATCH_SOURCES", "kev,osv")
+    with pytest.raises(config.ConfigError, match="CVEWATCH_SOURCES names unknown source"):
+        config.sync_sources()
+    monkeypatch.delenv("CVEWATCH_SOURCES")
+    assert config.sync_sources() == ["cvelist", "nvd", "kev", "epss", "cwe"]
+    monkeypatch.setenv("CVEWATCH_KEV_URL", "file:///srv/feeds/kev.json")
+    monkeypatch.setenv("CVEWATCH_EPSS_URL", "")
+    urls = config.sync_urls()
+    assert urls["kev"] == "file:///srv/feeds/kev.json"
+    assert urls["epss"] == "https://epss.empiricalsecurity.com/epss_scores-current.csv.gz"
+    assert urls["nvd"] == "https://services.nvd.nist.gov/rest/json/cves/2.0"
+    assert set(urls) == set(config.SYNC_SOURCE_NAMES)
