@@ -1,8 +1,10 @@
-"""The one URL conf: each app's API routes under /api/, then the web pages."""
+"""The one URL conf: the operators' admin, each app's API routes under /api/, then the web pages."""
 
+from django.contrib import admin
 from django.urls import include, path
 
 urlpatterns = [
+    path("admin/", admin.site.urls),  # operators: users, organizations, sync sources and runs
     path("api/", include("cvewatch.catalog.api.urls")),
     path("api/", include("cvewatch.organizations.api.urls")),
     path("", include("cvewatch.web.urls")),
