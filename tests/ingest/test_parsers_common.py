@@ -10,8 +10,9 @@ import orjson
 import pytest
 
 from cvewatch.ingest.parsers._common import english_text, is_english, reference_urls
-from cvewatch.ingest.parsers.cve5 import parse_cve5
-from cvewatch.ingest.parsers.nvd import parse_nvd_api, parse_nvd_feed
+from cvewatch.ingest.parsers._json import load_json
+from cvewatch.ingest.parsers.cve5 import cve5_records
+from cvewatch.ingest.parsers.nvd import nvd_api_records, nvd_feed_records
 from cvewatch.ingest.records import CveRecord, ParseError
 
 CVE5 = Path(__file__).resolve().parent.parent / "data" / "cve5" / "CVE-2023-23770.json"
@@ -74,9 +75,9 @@ def _parsed_by_every_format() -> dict[str, CveRecord]:
         ]
     }
     records = {
-        "cve5": parse_cve5(orjson.dumps(doc))[0],
-        "nvd-2.0": next(iter(parse_nvd_api(orjson.dumps(api)))),
-        "nvd-1.1": next(iter(parse_nvd_feed(orjson.dumps(feed)))),
+        "cve5": cve5_records(doc, raw=orjson.dumps(doc))[0],
+        "nvd-2.0": next(iter(nvd_api_records(load_json(orjson.dumps(api))))),
+        "nvd-1.1": next(iter(nvd_feed_records(load_json(orjson.dumps(feed))))),
     }
     assert all(isinstance(r, CveRecord) for r in records.values())
     return records  # type: ignore[return-value]

@@ -9,11 +9,17 @@ from pathlib import Path
 import orjson
 import pytest
 
-from cvewatch.ingest.parsers.cve5 import parse_cve5
+from cvewatch.ingest.parsers._json import load_json
+from cvewatch.ingest.parsers.cve5 import cve5_records
 from cvewatch.ingest.records import CveRecord, Metric, ParseError
 
 CVE5 = Path(__file__).resolve().parent.parent / "data" / "cve5"
 MANIFEST = list(csv.DictReader((CVE5 / "MANIFEST.csv").open(encoding="utf-8")))
+
+
+# Bytes in, as the walker does it: decoded once (load_json, which detect_format uses), then the format's parser.
+def parse_cve5(data: bytes) -> list[CveRecord]:
+    return cve5_records(load_json(data), raw=data)
 
 
 def _records(name: str) -> dict[str, CveRecord]:

@@ -3,20 +3,31 @@
 from __future__ import annotations
 
 import gzip
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import orjson
 import pytest
 
+from cvewatch.ingest.parsers._json import load_json
 from cvewatch.ingest.parsers.cwe import parse_cwe
 from cvewatch.ingest.parsers.epss import parse_epss
-from cvewatch.ingest.parsers.kev import parse_kev
-from cvewatch.ingest.parsers.opencve_kb import parse_opencve_kb
-from cvewatch.ingest.records import CweEntry, EpssScore, KevEntry, Metric, ParseError, Skipped
+from cvewatch.ingest.parsers.kev import kev_entries
+from cvewatch.ingest.parsers.opencve_kb import opencve_kb_record
+from cvewatch.ingest.records import CveRecord, CweEntry, EpssScore, KevEntry, Metric, ParseError, Skipped
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 KB_FILES = sorted((DATA / "opencve-kb").glob("*/*.json"))
+
+
+# Bytes in, as the walker does it: decoded once (load_json, which detect_format uses), then the format's parser.
+def parse_opencve_kb(data: bytes) -> CveRecord:
+    return opencve_kb_record(load_json(data), raw=data)
+
+
+def parse_kev(data: bytes, *, origin: str = "") -> Iterator[KevEntry | Skipped]:
+    return kev_entries(load_json(data), origin=origin)
 
 
 # --- OpenCVE knowledge base ----------------------------------------------------------------------

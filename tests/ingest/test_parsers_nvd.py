@@ -4,18 +4,29 @@ from __future__ import annotations
 
 import csv
 import gzip
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
 import pytest
 
-from cvewatch.ingest.parsers.nvd import parse_nvd_api, parse_nvd_feed
+from cvewatch.ingest.parsers._json import load_json
+from cvewatch.ingest.parsers.nvd import nvd_api_records, nvd_feed_records
 from cvewatch.ingest.records import CveRecord, Metric, ParseError, Skipped
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 FEED = DATA / "nvd-1.1" / "nvdcve-1.1-fixtures.json"
 MANIFEST = list(csv.DictReader((DATA / "nvd-1.1" / "MANIFEST.csv").open(encoding="utf-8")))
+
+
+# Bytes in, as the walker does it: decoded once (load_json, which detect_format uses), then the format's parser.
+def parse_nvd_feed(data: bytes, *, origin: str = "") -> Iterator[CveRecord | Skipped]:
+    return nvd_feed_records(load_json(data), origin=origin)
+
+
+def parse_nvd_api(data: bytes, *, origin: str = "") -> Iterator[CveRecord | Skipped]:
+    return nvd_api_records(load_json(data), origin=origin)
 
 
 @pytest.fixture(scope="module")

@@ -16,9 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
-import orjson
-
-from cvewatch.ingest.parsers._json import loads
+from cvewatch.ingest.parsers._json import load_json
 from cvewatch.ingest.parsers.cve5 import cve5_records
 from cvewatch.ingest.parsers.cwe import parse_cwe
 from cvewatch.ingest.parsers.epss import parse_epss
@@ -72,10 +70,7 @@ def detect_format(data: bytes, name: str) -> Detected:
         raise ParseError("empty file")
     head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
     if head[:1] in (b"{", b"["):
-        try:
-            doc = loads(data)
-        except orjson.JSONDecodeError as exc:
-            raise ParseError(f"invalid JSON: {exc}") from None
+        doc = load_json(data)
         fmt = _detect_doc(doc)
         if fmt is None:
             raise ParseError(f"unsupported format{_hint(doc)}")

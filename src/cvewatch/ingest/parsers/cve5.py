@@ -15,19 +15,17 @@ from cvewatch.ingest.normalize import (
     unique,
 )
 from cvewatch.ingest.parsers._common import english_text, reference_urls
-from cvewatch.ingest.parsers._json import as_list, as_obj, as_score, as_text, kind, load_json
+from cvewatch.ingest.parsers._json import as_list, as_obj, as_score, as_text, kind
 from cvewatch.ingest.records import CveRecord, Metric, ParseError
 
 CISA_ADP = "CISA-ADP"  # the shortName of CISA's ADP container
 
 
-def parse_cve5(data: bytes) -> list[CveRecord]:
-    """The 'mitre' record of a CVE JSON 5 file, then a 'vulnrichment' one when CISA ADP enriched it."""
-    return cve5_records(load_json(data), raw=data)
-
-
 def cve5_records(doc: Any, *, raw: bytes) -> list[CveRecord]:
-    """Like parse_cve5, for a document already decoded (the walker decodes once to detect the format)."""
+    """The 'mitre' record of a decoded CVE JSON 5 file, then a 'vulnrichment' one when CISA ADP enriched it.
+
+    raw is the file's bytes, kept with the record for provenance.
+    """
     if not isinstance(doc, dict):
         raise ParseError(f"not a CVE JSON 5 record: top level is {kind(doc)}")
     data_type = doc.get("dataType")

@@ -7,16 +7,12 @@ from typing import Any
 
 from cvewatch.catalog.names import normalize_cve_id
 from cvewatch.ingest.normalize import parse_date
-from cvewatch.ingest.parsers._json import as_list, kind, load_json
+from cvewatch.ingest.parsers._json import as_list, kind
 from cvewatch.ingest.records import KevEntry, ParseError, Skipped
 
 
-def parse_kev(data: bytes, *, origin: str = "") -> Iterator[KevEntry | Skipped]:
-    """One KevEntry per catalog entry; a bad entry yields Skipped and the rest still come."""
-    return kev_entries(load_json(data), origin=origin)
-
-
 def kev_entries(doc: Any, *, origin: str = "") -> Iterator[KevEntry | Skipped]:
+    """One KevEntry per entry of a decoded catalog; a bad entry yields Skipped and the rest still come."""
     if not isinstance(doc, dict) or "vulnerabilities" not in doc:
         raise ParseError("not a CISA KEV catalog: no 'vulnerabilities'")
     return _entries(as_list(doc["vulnerabilities"], "vulnerabilities"), origin)

@@ -15,7 +15,7 @@ from cvewatch.ingest.normalize import (
     unique,
 )
 from cvewatch.ingest.parsers._common import english_text, reference_urls
-from cvewatch.ingest.parsers._json import as_list, as_obj, as_score, as_text, dumps, kind, load_json
+from cvewatch.ingest.parsers._json import as_list, as_obj, as_score, as_text, dumps, kind
 from cvewatch.ingest.records import CveRecord, Metric, ParseError, Skipped
 
 _API_METRICS = (("cvssMetricV2", "cvssV2_0"), ("cvssMetricV30", "cvssV3_0"),
@@ -26,15 +26,11 @@ REJECT_PREFIX = "** REJECT **"
 # --- NVD API 2.0 ---------------------------------------------------------------------------------
 
 
-def parse_nvd_api(data: bytes, *, origin: str = "") -> Iterator[CveRecord | Skipped]:
-    """Records of an API 2.0 page, a {"cve": {...}} wrapper or a bare cve object.
+def nvd_api_records(doc: Any, *, origin: str = "") -> Iterator[CveRecord | Skipped]:
+    """Records of a decoded API 2.0 page, a {"cve": {...}} wrapper or a bare cve object.
 
     Raises ParseError at once when the document is none of those; a bad cve entry yields Skipped.
     """
-    return nvd_api_records(load_json(data), origin=origin)
-
-
-def nvd_api_records(doc: Any, *, origin: str = "") -> Iterator[CveRecord | Skipped]:
     if not isinstance(doc, dict):
         raise ParseError(f"not an NVD API 2.0 document: top level is {kind(doc)}")
     if "vulnerabilities" in doc:
@@ -115,12 +111,8 @@ def nvd_api_record(cve: dict[str, Any]) -> CveRecord:
 # --- NVD JSON 1.1 feeds --------------------------------------------------------------------------
 
 
-def parse_nvd_feed(data: bytes, *, origin: str = "") -> Iterator[CveRecord | Skipped]:
-    """Records of a 1.1 feed, one at a time; a bad item yields Skipped with its id and the reason."""
-    return nvd_feed_records(load_json(data), origin=origin)
-
-
 def nvd_feed_records(doc: Any, *, origin: str = "") -> Iterator[CveRecord | Skipped]:
+    """Records of a decoded 1.1 feed, one at a time; a bad item yields Skipped with its id and the reason."""
     if not isinstance(doc, dict) or "CVE_Items" not in doc:
         raise ParseError("not an NVD JSON 1.1 feed: no 'CVE_Items'")
     return _feed_items(as_list(doc["CVE_Items"], "CVE_Items"), origin)

@@ -7,19 +7,15 @@ from typing import Any
 from cvewatch.catalog.names import normalize_cve_id
 from cvewatch.catalog.vocabulary import METRIC_NAMES, CveState, Source
 from cvewatch.ingest.normalize import parse_timestamp
-from cvewatch.ingest.parsers._json import as_list, as_obj, as_text, kind, load_json
+from cvewatch.ingest.parsers._json import as_list, as_obj, as_text, kind
 from cvewatch.ingest.records import CveRecord, Metric, ParseError
 
 REJECTED_PREFIX = "Rejected reason:"
 NO_OPENCVE_BLOCK = "no opencve block: not a CVE record (KEV-only stub?)"
 
 
-def parse_opencve_kb(data: bytes) -> CveRecord:
-    """The one 'opencve' record of a KB file; ParseError for a file without an opencve block."""
-    return opencve_kb_record(load_json(data), raw=data)
-
-
 def opencve_kb_record(doc: Any, *, raw: bytes) -> CveRecord:
+    """The one 'opencve' record of a decoded KB file (raw: its bytes); ParseError without an opencve block."""
     if not isinstance(doc, dict):
         raise ParseError(f"not an OpenCVE KB record: top level is {kind(doc)}")
     block = doc.get("opencve")
