@@ -11,9 +11,11 @@ from cvewatch import config
 DATA_DIR = config.data_dir()
 DEBUG = config.env_bool("CVEWATCH_DEBUG")
 SECRET_KEY = config.secret_key(DATA_DIR)
-ALLOWED_HOSTS = config.env_list("CVEWATCH_ALLOWED_HOSTS") or ["*"]
+# Hosts and links (docs/security.md): mailed links come from BASE_URL only, never from a request's Host, and
+# a Host that is neither BASE_URL's nor (for a local install) the bind address's is a 400.
+BASE_URL = config.base_url()
+ALLOWED_HOSTS = config.allowed_hosts()
 CSRF_TRUSTED_ORIGINS = config.env_list("CVEWATCH_CSRF_TRUSTED_ORIGINS")
-BASE_URL = config.env_str("CVEWATCH_BASE_URL").rstrip("/")
 ALLOW_SIGNUP = config.env_bool("CVEWATCH_ALLOW_SIGNUP")
 PAGE_SIZE = config.env_int("CVEWATCH_PAGE_SIZE", minimum=1, maximum=1000)
 

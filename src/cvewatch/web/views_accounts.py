@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+import logging
 
 from django.conf import settings
 from django.contrib import messages
@@ -14,6 +14,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
 from cvewatch.web.forms import SignupForm
+
+logger = logging.getLogger(__name__)
 
 
 class LoginView(auth_views.LoginView):
@@ -41,10 +43,12 @@ class PasswordResetView(auth_views.PasswordResetView):
     success_url = "/password-reset/sent"
 
     def form_valid(self, form):  # type: ignore[no-untyped-def]
-        # Behind a proxy the request's host may be internal; the configured public URL wins for mailed links.
-        if settings.BASE_URL:
-            parts = urlsplit(settings.BASE_URL)
-            self.extra_email_context = {"protocol": parts.scheme or "https", "domain": parts.netloc}
+        # The link comes from CVEWATCH_BASE_URL alone: a reset asked with `Host: evil.example` must not mail
+        # a link to evil.example carrying a valid token. Without a known public URL no link can be mailed.
+        if not settings.BASE_URL:
+            logger.warning("password reset asked but no mail sent: CVEWATCH_BASE_URL is not set")
+            return redirect(self.get_success_url())
+        self.extra_email_context = {"base_url": settings.BASE_URL}
         # Django logs (by user id) and swallows a failed send, so the answer never tells whether an
         # account uses the address; the operator sees the failure in the log.
         return super().form_valid(form)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -99,8 +98,6 @@ def invite(request: HttpRequest, org: str) -> HttpResponse:
             email=form.cleaned_data["email"],
             role=form.cleaned_data["role"],
             actor=request.user,
-            # Only when CVEWATCH_BASE_URL is unset, as before; nothing new trusts the Host header.
-            origin="" if settings.BASE_URL else request.build_absolute_uri("/"),
         )
     if refusal:
         return _back_to_settings(organization.name)

@@ -53,15 +53,14 @@ def invite_member(
     email: str,
     role: str = Role.MEMBER,
     actor: User | None,
-    origin: str = "",
     mailer: Mailer | None = None,
     lifetime: dt.timedelta = INVITATION_LIFETIME,
 ) -> SentInvitation:
     """Invite an e-mail address (owners, or the operator) and mail them the link.
 
-    The link starts with CVEWATCH_BASE_URL. `origin` (scheme://host of the web request) is used only when
-    that is unset, as the web always did; without either there is no absolute link, so no mail is sent and
-    the link is the bare path. The invitation's transaction ends before the mail goes out (committed, unless
+    The link starts with settings.BASE_URL (CVEWATCH_BASE_URL, or the bind address of a local install), never
+    with a request's host; without it there is no absolute link, so no mail is sent and the link is the bare
+    path. The invitation's transaction ends before the mail goes out (committed, unless
     the caller holds an outer one), and it stays when the mail fails (`mailed` False, `mail_error` says why).
     """
     check_role(role)
@@ -90,9 +89,8 @@ def invite_member(
             created_at=now,
             expires_at=now + lifetime,
         )
-    base = settings.BASE_URL or origin.rstrip("/")
-    link = base + invitation_path(raw)
-    if not base:
+    link = settings.BASE_URL + invitation_path(raw)
+    if not settings.BASE_URL:
         return SentInvitation(invitation, raw, link, mailed=False, mail_error="CVEWATCH_BASE_URL is not set")
     inviter = "The cvewatch operator" if actor is None else actor.get_username()
     try:

@@ -22,9 +22,17 @@ class Command(BaseCommand):
 
     def handle(self, *args, bind, workers, threads, no_migrate, **options):
         bind = bind or config.env_str("CVEWATCH_BIND") or "127.0.0.1:8000"
-        host, sep, port = bind.rpartition(":")
-        if not sep or not host or not port.isdigit():
-            raise CommandError(f"--bind must be HOST:PORT, not {bind!r}")
+        try:
+            # Without CVEWATCH_BASE_URL the hosts answered and the links mailed follow the address served.
+            settings.ALLOWED_HOSTS = config.allowed_hosts(bind=bind)
+            settings.BASE_URL = config.base_url(bind=bind)
+        except config.ConfigError as exc:
+            raise CommandError(str(exc).replace("the bind address", "--bind")) from None
+        if not settings.BASE_URL:
+            self.stderr.write(
+                f"Serving {bind} without CVEWATCH_BASE_URL: only {', '.join(settings.ALLOWED_HOSTS)} are answered "
+                "and no mail carries a link. Set CVEWATCH_BASE_URL to the public URL."
+            )
         executor = MigrationExecutor(connection)
         pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
         if pending:
