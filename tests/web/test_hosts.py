@@ -5,58 +5,31 @@ unknown Host is a 400."""
 from __future__ import annotations
 
 import http.client
-import subprocess
-import sys
 
 import pytest
 from django.conf import settings as django_settings
 from django.test import Client
 
 from tests.support.people import make_user
+from tests.support.processes import cvewatch, settings_under
 
 pytestmark = pytest.mark.django_db
 
 
-def _settings_under(env: dict[str, str], *names: str) -> list[str]:
-    """The named settings as a fresh process computes them from these CVEWATCH_* variables."""
-    code = (
-        "import django, os; os.environ['DJANGO_SETTINGS_MODULE'] = 'cvewatch.settings'; django.setup()\n"
-        "from django.conf import settings\n"
-        f"for name in {names!r}: print(repr(getattr(settings, name)))"
-    )
-    import os
-
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("CVEWATCH_")}
-    done = subprocess.run(
-        [sys.executable, "-c", code], env={**clean, **env}, capture_output=True, text=True, timeout=60
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout.splitlines()
-
-
 def test_the_default_install_answers_only_its_bind_address_and_mails_links_to_it(tmp_path):
-    hosts, base = _settings_under({"CVEWATCH_DATA_DIR": str(tmp_path)}, "ALLOWED_HOSTS", "BASE_URL")
+    hosts, base = settings_under({"CVEWATCH_DATA_DIR": str(tmp_path)}, "ALLOWED_HOSTS", "BASE_URL")
     assert hosts == "['127.0.0.1', 'localhost', '[::1]']"
     assert base == "'http://127.0.0.1:8000'"
 
 
 def test_a_base_url_is_the_one_host_answered(tmp_path):
     env = {"CVEWATCH_DATA_DIR": str(tmp_path), "CVEWATCH_BASE_URL": "https://CVE.example.com/"}
-    hosts, base = _settings_under(env, "ALLOWED_HOSTS", "BASE_URL")
+    hosts, base = settings_under(env, "ALLOWED_HOSTS", "BASE_URL")
     assert hosts == "['cve.example.com']" and base == "'https://CVE.example.com'"
 
 
 def test_a_star_is_refused(tmp_path):
-    import os
-
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("CVEWATCH_")}
-    done = subprocess.run(
-        [sys.executable, "-m", "cvewatch", "check"],
-        env={**clean, "CVEWATCH_DATA_DIR": str(tmp_path), "CVEWATCH_ALLOWED_HOSTS": "*"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = cvewatch("check", env={"CVEWATCH_DATA_DIR": str(tmp_path), "CVEWATCH_ALLOWED_HOSTS": "*"})
     assert done.returncode != 0 and "CVEWATCH_ALLOWED_HOSTS may not be '*'" in done.stderr
 
 
