@@ -10,7 +10,10 @@ import sys
 
 def clean_env(**env: str) -> dict[str, str]:
     """The current environment without any CVEWATCH_* variable, plus these."""
-    base = {k: v for k, v in os.environ.items() if not k.startswith("CVEWATCH_")}
+    # The browser tests set DJANGO_ALLOW_ASYNC_UNSAFE in this process; a deployment would not have it.
+    base = {
+        k: v for k, v in os.environ.items() if not k.startswith("CVEWATCH_") and k != "DJANGO_ALLOW_ASYNC_UNSAFE"
+    }
     return {**base, **env}
 
 
