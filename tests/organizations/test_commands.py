@@ -133,6 +133,7 @@ def test_token_create_prints_the_token_once_and_it_works(acme):
     [
         (("token", "create", "acme", "ci", "--expires", "31/12/2999"), "invalid date"),
         (("token", "create", "acme", "ci", "--expires", "2001-01-01"), "in the future"),
+        (("token", "create", "acme", "ci", "--expires", "9999-12-31"), "must be before 9999-01-01"),
         (("token", "create", "acme", " "), "must not be empty"),
         (("token", "create", "ghost", "ci"), "no organization named 'ghost'"),
         (("token", "revoke", "acme", "AAAAAAAAAAAA"), "has no token 'AAAAAAAAAAAA'"),
