@@ -177,10 +177,34 @@ def allowed_hosts(*, bind: str | None = None) -> list[str]:
 # --- end hosts and links ---
 
 
+# What cvewatch keeps in the data dir (the SQLite databases with their WAL/SHM/journal, the secret key, the
+# demo login, logs): owner-only. Other files an operator put there are left as they are.
+_PRIVATE_FILES = ("*.sqlite3", "*.sqlite3-*", "secret_key", "demo-login.txt", "*.log", "*.log.*")
+
+
 def data_dir() -> Path:
+    """The data directory, made owner-only (0700, its cvewatch files 0600).
+
+    Also sets this process's umask to 077, so whatever cvewatch creates from now on (a new database and its
+    WAL and SHM, which SQLite creates with the database's mode, logs, backups) is the owner's only.
+    """
     path = Path(env_str("CVEWATCH_DATA_DIR") or "./var").expanduser().resolve()
-    path.mkdir(parents=True, exist_ok=True)
+    os.umask(0o077)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    _make_private(path, 0o700)
+    for pattern in _PRIVATE_FILES:
+        for file in path.glob(pattern):
+            if file.is_file() and not file.is_symlink():
+                _make_private(file, 0o600)
     return path
+
+
+def _make_private(path: Path, mode: int) -> None:
+    try:
+        if path.stat().st_uid == os.getuid() and path.stat().st_mode & 0o777 != mode:
+            path.chmod(mode)
+    except OSError:  # not ours to change (a shared mount, say): leave it
+        pass
 
 
 def secret_key(directory: Path) -> str:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
@@ -56,6 +59,9 @@ class Command(BaseCommand):
             "timeout": 60,
             "keepalive": 5,
             "proc_name": "cvewatch",
+            # Control characters in logged values (a Basic username with a newline) cannot forge lines.
+            "logger_class": "cvewatch.core.accesslog.EscapingLogger",
+            **_control_socket(Path(settings.DATA_DIR)),
         }
 
         class _Server(BaseApplication):
@@ -69,3 +75,15 @@ class Command(BaseCommand):
         self.stdout.write(f"cvewatch listening on http://{bind}/", ending="\n")
         self.stdout.flush()
         _Server().run()
+
+
+# A unix socket path longer than this does not fit sockaddr_un (108 bytes with its NUL, on Linux).
+_MAX_SOCKET_PATH = 100
+
+
+def _control_socket(data_dir: Path) -> dict[str, object]:
+    """gunicorn's control socket in the data dir (owner only), not ~/.gunicorn shared by every instance."""
+    path = data_dir / "gunicorn.ctl"
+    if len(os.fsencode(path)) > _MAX_SOCKET_PATH:
+        return {"control_socket_disable": True}  # better none than one in the shared home directory
+    return {"control_socket": str(path), "control_socket_mode": 0o600}
