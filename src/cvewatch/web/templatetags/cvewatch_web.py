@@ -9,6 +9,7 @@ from django.conf import settings
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
+from cvewatch.catalog import names
 from cvewatch.organizations.choices import Role
 from cvewatch.web import orgs
 
@@ -84,8 +85,8 @@ def metric_summary(name: str, data: Any) -> str:
 @register.filter
 def human_vendor(value: str) -> str:
     """ "apache$PRODUCT$log4j" → "apache / log4j"; other values unchanged."""
-    if isinstance(value, str) and "$PRODUCT$" in value:
-        vendor, product = value.split("$PRODUCT$", 1)
+    if isinstance(value, str) and names.is_product(value):
+        vendor, product = names.split_product(value)
         return f"{vendor} / {product}"
     return str(value)
 
