@@ -8,8 +8,8 @@ import pytest
 from rest_framework.test import APIClient
 
 from cvewatch.api.authentication import VerifiedCredentialCache, credential_cache
-from tests.api.conftest import PASSWORD, basic_header
-from tests.support.people import CountingHasher
+from tests.api.conftest import basic_header
+from tests.support.people import PASSWORD, CountingHasher
 
 pytestmark = pytest.mark.django_db
 

@@ -24,7 +24,8 @@ from rest_framework.test import APIClient
 from cvewatch.catalog.models import Product, Vendor, Weakness
 from cvewatch.organizations.models import Organization, Project
 from cvewatch.organizations.services import organizations, projects, tokens
-from tests.api.conftest import PASSWORD, basic_header
+from tests.api.conftest import basic_header
+from tests.support.people import PASSWORD
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 from cvewatch.organizations.models import Organization, Project
 from cvewatch.organizations.services import organizations, projects, tokens
 from tests.factories import ProductFactory, VendorFactory
-from tests.support.people import PASSWORD, make_user  # noqa: F401  (re-exported to test_isolation.py)
+from tests.support.people import PASSWORD, make_user
 
 
 @dataclass

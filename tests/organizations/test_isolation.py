@@ -8,7 +8,8 @@ from rest_framework.test import APIClient
 
 from cvewatch.organizations.services import members, projects
 from tests.factories import CveFactory, VendorFactory
-from tests.organizations.conftest import PASSWORD, Tenant, make_tenant, make_user
+from tests.organizations.conftest import Tenant, make_tenant
+from tests.support.people import PASSWORD, make_user
 
 pytestmark = pytest.mark.django_db
 
