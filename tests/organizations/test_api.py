@@ -257,4 +257,3 @@ def test_token_user_behaves_like_an_unprivileged_authenticated_user(acme):
     # selectors scope it to its organization; person-scoped reads find nothing rather than crash
     assert list(selectors.organizations_for(caller=user)) == [acme.org]
     assert selectors.membership_of(organization=acme.org, user=user) is None
-    assert not selectors.is_owner(organization=acme.org, user=user)

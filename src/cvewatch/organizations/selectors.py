@@ -13,7 +13,6 @@ from cvewatch.catalog import selectors as catalog_selectors
 from cvewatch.catalog.filters import NO_FILTER, CveFilter
 from cvewatch.catalog.models import Cve, CveProduct, CveVendor
 from cvewatch.organizations.callers import is_token_user
-from cvewatch.organizations.choices import Role
 from cvewatch.organizations.models import (
     Invitation,
     Membership,
@@ -138,11 +137,6 @@ def membership_of(*, organization: Organization, user: object) -> Membership | N
     if getattr(user, "pk", None) is None:
         return None
     return Membership.objects.filter(organization=organization, user_id=user.pk).first()  # type: ignore[attr-defined]
-
-
-def is_owner(*, organization: Organization, user: object) -> bool:
-    membership = membership_of(organization=organization, user=user)
-    return membership is not None and membership.role == Role.OWNER
 
 
 def members_of(*, organization: Organization) -> QuerySet[Membership]:
