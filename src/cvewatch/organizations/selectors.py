@@ -28,10 +28,11 @@ from cvewatch.organizations.models import (
 def organizations_for(*, caller: object) -> QuerySet[Organization]:
     """Organizations the caller may see: a user's memberships, a token's own organization, else none."""
     if is_token_user(caller):
-        return Organization.objects.filter(pk=caller.organization.pk)  # type: ignore[attr-defined]
-    if not getattr(caller, "is_authenticated", False) or getattr(caller, "pk", None) is None:
+        return Organization.objects.filter(pk=caller.organization.pk)
+    user_id = getattr(caller, "pk", None)
+    if not getattr(caller, "is_authenticated", False) or user_id is None:
         return Organization.objects.none()
-    return Organization.objects.filter(memberships__user_id=caller.pk)  # type: ignore[attr-defined]
+    return Organization.objects.filter(memberships__user_id=user_id)
 
 
 def organization_for(*, caller: object, name: str) -> Organization | None:
@@ -134,9 +135,10 @@ def project_cve_listing(
 
 
 def membership_of(*, organization: Organization, user: object) -> Membership | None:
-    if getattr(user, "pk", None) is None:
+    user_id = getattr(user, "pk", None)
+    if user_id is None:
         return None
-    return Membership.objects.filter(organization=organization, user_id=user.pk).first()  # type: ignore[attr-defined]
+    return Membership.objects.filter(organization=organization, user_id=user_id).first()
 
 
 def members_of(*, organization: Organization) -> QuerySet[Membership]:
