@@ -38,7 +38,7 @@ def cve_list() -> QuerySet[Cve]:
 
 
 def cve_detail(*, cve_id: str) -> Cve:
-    """The CVE of an id spelled as stored; anything that is not a CVE id (non-ASCII digits too) is NotFound."""
+    """The CVE of an id spelled as stored; what is not a CVE id (non-ASCII digits too) is NotFound."""
     if not names.is_cve_id(cve_id):
         raise NotFound("Cve")
     try:
@@ -99,7 +99,7 @@ class CountedCves:
     or the search structure alone), and the page plan depends on that count. With many matches the page is
     read by walking the (-updated_at, -id) index and testing each CVE (`walk`), stopping after one page;
     with few, by fetching the matches and sorting them (`fetch`). SQLite has no statistics to make that
-    choice itself, and the wrong plan costs 100x.
+    choice itself, and the wrong plan costs orders of magnitude.
     """
 
     ordered = True

@@ -290,7 +290,7 @@ def row_values(view: View) -> dict[str, Any]:
 def diff_views(
     old: Mapping[str, Any] | None, new: Mapping[str, Any], *, known_vendors: Container[str]
 ) -> list[Event]:
-    """The contract's change events (§7) turning old into new; old None means the CVE is new.
+    """The change events (docs/import.md) turning old into new; old None means the CVE is new.
 
     known_vendors holds every vendor and "vendor$PRODUCT$product" name seen before; the new view's names
     outside it make the first_time event. A new CVE gets only created and first_time: its full content is

@@ -76,8 +76,8 @@ def _subscription_ids(project: Project) -> tuple[list[int], list[int]]:
     """The subscribed vendor ids and product ids, as literal lists.
 
     Literal ids (two tiny indexed reads) rather than subqueries let PostgreSQL estimate from its per-value
-    statistics how many CVEs each vendor has, and pick the right join; with subqueries it guessed 21 rows
-    for 21k and chose nested loops.
+    statistics how many CVEs each vendor has, and pick the right join; with subqueries it guessed a few rows
+    for a vendor with thousands and chose nested loops.
     """
     vendor_ids = list(ProjectVendor.objects.filter(project=project).values_list("vendor_id", flat=True))
     product_ids = list(ProjectProduct.objects.filter(project=project).values_list("product_id", flat=True))

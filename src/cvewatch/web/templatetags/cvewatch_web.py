@@ -58,7 +58,7 @@ def cvss_badge(cve: Any) -> str:
 
 @register.simple_tag
 def metric_summary(name: str, data: Any) -> str:
-    """One line for a metric's data in any of the contract's shapes (§5)."""
+    """One line for a metric's data in any of the shapes `metrics` holds (docs/api.md)."""
     if not data:
         return mark_safe('<span class="muted">—</span>')
     if isinstance(data, str):
