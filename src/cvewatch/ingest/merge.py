@@ -308,13 +308,13 @@ def diff_views(
     for field in ("description", "title"):
         before, after = old.get(field) or "", new.get(field) or ""
         if before != after:
-            events.append({"type": field, "details": {"old": before or None, "new": after}})
+            events.append({"type": ChangeType(field).value, "details": {"old": before or None, "new": after}})
     for field in UNION_FIELDS:
         before_set, after_set = set(old.get(field) or ()), set(new.get(field) or ())
         if before_set != after_set:
             events.append(
                 {
-                    "type": field,
+                    "type": ChangeType(field).value,
                     "details": {
                         "added": sorted(after_set - before_set),
                         "removed": sorted(before_set - after_set),
