@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import PasswordResetForm, SetPasswordForm
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -45,7 +46,7 @@ class PasswordResetView(auth_views.PasswordResetView):
     subject_template_name = "web/accounts/password_reset_subject.txt"
     success_url = "/password-reset/sent"
 
-    def form_valid(self, form):  # type: ignore[no-untyped-def]
+    def form_valid(self, form: PasswordResetForm) -> HttpResponse:
         # The link comes from CVEWATCH_BASE_URL alone: a reset asked with `Host: evil.example` must not mail
         # a link to evil.example carrying a valid token. Without a known public URL no link can be mailed.
         if not settings.BASE_URL:
@@ -65,7 +66,7 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     template_name = "web/accounts/password_reset_confirm.html"
     success_url = "/password-reset/complete"
 
-    def form_valid(self, form):  # type: ignore[no-untyped-def]
+    def form_valid(self, form: SetPasswordForm) -> HttpResponse:
         response = super().form_valid(form)
         # The reset link was mailed to the account's address: opening it proves the address.
         if form.user.email:
