@@ -63,6 +63,24 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CVEWATCH_QUEUE_NAME", "cvewatch", "Name of the job queue (its key prefix on Redis): instances sharing "
             "one Redis need different names."),
     # --- end job engine ---
+    # --- sync (cvewatch/sync/, docs/sync.md) ---
+    Setting("CVEWATCH_SOURCES", "cvelist,nvd,kev,epss,cwe",
+            "Comma-separated sync sources to run: cvelist, nvd, kev, epss, cwe, opencve-kb."),
+    Setting("CVEWATCH_SYNC_INTERVAL", "3600", "Seconds between two syncs of a source."),
+    Setting("CVEWATCH_CVELIST_URL", "https://api.github.com/repos/CVEProject/cvelistV5/releases",
+            "cvelistV5: its GitHub releases API, a git URL or checkout, a directory or an archive."),
+    Setting("CVEWATCH_NVD_URL", "https://services.nvd.nist.gov/rest/json/cves/2.0",
+            "NVD: the API 2.0 endpoint, or a JSON 1.1 feed file (URL or path) or a directory of feed files."),
+    Setting("CVEWATCH_KEV_URL", "https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json",
+            "CISA KEV catalog JSON (URL or path)."),
+    Setting("CVEWATCH_EPSS_URL", "https://epss.empiricalsecurity.com/epss_scores-current.csv.gz",
+            "FIRST EPSS scores CSV (URL or path)."),
+    Setting("CVEWATCH_CWE_URL", "https://cwe.mitre.org/data/xml/cwec_latest.xml.zip",
+            "MITRE CWE catalog XML or zip (URL or path)."),
+    Setting("CVEWATCH_OPENCVE_KB_URL", "https://github.com/opencve/opencve-kb.git",
+            "OpenCVE knowledge base: a git URL or a local checkout."),
+    Setting("CVEWATCH_NVD_API_KEY", "", "NVD API key, sent as the apiKey header (raises the rate limit)."),
+    # --- end sync ---
     Setting("CVEWATCH_TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres",
             "Test suite only: the PostgreSQL server the suite's PostgreSQL run uses."),
 )
@@ -103,6 +121,27 @@ def env_choice(name: str, choices: tuple[str, ...]) -> str:
     if value not in choices:
         raise ConfigError(f"{name} must be one of {', '.join(choices)}, not {value!r}")
     return value
+
+
+# --- sync ---
+SYNC_SOURCE_NAMES = ("cvelist", "nvd", "kev", "epss", "cwe", "opencve-kb")  # the one list of sync sources
+
+
+def sync_sources() -> list[str]:
+    """CVEWATCH_SOURCES as a list of known source names (unknown names stop cvewatch at start)."""
+    names = env_list("CVEWATCH_SOURCES")
+    unknown = [n for n in names if n not in SYNC_SOURCE_NAMES]
+    if unknown:
+        raise ConfigError(
+            f"CVEWATCH_SOURCES names unknown source(s) {', '.join(unknown)}; known: {', '.join(SYNC_SOURCE_NAMES)}"
+        )
+    return list(dict.fromkeys(names))
+
+
+def sync_urls() -> dict[str, str]:
+    """Each source's CVEWATCH_<SOURCE>_URL: https://, http://, file:// or a local path."""
+    return {name: env_str(f"CVEWATCH_{name.upper().replace('-', '_')}_URL") for name in SYNC_SOURCE_NAMES}
+# --- end sync ---
 
 
 def data_dir() -> Path:

@@ -17,6 +17,13 @@ BASE_URL = config.env_str("CVEWATCH_BASE_URL").rstrip("/")
 ALLOW_SIGNUP = config.env_bool("CVEWATCH_ALLOW_SIGNUP")
 PAGE_SIZE = config.env_int("CVEWATCH_PAGE_SIZE", minimum=1, maximum=1000)
 
+# --- sync (docs/sync.md) ---
+SYNC_SOURCES = config.sync_sources()
+SYNC_INTERVAL = config.env_int("CVEWATCH_SYNC_INTERVAL", minimum=1, maximum=10_000_000)
+SYNC_URLS = config.sync_urls()
+NVD_API_KEY = config.env_str("CVEWATCH_NVD_API_KEY")
+# --- end sync ---
+
 INSTALLED_APPS = [
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -31,6 +38,8 @@ INSTALLED_APPS = [
     "cvewatch.organizations",
     "cvewatch.web",
     "cvewatch.jobs",
+    "cvewatch.sync",  # sync
+    "django.contrib.admin",  # sync: SyncSource/SyncRun read-only in the admin
 ]
 
 MIDDLEWARE = [
