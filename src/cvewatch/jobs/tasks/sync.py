@@ -13,6 +13,7 @@ from django.db import transaction
 from huey import crontab
 
 from cvewatch.jobs.queue import claim, db_periodic_task, db_task, release, worker_id
+from cvewatch.sync import services as sync_services
 
 logger = logging.getLogger(__name__)
 
@@ -40,8 +41,6 @@ def queue_sync(name: str, *, force: bool = False) -> None:
 @db_periodic_task(crontab(minute="*"))
 def schedule_due_syncs() -> None:
     """Every minute (and when a worker starts): queue each source whose last good run is too old."""
-    from cvewatch.sync import services as sync_services
-
     for name in sync_services.due_sources():
         queue_sync(name)
 
@@ -49,11 +48,9 @@ def schedule_due_syncs() -> None:
 @db_task()
 def sync_source(name: str, force: bool = False) -> None:
     """Run one sync of `name` (only if it is still due, unless forced); recorded as a SyncRun by sync."""
-    from cvewatch.sync import services as sync_services
-
     release(_claim_key(name))  # from here a new request queues a new run
     if not force and name not in sync_services.due_sources():
-        logger.info("sync %s: no longer due, nothing to do", name)
+        logger.info("sync %s: not due (it ran recently or runs elsewhere); nothing to do", name)
         return
     run = sync_services.run_source(name=name, worker=worker_id())
     if run is None:
