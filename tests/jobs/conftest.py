@@ -7,15 +7,20 @@ under test (a SQLite file, or a new PostgreSQL database on the suite's server), 
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import parse_qs, urlparse
 
 import psycopg
 import pytest
@@ -23,6 +28,7 @@ from django.conf import settings
 from huey.storage import RedisStorage, SqliteStorage
 
 from cvewatch.jobs.queue import huey
+from tests.conftest import DATA
 
 REDIS_URL = "redis://127.0.0.1:6379/15"  # a database of its own; every test uses its own queue name in it
 ON_POSTGRES = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
@@ -181,3 +187,87 @@ def queue_store(request, tmp_path, monkeypatch) -> Iterator[SqliteStorage | Redi
         yield storage
     finally:
         storage.flush_all()
+
+
+def orm(env: CvewatchEnv, code: str) -> object:
+    """Run `code` in `cvewatch shell` on the subprocesses' database; it sets `result`, returned as JSON."""
+    done = env.run("shell", "-c", f"import json\n{code}\nprint(json.dumps(result, default=str))")
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+class FeedServer:
+    """A real local HTTP server answering like NVD's CVE API 2.0, slowly, with a gate a test can close."""
+
+    def __init__(self, records: list[dict], *, page_size: int, delay: float) -> None:
+        self.records, self.page_size, self.delay = records, page_size, delay
+        self.requests: list[tuple[datetime | None, int]] = []  # (lastModStartDate, startIndex)
+        self.hold: Callable[[datetime | None, int], bool] = lambda start, index: False
+        self.held = threading.Event()  # set when a request is being held
+        self.release = threading.Event()
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+                owner._answer(self)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/rest/json/cves/2.0"
+
+    def close(self) -> None:
+        self.release.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+    def _answer(self, handler: BaseHTTPRequestHandler) -> None:
+        query = parse_qs(urlparse(handler.path).query)
+        start = _nvd_time(query["lastModStartDate"][0]) if "lastModStartDate" in query else None
+        end = _nvd_time(query["lastModEndDate"][0]) if "lastModEndDate" in query else None
+        index = int(query.get("startIndex", ["0"])[0])
+        self.requests.append((start, index))
+        if self.hold(start, index) and not self.held.is_set():
+            self.held.set()
+            self.release.wait(60)
+        time.sleep(self.delay)
+        chosen = [
+            r for r in self.records
+            if start is None or start <= _nvd_time(r["cve"]["lastModified"]) <= end  # type: ignore[operator]
+        ]
+        page = chosen[index:index + self.page_size]
+        body = json.dumps({
+            "resultsPerPage": len(page), "startIndex": index, "totalResults": len(chosen), "format": "NVD_CVE",
+            "version": "2.0", "timestamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000"),
+            "vulnerabilities": page,
+        }).encode()
+        try:
+            handler.send_response(200)
+            handler.send_header("Content-Type", "application/json")
+            handler.send_header("Content-Length", str(len(body)))
+            handler.end_headers()
+            handler.wfile.write(body)
+        except OSError:  # the worker was killed while we held its request
+            pass
+
+
+def _nvd_time(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace(".000+00:00", "+00:00")).astimezone(UTC)
+
+
+def nvd_records(count: int, *, first: int, modified: datetime) -> list[dict]:
+    """`count` NVD API 2.0 vulnerabilities made from a real record, each with its own CVE id."""
+    template = json.loads((DATA / "nvd-api-2.0" / "CVE-2024-0056.json").read_text())
+    records = []
+    for n in range(first, first + count):
+        cve = json.loads(json.dumps(template).replace("CVE-2024-0056", f"CVE-2099-{n:05d}"))
+        stamp = (modified + timedelta(minutes=n)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000")
+        cve["published"] = cve["lastModified"] = stamp
+        records.append({"cve": cve})
+    return records
