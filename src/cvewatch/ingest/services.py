@@ -191,9 +191,12 @@ class _Importer:
         batch_size: int,
         on_progress: Callable[[ImportStats], None] | None,
         progress_interval: float,
+        checkpoint: Callable[[], None] | None = None,
     ) -> None:
         self.stats, self.run, self.batch_size = stats, run, batch_size
         self.on_progress, self.progress_interval = on_progress, progress_interval
+        self.checkpoint = checkpoint
+        self.checkpoint_failed = False  # a failing checkpoint is the caller's error: never retried, never skipped
         self.origin = ""  # the input being read, set by the walker's progress callback
         self.vendor_ids: dict[str, int] = dict(Vendor.objects.values_list("name", "id"))
         self.product_ids: dict[str, int] = {
@@ -223,7 +226,10 @@ class _Importer:
                 self.on_progress(stats)
                 next_progress = time.monotonic() + self.progress_interval
         if batch:
-            self.flush(batch)
+            self.flush(batch, last=True)
+        elif self.checkpoint is not None:
+            with transaction.atomic():
+                self.run_checkpoint(self.checkpoint)
         if self.stats.records_stored + self.stats.created >= ANALYZE_FIRST_AT:
             self.analyze(vacuum=True)
 
@@ -314,27 +320,45 @@ class _Importer:
 
     # --- writing --------------------------------------------------------------------------------------------
 
-    def flush(self, batch: list[_Prepared]) -> None:
+    def flush(self, batch: list[_Prepared], *, last: bool = False) -> None:
+        """Writes a batch; the last one of the call carries the checkpoint into its transaction."""
+        checkpoint = self.checkpoint if last else None
         try:
-            result = self.write(batch)
+            result = self.write(batch, checkpoint=checkpoint)
         except DatabaseError as exc:
+            if self.checkpoint_failed:
+                raise
             log.warning("import batch of %d items failed (%s); retrying CVE by CVE", len(batch), _short(exc))
-            self.write_one_by_one(batch)
+            self.write_one_by_one(batch, checkpoint=checkpoint)
         else:
             self.apply(result)
 
-    def write_one_by_one(self, batch: list[_Prepared]) -> None:
+    def write_one_by_one(self, batch: list[_Prepared], *, checkpoint: Callable[[], None] | None) -> None:
         groups: dict[str, list[_Prepared]] = defaultdict(list)
         for prepared in batch:
             groups[prepared.key].append(prepared)
+        last_key = next(reversed(groups))
         for key, group in groups.items():
             try:
-                result = self.write(group)
+                result = self.write(group, checkpoint=checkpoint if key == last_key else None)
             except DatabaseError as exc:
+                if self.checkpoint_failed:
+                    raise
                 for prepared in group:
                     self.skip(prepared.origin, f"{key}: database error: {_short(exc)}")
+                if checkpoint is not None and key == last_key:
+                    # The last CVE is skipped like any other refused one: it must not hold the cursor back.
+                    with transaction.atomic():
+                        self.run_checkpoint(checkpoint)
             else:
                 self.apply(result)
+
+    def run_checkpoint(self, checkpoint: Callable[[], None]) -> None:
+        try:
+            checkpoint()
+        except BaseException:
+            self.checkpoint_failed = True
+            raise
 
     def apply(self, result: _BatchResult) -> None:
         for name in BATCH_COUNTERS:
@@ -347,8 +371,8 @@ class _Importer:
             self.analyze()
             self.next_analyze *= 2
 
-    def write(self, batch: list[_Prepared]) -> _BatchResult:
-        """Writes one batch in one transaction; raises DatabaseError with nothing written."""
+    def write(self, batch: list[_Prepared], *, checkpoint: Callable[[], None] | None = None) -> _BatchResult:
+        """Writes one batch in one transaction, checkpoint last; raises DatabaseError with nothing written."""
         result = _BatchResult()
         cwes: dict[str, CweEntry] = {}
         incoming: dict[tuple[str, str], _Prepared] = {}
@@ -369,6 +393,8 @@ class _Importer:
                 self.upsert_weaknesses(list(cwes.values()), now=now, result=result)
             if incoming:
                 self.write_cves(incoming, now=now, result=result)
+            if checkpoint is not None:
+                self.run_checkpoint(checkpoint)
         return result
 
     def upsert_weaknesses(self, entries: list[CweEntry], *, now: datetime, result: _BatchResult) -> None:
@@ -699,15 +725,18 @@ def import_items(
     batch_size: int = DEFAULT_BATCH_SIZE,
     on_progress: Callable[[ImportStats], None] | None = None,
     progress_interval: float = 2.0,
+    checkpoint: Callable[[], None] | None = None,
 ) -> ImportStats:
     """Imports parsed items (CVE records, KEV entries, EPSS scores, CWE entries; Skipped ones are counted).
 
     Idempotent: items identical to what is stored change nothing. Changes are recorded against run.
+    checkpoint runs once, inside the transaction of the last batch written (or of its own when there is
+    none), so a caller's cursor commits or rolls back with the data it covers; if it raises, so does this.
     """
     stats = ImportStats()
     importer = _Importer(
         stats=stats, run=run, batch_size=max(1, batch_size), on_progress=on_progress,
-        progress_interval=progress_interval,
+        progress_interval=progress_interval, checkpoint=checkpoint,
     )  # fmt: skip
     with _search_index_deferred():
         importer.consume(items)
@@ -720,15 +749,19 @@ def import_paths(
     batch_size: int = DEFAULT_BATCH_SIZE,
     on_progress: Callable[[ImportStats], None] | None = None,
     progress_interval: float = 2.0,
+    checkpoint: Callable[[], None] | None = None,
 ) -> tuple[ImportRun, ImportStats]:
-    """Imports files, directories and bundles (format detected per file) and records the run in ImportRun."""
+    """Imports files, directories and bundles (format detected per file) and records the run in ImportRun.
+
+    checkpoint: as for import_items.
+    """
     from cvewatch.ingest.sources import iter_items
 
     run = ImportRun.objects.create(paths=[str(p) for p in paths], status=ImportStatus.RUNNING)
     stats = ImportStats()
     importer = _Importer(
         stats=stats, run=run, batch_size=max(1, batch_size), on_progress=on_progress,
-        progress_interval=progress_interval,
+        progress_interval=progress_interval, checkpoint=checkpoint,
     )  # fmt: skip
 
     def seen(origin: str) -> None:

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Q
 from django.utils import timezone
 
 from cvewatch.catalog.choices import ImportStatus
@@ -146,12 +145,6 @@ def due_sources(*, now: datetime | None = None) -> list[str]:
             continue
         due.append(name)
     return due
-
-
-def source_rows() -> list[SyncSource]:
-    """Every known source, created on first sight (for the status view)."""
-    existing = {row.name: row for row in SyncSource.objects.filter(Q(name__in=SOURCES))}
-    return [existing.get(name) or lease.ensure_source(name) for name in SOURCES]
 
 
 class _Totals:
