@@ -14,7 +14,10 @@ REFUSE_TRIGGER = {
 }
 DROP_TRIGGER = {
     "sqlite": ["DROP TRIGGER IF EXISTS refuse_cve"],
-    "postgresql": ["DROP TRIGGER IF EXISTS refuse_cve ON catalog_cve", "DROP FUNCTION IF EXISTS refuse_cve()"],
+    "postgresql": [
+        "DROP TRIGGER IF EXISTS refuse_cve ON catalog_cve",
+        "DROP FUNCTION IF EXISTS refuse_cve()",
+    ],
 }
 
 

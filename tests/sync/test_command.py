@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import threading
+import time
 from io import StringIO
 
 import pytest
@@ -113,24 +113,41 @@ def test_admin_lists_sources_and_runs_read_only(client, sync_urls):
     assert client.post(f"/admin/sync/syncsource/{SyncSource.objects.get().pk}/delete/").status_code == 403
 
 
+RACER = """
+import os, sys, time
+from pathlib import Path
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cvewatch.settings")
+import django
+django.setup()
+from cvewatch.sync import lease
+go = Path(sys.argv[2])
+while not go.exists():
+    time.sleep(0.005)
+print(lease.claim(name="kev", worker=sys.argv[1], seconds=60))
+"""
+
+
 @pytest.mark.django_db(transaction=True)
-def test_two_workers_racing_for_one_source_get_one_lease():
-    """Real concurrent claims: threads with their own connections; exactly one wins, on either engine."""
-    lease.ensure_source("kev")
-    barrier = threading.Barrier(4)
-    results: list[bool] = []
-
-    def claim(worker: str) -> None:
-        try:
-            barrier.wait()
-            results.append(lease.claim(name="kev", worker=worker, seconds=60))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=claim, args=(f"w{i}",)) for i in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert sorted(results) == [False, False, False, True]
-    assert SyncSource.objects.get(name="kev").lease_owner in {"w0", "w1", "w2", "w3"}
+def test_four_worker_processes_racing_for_one_source_get_one_lease(tmp_path):
+    """Real processes on the real engine (SKIP LOCKED on PostgreSQL, a file database on SQLite): one wins."""
+    env = {**os.environ, "CVEWATCH_DATA_DIR": str(tmp_path)}
+    if connection.vendor == "postgresql":
+        db = connection.settings_dict
+        env["CVEWATCH_DATABASE_URL"] = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+        lease.ensure_source("kev")
+    else:
+        env.pop("CVEWATCH_DATABASE_URL", None)
+        subprocess.run(
+            [sys.executable, "-m", "cvewatch", "migrate", "-v0"], env=env, check=True, capture_output=True
+        )
+    go = tmp_path / "go"
+    racers = [
+        subprocess.Popen(
+            [sys.executable, "-c", RACER, f"w{i}", str(go)], env=env, stdout=subprocess.PIPE, text=True
+        )
+        for i in range(4)
+    ]
+    time.sleep(2.0)  # let every racer finish starting Django and wait at the line
+    go.touch()
+    results = [racer.communicate(timeout=60)[0].strip() for racer in racers]
+    assert sorted(results) == ["False", "False", "False", "True"]

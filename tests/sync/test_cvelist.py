@@ -167,3 +167,18 @@ def test_a_local_archive_is_applied_once(sync_urls, tmp_path):
     assert first.status == RunStatus.SUCCEEDED and Cve.objects.count() == 4
     again = services.run_source(name="cvelist")
     assert "already applied" in again.notes
+
+
+def test_the_baseline_inner_zip_is_read_from_disk_member_by_member(tmp_path):
+    from cvewatch.sync.sources.cvelist import unwrap_zip
+
+    outer = tmp_path / "2025-01-20_all_CVEs_at_midnight.zip.zip"
+    outer.write_bytes(baseline(RECORDS[:2]))
+    inner = unwrap_zip(outer)
+    assert inner != outer and zipfile.is_zipfile(inner)
+    assert (
+        sorted(n for n in zipfile.ZipFile(inner).namelist() if n.endswith(".json"))[-1] == "cves/delta.json"
+    )
+    delta_zip = tmp_path / "d.zip"
+    delta_zip.write_bytes(delta({"CVE-2025-0001.json": b"{}"}))
+    assert unwrap_zip(delta_zip) == delta_zip
