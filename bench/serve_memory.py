@@ -34,10 +34,12 @@ SAMPLE = REPO / "sample-data"
 TARGET_MIB = 300
 URLS = [
     "/api/cve", "/api/cve?page=20", "/api/cve?vendor=microsoft", "/api/cve?cvss=critical",
-    "/api/cve?weakness=CWE-79", "/api/vendors?page=2", "/api/cve?search=buffer", "/api/cve/CVE-2021-44228",
+    "/api/cve?weakness=CWE-79", "/api/vendors?page=2", "/api/cve?search=buffer", "/api/cve/CVE-2023-45617",
 ]
-# The sync the job worker runs during the load: the KEV and CWE catalogs from sample-data/, read locally.
+# The sync the job worker runs during the load: the KEV and CWE catalogs from sample-data/, read locally,
+# due again after 30 s so the worker syncs when it starts and once a minute after.
 SYNC_ENV = {
+    "CVEWATCH_SYNC_INTERVAL": "30",
     "CVEWATCH_SOURCES": "kev,cwe",
     "CVEWATCH_KEV_URL": str(SAMPLE / "kev.json"),
     "CVEWATCH_CWE_URL": str(SAMPLE / "cwec_v4.15.xml.gz"),
@@ -88,8 +90,9 @@ def main() -> None:
             peak.sample()
             time.sleep(1)
         print(f"process tree after {time.monotonic() - started:.0f} s (sampled every second for {args.settle:.0f} s):")
-        for pid, name, pss, rss in steady.last:
-            print(f"  {pid:>7}  {name:<32} PSS {pss / 1024:6.1f} MiB   RSS {rss / 1024:6.1f} MiB")
+        for pid, name, pss, rss, anon, file in steady.last:
+            print(f"  {pid:>7}  {name:<24} PSS {pss / 1024:6.1f} MiB (anonymous {anon / 1024:5.1f}, files "
+                  f"{file / 1024:5.1f})   RSS {rss / 1024:6.1f} MiB")
         pss, rss = steady.totals()
         verdict = "within" if pss / 1024 <= TARGET_MIB else "OVER"
         print(f"steady state, whole tree ({len(steady.last)} processes): PSS {pss / 1024:.1f} MiB "
@@ -109,7 +112,7 @@ class Tree:
 
     def __init__(self, root: int) -> None:
         self.root = root
-        self.last: list[tuple[int, str, int, int]] = []
+        self.last: list[tuple[int, str, int, int, int, int]] = []  # pid, name, PSS, RSS, PSS anon, PSS file
         self.peak = (0, 0)
 
     def sample(self) -> None:
@@ -123,7 +126,8 @@ class Tree:
             values = {line.split(":")[0]: int(line.split()[1]) for line in text.splitlines()[1:]}
             name = "job worker" if " worker " in cmd else ("serve (gunicorn master)" if pid == self.root else
                                                           "web worker")
-            rows.append((pid, name, values.get("Pss", 0), values.get("Rss", 0)))
+            rows.append((pid, name, values.get("Pss", 0), values.get("Rss", 0), values.get("Pss_Anon", 0),
+                         values.get("Pss_File", 0) + values.get("Pss_Shmem", 0)))
         self.last = rows
         pss, rss = self.totals()
         self.peak = (max(self.peak[0], pss), max(self.peak[1], rss))
@@ -167,10 +171,20 @@ def prepare_catalog() -> tuple[int, bool]:
     from cvewatch.catalog.models import Cve
 
     call_command("migrate", interactive=False, verbosity=0)
+    forget_sync_cursors()
     if Cve.objects.exists():
         return Cve.objects.count(), False
     call_command("import", str(SAMPLE), stdout=io.StringIO())
     return Cve.objects.count(), True
+
+
+def forget_sync_cursors() -> None:
+    """Make the benchmark's sources read and merge their files again instead of finding them unchanged."""
+    from cvewatch.sync.models import SyncSource
+
+    SyncSource.objects.filter(name__in=SYNC_ENV["CVEWATCH_SOURCES"].split(",")).update(
+        cursor={}, last_success_at=None, last_run_at=None
+    )
 
 
 def create_bench_user() -> tuple[str, str]:

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
+from django.db.backends.signals import connection_created
 from django.db.migrations.executor import MigrationExecutor
 
 from cvewatch import config
@@ -20,6 +21,10 @@ from cvewatch.core.supervisor import ChildProcess
 
 # The job worker lets running jobs finish for 8 s on SIGTERM; past this it is killed.
 JOB_WORKER_STOP_TIMEOUT = 15.0
+# Every web thread holds its own SQLite connection, and settings size each one's page cache for the importer
+# (64 MiB): 2 workers x 4 threads could hold 512 MiB. The API's reads are served from the OS page cache
+# just as well, so the web workers keep 8 MiB each (bench/serve_memory.py measures the whole tree).
+WEB_SQLITE_CACHE_KIB = 8192
 
 
 class Command(BaseCommand):
@@ -43,6 +48,7 @@ class Command(BaseCommand):
                 raise CommandError(f"{len(pending)} migrations are pending: run `cvewatch migrate`")
             call_command("migrate", interactive=False, verbosity=0)
         connection.close()  # never share a connection with forked workers
+        connection_created.connect(_small_sqlite_cache, dispatch_uid="serve-sqlite-cache")
 
         from gunicorn.app.base import BaseApplication
         from gunicorn.arbiter import Arbiter
@@ -99,3 +105,9 @@ class Command(BaseCommand):
         self.stdout.write(f"cvewatch listening on http://{bind}/ {worker_note}", ending="\n")
         self.stdout.flush()
         _Server().run()
+
+
+def _small_sqlite_cache(sender, connection, **kwargs) -> None:
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA cache_size=-{WEB_SQLITE_CACHE_KIB}")
