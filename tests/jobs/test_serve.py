@@ -74,11 +74,15 @@ def test_no_orphan_when_serve_is_interrupted_or_killed(cvewatch_env, how):
     serve = _start_serve(cvewatch_env)
     wait_for(lambda: _job_workers(serve.pid), timeout=30, what="serve's job worker")
     tree = _tree(serve.pid)
-    assert len(tree) == 3
+    assert len(tree) == 3, [cmdline(pid) for pid in tree]
     serve.send_signal(how)
     serve.wait(timeout=30)
     # After a SIGKILL nobody is left to stop the children: each notices its parent is gone by itself.
-    wait_for(lambda: not any(alive(pid) for pid in tree), timeout=20, what="no orphan left")
+    try:
+        wait_for(lambda: not any(alive(pid) for pid in tree), timeout=20, what="no orphan left")
+    except AssertionError:
+        left = [(pid, cmdline(pid)) for pid in tree if alive(pid)]
+        raise AssertionError(f"left behind: {left}\n{cvewatch_env.log('serve.log')[-3000:]}") from None
 
 
 def test_external_worker_mode_starts_no_job_worker(cvewatch_env):
