@@ -139,8 +139,9 @@ def sync_sources() -> list[str]:
 
 
 def sync_urls() -> dict[str, str]:
-    """Each source's CVEWATCH_<SOURCE>_URL: https://, http://, file:// or a local path."""
-    return {name: env_str(f"CVEWATCH_{name.upper().replace('-', '_')}_URL") for name in SYNC_SOURCE_NAMES}
+    """Each source's CVEWATCH_<SOURCE>_URL: https://, http://, file:// or a local path (empty: the default)."""
+    names = {name: f"CVEWATCH_{name.upper().replace('-', '_')}_URL" for name in SYNC_SOURCE_NAMES}
+    return {name: env_str(var) or _DEFAULTS[var] for name, var in names.items()}
 # --- end sync ---
 
 

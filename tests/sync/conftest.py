@@ -41,6 +41,7 @@ class Upstream:
         self.routes: dict[str, list[Reply]] = {}
         self.requests: list[Request] = []
         self.handlers: dict[str, Callable[[Request], Reply]] = {}
+        self.directories: dict[str, Path] = {}
         handler = self._handler_class()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.server.daemon_threads = True
@@ -67,6 +68,11 @@ class Upstream:
         self.handlers[path] = handler
         return self.url(path)
 
+    def serve_directory(self, prefix: str, root: Path) -> str:
+        """Every file under root at prefix/<relative path> (a dumb-HTTP git remote, for one)."""
+        self.directories[prefix.rstrip("/") + "/"] = root
+        return self.url(prefix)
+
     def hits(self, path: str) -> list[Request]:
         return [r for r in self.requests if r.path == path]
 
@@ -77,6 +83,10 @@ class Upstream:
     def _reply_for(self, request: Request) -> Reply:
         if request.path in self.handlers:
             return self.handlers[request.path](request)
+        for prefix, root in self.directories.items():
+            if request.path.startswith(prefix):
+                file = root / request.path[len(prefix) :]
+                return Reply(body=file.read_bytes()) if file.is_file() else Reply(status=404)
         replies = self.routes.get(request.path)
         if not replies:
             return Reply(status=404, body=b"not found")

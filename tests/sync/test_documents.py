@@ -164,3 +164,17 @@ def test_a_kev_entry_that_changes_between_two_runs_is_stored_once(upstream, sync
     )
     again, _ = run("kev")
     assert again.counts.get("records_stored", 0) == 0 and again.counts["records_unchanged"] == 25
+
+
+def test_every_failure_is_recorded_on_its_own_run_and_the_other_sources_proceed(
+    upstream, sync_urls, settings
+):
+    settings.SYNC_SOURCES = ["kev", "epss", "cwe"]
+    sync_urls(
+        kev=upstream.serve("/kev.json", Reply(status=500)),
+        epss=upstream.serve("/epss.csv.gz", Reply(body=gz(EPSS_BYTES))),
+        cwe=upstream.serve("/cwec.xml", Reply(body=CWE_BYTES, truncate=50)),
+    )
+    kev, epss, cwe = services.run_sources()
+    assert (kev.status, epss.status, cwe.status) == (RunStatus.FAILED, RunStatus.SUCCEEDED, RunStatus.FAILED)
+    assert "HTTP 500" in kev.errors and "truncated" in cwe.errors and epss.counts["epss_scores"] > 0

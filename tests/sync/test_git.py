@@ -100,3 +100,25 @@ def test_cvelist_checkout_reads_record_files_under_cves_only(make_repo, sync_url
     assert run.status == RunStatus.SUCCEEDED, run.errors
     assert Cve.objects.count() == len(records) and run.counts.get("skipped", 0) == 0
     assert run.cursor_after == {"commit": head}
+
+
+def test_a_remote_over_http_is_cloned_into_the_data_dir_then_fetched(
+    kb, upstream, sync_urls, settings, tmp_path
+):
+    """A real git clone over HTTP (git's dumb protocol, from the local test server)."""
+    settings.DATA_DIR = tmp_path / "data"
+    served = tmp_path / "served.git"
+    kb.git("clone", "-q", "--bare", str(kb.path), str(served))
+    kb.git("--git-dir", str(served), "update-server-info")
+    sync_urls(opencve_kb=upstream.serve_directory("/opencve/opencve-kb.git", served))
+    first = services.run_source(name="opencve-kb")
+    assert first.status == RunStatus.SUCCEEDED, first.errors
+    assert first.cursor_after == {"commit": kb.first} and Cve.objects.count() == len(KB) + 1
+    assert (tmp_path / "data" / "sync" / "opencve-kb" / "mirror.git" / "HEAD").is_file()
+
+    kb.put("2024/CVE-2024-6962.json", V2)
+    newer = kb.commit("v2")
+    kb.git("push", "-q", str(served), "main")
+    kb.git("--git-dir", str(served), "update-server-info")
+    second = services.run_source(name="opencve-kb")
+    assert second.cursor_after == {"commit": newer} and second.counts["read"] == 1

@@ -120,3 +120,39 @@ def test_the_cursor_commits_with_the_last_batch_and_rolls_back_with_it():
         checkpoint=lambda: lease.renew(name="nvd", worker="me", cursor={"feed": "x"}),
     )  # fmt: skip
     assert Cve.objects.count() == 33 and SyncSource.objects.get(name="nvd").cursor == {"feed": "x"}
+
+
+# The heartbeat never writes inside a transaction (the importer's batches): here there is none.
+@pytest.mark.django_db(transaction=True)
+def test_the_heartbeat_renews_the_lease_and_notices_when_it_is_lost():
+    assert lease.claim(name="kev", worker="me", seconds=3)
+    beat = lease.Heartbeat(name="kev", worker="me", seconds=3)
+    before = SyncSource.objects.get(name="kev").lease_expires_at
+    beat()  # too soon: nothing written
+    assert SyncSource.objects.get(name="kev").lease_expires_at == before
+    beat.last -= beat.every
+    beat()
+    assert SyncSource.objects.get(name="kev").lease_expires_at > before
+    SyncSource.objects.filter(name="kev").update(lease_owner="thief")
+    beat.last -= beat.every
+    with pytest.raises(lease.LeaseLost):
+        beat()
+
+
+def test_sync_configuration(monkeypatch):
+    from cvewatch import config
+
+    monkeypatch.setenv("CVEWATCH_SOURCES", " kev, opencve-kb ,kev")
+    assert config.sync_sources() == ["kev", "opencve-kb"]
+    monkeypatch.setenv("CVEWATCH_SOURCES", "kev,osv")
+    with pytest.raises(config.ConfigError, match="CVEWATCH_SOURCES names unknown source"):
+        config.sync_sources()
+    monkeypatch.delenv("CVEWATCH_SOURCES")
+    assert config.sync_sources() == ["cvelist", "nvd", "kev", "epss", "cwe"]
+    monkeypatch.setenv("CVEWATCH_KEV_URL", "file:///srv/feeds/kev.json")
+    monkeypatch.setenv("CVEWATCH_EPSS_URL", "")
+    urls = config.sync_urls()
+    assert urls["kev"] == "file:///srv/feeds/kev.json"
+    assert urls["epss"] == "https://epss.empiricalsecurity.com/epss_scores-current.csv.gz"
+    assert urls["nvd"] == "https://services.nvd.nist.gov/rest/json/cves/2.0"
+    assert set(urls) == set(config.SYNC_SOURCE_NAMES)

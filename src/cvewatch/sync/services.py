@@ -125,6 +125,11 @@ def _run_steps(
         totals.add(stats)
         ctx.cursor = run.cursor_after = saved
         ctx.note(f"{step.label}: {stats.read:,} read, {stats.created:,} created, {stats.updated:,} updated")
+        if stats.records_older:
+            ctx.note(
+                f"{step.label}: {stats.records_older:,} records older than the copies kept were ignored "
+                "(the upstream served older data; the catalog keeps the newer copies)"
+            )
         run.save(update_fields=["cursor_after"])
 
 

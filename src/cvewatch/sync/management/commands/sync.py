@@ -31,7 +31,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--runs", type=int, default=3, metavar="N", help="with --status: last N runs (default 3)"
         )
-        parser.add_argument("--worker", default=None, help="lease owner name (default host:pid)")
+        parser.add_argument(
+            "--worker", default=None, metavar="NAME", help="lease owner name (default host:pid)"
+        )
 
     def handle(
         self, *args: Any, sources: list[str], status: bool, runs: int, worker: str | None, **options: Any
