@@ -10,10 +10,12 @@ the second, every time.
 from __future__ import annotations
 
 import signal
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from cvewatch.jobs.consumer import INTERRUPT_GRACE, SHUTDOWN_TIMEOUT
 from tests.jobs.conftest import FeedServer, nvd_records, orm, wait_for
 
 STATE = """
@@ -31,6 +33,18 @@ result = {
     ),
 }
 """
+
+
+def start_from(env, cursor: datetime) -> None:
+    """A catalog without the test's CVEs and an nvd source whose last run ended at `cursor`."""
+    orm(env, f"""
+from cvewatch.catalog.models import Cve
+from cvewatch.sync.models import SyncRun, SyncSource
+Cve.objects.filter(cve_id__startswith="CVE-2099-").delete()
+SyncRun.objects.all().delete()
+SyncSource.objects.all().delete()
+SyncSource.objects.create(name="nvd", cursor={{"last_modified": "{cursor.isoformat()}"}})
+result = None""")
 
 
 @pytest.fixture
@@ -57,10 +71,7 @@ def test_a_worker_killed_mid_sync_resumes_from_the_cursor_and_loses_and_repeats_
     env = {"CVEWATCH_SOURCES": "nvd", "CVEWATCH_NVD_URL": upstream.url,
            "CVEWATCH_NVD_API_KEY": "test-key"}  # with a key the client allows 50 requests per 30 s
     cvewatch_env.env.update(env)
-    orm(cvewatch_env, f"""
-from cvewatch.sync.models import SyncSource
-SyncSource.objects.update_or_create(name="nvd", defaults={{"cursor": {{"last_modified": "{cursor.isoformat()}"}}}})
-result = None""")
+    start_from(cvewatch_env, cursor)
 
     upstream.hold = lambda start, index: start == starts[1] and index > 0
     worker = cvewatch_env.start("worker", log="worker-1.log")
@@ -100,3 +111,37 @@ result = None""")
     assert state["cves"] == 120  # nothing lost
     assert state["most_changes_per_cve"] <= 1  # nothing applied twice
     assert state["changes"] == 120  # one "created" change per CVE, none replayed
+
+
+def test_a_worker_stopped_mid_sync_records_the_run_and_frees_the_source_at_once(cvewatch_env, upstream, windows):
+    """SIGTERM: the sync gets the shutdown timeout, then is interrupted; its run is recorded and the lease freed,
+    so the next worker resumes from the cursor without waiting for the lease to expire."""
+    cursor, starts = windows
+    cvewatch_env.env.update(CVEWATCH_SOURCES="nvd", CVEWATCH_NVD_URL=upstream.url, CVEWATCH_NVD_API_KEY="test-key")
+    start_from(cvewatch_env, cursor)
+    upstream.hold = lambda start, index: start == starts[1] and index > 0
+    worker = cvewatch_env.start("worker", log="worker-term.log")
+    assert upstream.held.wait(60), cvewatch_env.log("worker-term.log")
+    worker.send_signal(signal.SIGTERM)
+    time.sleep(SHUTDOWN_TIMEOUT + 1)  # the job outlives the shutdown timeout, then its HTTP read returns
+    upstream.release.set()
+    assert worker.wait(INTERRUPT_GRACE + 10) == 0
+    assert "interrupting the job running in Worker-" in cvewatch_env.log("worker-term.log")
+
+    stopped = orm(cvewatch_env, STATE + """
+source = SyncSource.objects.get(name="nvd")
+result["lease_owner"] = source.lease_owner""")
+    assert stopped["runs"][0][0] == "interrupted"
+    assert stopped["lease_owner"] == ""  # freed now, not in 5 minutes
+    assert stopped["cursor"] == {"last_modified": starts[1].isoformat()}
+
+    # sync retries a source whose last run did not succeed after min(interval, 5 minutes): with a 1 s interval
+    # the interrupted source is due a second after it stopped, when the next worker's first tick looks.
+    time.sleep(1.2)
+    worker = cvewatch_env.start("worker", log="worker-next.log", CVEWATCH_SYNC_INTERVAL="1")
+    state = wait_for(lambda: (s := orm(cvewatch_env, STATE))["runs"][-1][0] == "succeeded" and s, timeout=60,
+                     what="the next worker to finish the sync")
+    worker.send_signal(signal.SIGTERM)
+    worker.wait(15)
+    assert state["runs"][-1][1] == {"last_modified": starts[1].isoformat()}
+    assert (state["cves"], state["changes"], state["most_changes_per_cve"]) == (120, 120, 1)

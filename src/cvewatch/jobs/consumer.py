@@ -9,14 +9,18 @@ import os
 import signal
 import sys
 import threading
+import time
 
 from cvewatch.jobs.queue import huey
 
 logger = logging.getLogger("cvewatch.jobs.worker")
 
-# SIGTERM lets running jobs finish for this long, then the worker exits anyway: every job is safe to cut
-# short (a sync commits its cursor with its data), and container runtimes send SIGKILL after 10 s.
-SHUTDOWN_TIMEOUT = 8.0
+# SIGTERM lets running jobs finish for SHUTDOWN_TIMEOUT; a job still running then gets SystemExit and
+# INTERRUPT_GRACE to record itself (a sync marks its run interrupted and frees its lease, so the next worker
+# need not wait for the lease to expire). Every job is safe to cut short: a sync's cursor commits with its
+# data. Both fit in the 10 s container runtimes allow before SIGKILL.
+SHUTDOWN_TIMEOUT = 5.0
+INTERRUPT_GRACE = 3.0
 _PR_SET_PDEATHSIG = 1
 _LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
 
@@ -43,7 +47,20 @@ def run_worker(*, threads: int, parent_pid: int | None = None) -> None:
         os.getpid(), threads, type(huey.storage).__name__, huey.name,
     )
     consumer.run()
+    _interrupt_running_jobs(grace=INTERRUPT_GRACE)
     logger.info("cvewatch worker pid %s stopped", os.getpid())
+
+
+def _interrupt_running_jobs(*, grace: float) -> None:
+    """Raise SystemExit in the worker threads still running a job, and give them `grace` seconds to unwind."""
+    running = [t for t in threading.enumerate() if t.name.startswith("Worker-") and t.is_alive()]
+    for thread in running:
+        logger.warning("interrupting the job running in %s", thread.name)
+        # Delivered when the thread next runs Python code (not inside a blocking C call; HTTP reads time out).
+        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread.ident or 0), ctypes.py_object(SystemExit))
+    deadline = time.monotonic() + grace
+    for thread in running:
+        thread.join(max(0.0, deadline - time.monotonic()))
 
 
 def _give_memory_back(task: object, task_value: object, exc: BaseException | None) -> None:

@@ -27,13 +27,14 @@ def queue_sync(name: str, *, force: bool = False) -> None:
 
     def enqueue() -> None:
         if not claim(_claim_key(name), stale_after=CLAIM_STALE_AFTER):
-            logger.debug("sync %s is queued already", name)
+            logger.info("sync %s is queued already", name)
             return
         try:
             sync_source(name, force)
         except Exception:
             release(_claim_key(name))
             raise
+        logger.info("sync %s queued", name)
 
     transaction.on_commit(enqueue)
 
@@ -41,7 +42,10 @@ def queue_sync(name: str, *, force: bool = False) -> None:
 @db_periodic_task(crontab(minute="*"))
 def schedule_due_syncs() -> None:
     """Every minute (and when a worker starts): queue each source whose last good run is too old."""
-    for name in sync_services.due_sources():
+    due = sync_services.due_sources()
+    if due:
+        logger.info("due: %s", ", ".join(due))
+    for name in due:
         queue_sync(name)
 
 

@@ -19,7 +19,7 @@ from django.db.migrations.executor import MigrationExecutor
 from cvewatch import config
 from cvewatch.core.supervisor import ChildProcess
 
-# The job worker lets running jobs finish for 8 s on SIGTERM; past this it is killed.
+# The job worker stops within 8 s of SIGTERM (jobs.consumer); past this it is killed.
 JOB_WORKER_STOP_TIMEOUT = 15.0
 # Every web thread holds its own SQLite connection, and settings size each one's page cache for the importer
 # (64 MiB): 2 workers x 4 threads could hold 512 MiB. The API's reads are served from the OS page cache
