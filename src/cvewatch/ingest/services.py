@@ -37,6 +37,7 @@ from cvewatch.catalog.models import (
     Weakness,
 )
 from cvewatch.catalog.search import SEARCH_TABLE, ensure_sqlite_search_table
+from cvewatch.catalog.signals import changes_recorded  # alerts: see write_cves
 from cvewatch.ingest import merge
 from cvewatch.ingest.records import CveRecord, CweEntry, EpssScore, Item, KevEntry, Skipped
 from cvewatch.ingest.rows import insert_rows, update_rows
@@ -507,14 +508,14 @@ class _Importer:
             pks, relink_vendors, relink_weaknesses, now=now, result=result, new={r[0] for r in new_rows}
         )
         run_id = self.run.pk if self.run is not None else None
-        result.changes += insert_rows(
-            Change,
-            CHANGE_FIELDS,
-            (
-                (uuid.uuid4(), pks[cve_id], now, events, [e["type"] for e in events], run_id)
-                for cve_id, events in events_by_cve.items()
-            ),
-        )
+        # alerts: the Change rows are built as a list so their uuids can be announced (see below).
+        change_rows = [
+            (uuid.uuid4(), pks[cve_id], now, events, [e["type"] for e in events], run_id)
+            for cve_id, events in events_by_cve.items()
+        ]
+        result.changes += insert_rows(Change, CHANGE_FIELDS, change_rows)
+        if change_rows:  # alerts: receivers write their deliveries in this batch's transaction
+            changes_recorded.send(sender=Change, change_uuids=[row[0] for row in change_rows])
 
     def write_links(
         self,
