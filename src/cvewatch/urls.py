@@ -3,5 +3,6 @@ from django.urls import include, path
 urlpatterns = [
     path("api/", include("cvewatch.api.urls")),
     path("api/", include("cvewatch.organizations.api_urls")),
+    path("", include("cvewatch.alerts.web.urls")),  # alerts (wt-f): e-mail confirm/unsubscribe links
     path("", include("cvewatch.web.urls")),
 ]
