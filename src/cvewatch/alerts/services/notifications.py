@@ -37,9 +37,8 @@ def _validate_target(channel: str, target: str) -> str:
             raise InvalidNotification(f"invalid e-mail address {target!r}") from None
         return target.lower()
     parts = urlsplit(target)
-    schemes = ("https",) if channel in (Channel.SLACK, Channel.TEAMS) else ("http", "https")
-    if parts.scheme not in schemes or not parts.hostname:
-        raise InvalidNotification(f"invalid {channel} URL {target!r}: use {' or '.join(schemes)}://host/...")
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidNotification(f"invalid {channel} URL {target!r}: use http(s)://host/...")
     return target
 
 
