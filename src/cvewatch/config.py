@@ -53,6 +53,34 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CVEWATCH_EMAIL_URL", "", "SMTP server: smtp://user:pass@host:25, smtp+tls://… (STARTTLS), smtps://… "
             "(implicit TLS). Unset: mails are written to the log."),
     Setting("CVEWATCH_EMAIL_FROM", "cvewatch@localhost", "Sender address of outgoing mail."),
+    # --- job engine (wt-e) ---
+    Setting("CVEWATCH_REDIS_URL", "", "Redis URL (redis://host:6379/0) for the job queue, shared by every worker "
+            "and server. Unset: the queue is a SQLite file in the data dir (one machine)."),
+    Setting("CVEWATCH_WORKER", "internal", "internal: `cvewatch serve` also runs one job worker (restarted if it "
+            "dies); external: it runs none and `cvewatch worker` runs elsewhere."),
+    Setting("CVEWATCH_WORKER_THREADS", "2", "Threads of a job worker (`cvewatch worker`, serve's internal one): "
+            "jobs run at once."),
+    Setting("CVEWATCH_QUEUE_NAME", "cvewatch", "Name of the job queue (its key prefix on Redis): instances sharing "
+            "one Redis need different names."),
+    # --- end job engine ---
+    # --- sync (cvewatch/sync/, docs/sync.md) ---
+    Setting("CVEWATCH_SOURCES", "cvelist,nvd,kev,epss,cwe",
+            "Comma-separated sync sources to run: cvelist, nvd, kev, epss, cwe, opencve-kb."),
+    Setting("CVEWATCH_SYNC_INTERVAL", "3600", "Seconds between two syncs of a source."),
+    Setting("CVEWATCH_CVELIST_URL", "https://api.github.com/repos/CVEProject/cvelistV5/releases",
+            "cvelistV5: its GitHub releases API, a git URL or checkout, a directory or an archive."),
+    Setting("CVEWATCH_NVD_URL", "https://services.nvd.nist.gov/rest/json/cves/2.0",
+            "NVD: the API 2.0 endpoint, or a JSON 1.1 feed file (URL or path) or a directory of feed files."),
+    Setting("CVEWATCH_KEV_URL", "https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json",
+            "CISA KEV catalog JSON (URL or path)."),
+    Setting("CVEWATCH_EPSS_URL", "https://epss.empiricalsecurity.com/epss_scores-current.csv.gz",
+            "FIRST EPSS scores CSV (URL or path)."),
+    Setting("CVEWATCH_CWE_URL", "https://cwe.mitre.org/data/xml/cwec_latest.xml.zip",
+            "MITRE CWE catalog XML or zip (URL or path)."),
+    Setting("CVEWATCH_OPENCVE_KB_URL", "https://github.com/opencve/opencve-kb.git",
+            "OpenCVE knowledge base: a git URL or a local checkout."),
+    Setting("CVEWATCH_NVD_API_KEY", "", "NVD API key, sent as the apiKey header (raises the rate limit)."),
+    # --- end sync ---
     # --- alerts (wt-f) ---
     Setting("CVEWATCH_DELIVERY_RETRY_BASE", "30", "Alerts: seconds before the first retry of a failed delivery; "
             "each later retry waits twice as long."),
@@ -95,6 +123,34 @@ def env_int(name: str, *, minimum: int = 1, maximum: int = 1_000_000) -> int:
 
 def env_list(name: str) -> list[str]:
     return [part.strip() for part in env_str(name).split(",") if part.strip()]
+
+
+def env_choice(name: str, choices: tuple[str, ...]) -> str:
+    value = env_str(name).lower()
+    if value not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, not {value!r}")
+    return value
+
+
+# --- sync ---
+SYNC_SOURCE_NAMES = ("cvelist", "nvd", "kev", "epss", "cwe", "opencve-kb")  # the one list of sync sources
+
+
+def sync_sources() -> list[str]:
+    """CVEWATCH_SOURCES as a list of known source names (unknown names stop cvewatch at start)."""
+    names = env_list("CVEWATCH_SOURCES")
+    unknown = [n for n in names if n not in SYNC_SOURCE_NAMES]
+    if unknown:
+        raise ConfigError(
+            f"CVEWATCH_SOURCES names unknown source(s) {', '.join(unknown)}; known: {', '.join(SYNC_SOURCE_NAMES)}"
+        )
+    return list(dict.fromkeys(names))
+
+
+def sync_urls() -> dict[str, str]:
+    """Each source's CVEWATCH_<SOURCE>_URL: https://, http://, file:// or a local path."""
+    return {name: env_str(f"CVEWATCH_{name.upper().replace('-', '_')}_URL") for name in SYNC_SOURCE_NAMES}
+# --- end sync ---
 
 
 def data_dir() -> Path:

@@ -1,0 +1,35 @@
+"""Sync sources and runs in the Django admin, read-only: operators look, the sync service writes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from cvewatch.sync.models import SyncRun, SyncSource
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(SyncSource)
+class SyncSourceAdmin(ReadOnlyAdmin):
+    list_display = ("name", "cursor", "lease_owner", "lease_expires_at", "last_run_at", "last_success_at")
+    search_fields = ("name",)
+
+
+@admin.register(SyncRun)
+class SyncRunAdmin(ReadOnlyAdmin):
+    list_display = ("id", "source", "status", "started_at", "finished_at", "worker", "import_run")
+    list_filter = ("status", "source")
+    list_select_related = ("source",)
+    date_hierarchy = "started_at"
