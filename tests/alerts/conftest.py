@@ -19,6 +19,7 @@ from cvewatch.alerts.choices import DeliveryStatus
 from cvewatch.alerts.models import Delivery
 from cvewatch.organizations import services as org_services
 from tests.factories import VendorFactory
+from tests.jobs.conftest import cvewatch_env, migrated_database  # noqa: F401 (fixtures for test_worker.py)
 
 
 @dataclass
@@ -78,12 +79,15 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
             if receiver.delay:
                 time.sleep(receiver.delay)
             status, headers, payload = receiver.scripts.get(self.path, always(200))(n, self.path)
-            self.send_response(status)
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.send_header("content-length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
+            try:
+                self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.send_header("content-length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+            except OSError:  # the sender gave up (timeout) or was killed while we held its request
+                pass
 
         def log_message(self, *args: object) -> None:
             pass

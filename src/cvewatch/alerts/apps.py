@@ -11,3 +11,5 @@ class AlertsConfig(AppConfig):
 
         # Deliveries are written in the transaction that records the changes (see services/matching.py).
         changes_recorded.connect(on_changes_recorded, dispatch_uid="alerts-deliveries")
+        # Registers the delivery jobs with Huey: the server enqueues them, every worker runs them.
+        from cvewatch.alerts import tasks  # noqa: F401

@@ -8,8 +8,8 @@ and another worker sends again with the same `webhook-id`, which receivers use t
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -139,11 +139,16 @@ def record_outcome(*, delivery: Delivery, outcome: Outcome, now: datetime | None
     return status
 
 
-def _attempt_all(deliveries: list[Delivery]) -> Iterable[tuple[Delivery, Outcome]]:
+def _attempt_all(deliveries: list[Delivery]) -> Iterator[tuple[Delivery, Outcome]]:
+    """Attempts in parallel, yielding each outcome as soon as it is known (to be recorded at once: a worker
+    killed while one receiver hangs must not take the other receivers' answers with it)."""
     if len(deliveries) == 1:
-        return [(deliveries[0], attempt(deliveries[0]))]
+        yield deliveries[0], attempt(deliveries[0])
+        return
     with ThreadPoolExecutor(max_workers=min(CONCURRENCY, len(deliveries))) as pool:
-        return list(zip(deliveries, pool.map(attempt, deliveries), strict=True))
+        futures = {pool.submit(attempt, delivery): delivery for delivery in deliveries}
+        for future in as_completed(futures):
+            yield futures[future], future.result()
 
 
 def send_due(*, batch: int = 50, max_batches: int = 1000) -> SendReport:

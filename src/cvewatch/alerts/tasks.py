@@ -1,0 +1,50 @@
+"""Jobs of the alerts app: send deliveries soon after they commit, and sweep whatever is due every minute.
+
+Both call sending.send_due, which claims rows under a lease: the rows are the truth, the queue only hurries
+them along. Losing the queue loses nothing (the sweeper finds the rows), and two workers never send the
+same row at once. Registered with Huey when the app loads (apps.py), in the server and in every worker.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from huey import crontab
+
+from cvewatch.alerts.services import sending
+from cvewatch.jobs.queue import claim, db_periodic_task, db_task, release
+
+logger = logging.getLogger(__name__)
+
+CLAIM_KEY = "alerts:send-due"
+# One send task waits in the queue at a time; a claim left by a worker that died is ignored after this.
+CLAIM_STALE_AFTER = 60.0
+
+
+def queue_send() -> None:
+    """Queue one send of the due deliveries, unless one is queued already. Call after commit."""
+    if not claim(CLAIM_KEY, stale_after=CLAIM_STALE_AFTER):
+        return
+    try:
+        send_due_deliveries()
+    except Exception:
+        release(CLAIM_KEY)
+        raise
+
+
+@db_task()
+def send_due_deliveries() -> None:
+    """Send every delivery due now (queued on commit of new deliveries or a retry)."""
+    release(CLAIM_KEY)  # deliveries committed from now on queue another run
+    report = sending.send_due()
+    if report.attempted:
+        logger.info(
+            "deliveries: %s attempted, %s delivered, %s to retry, %s failed",
+            report.attempted, report.delivered, report.retrying, report.failed,
+        )  # fmt: skip
+
+
+@db_periodic_task(crontab(minute="*"))
+def sweep_deliveries() -> None:
+    """Every minute: send what is due (retries whose backoff ended, rows whose queued task was lost)."""
+    send_due_deliveries.call_local()
