@@ -19,7 +19,7 @@ from cvewatch.alerts.choices import DeliveryStatus
 from cvewatch.alerts.models import Delivery
 from cvewatch.organizations import services as org_services
 from tests.factories import VendorFactory
-from tests.jobs.conftest import cvewatch_env, migrated_database  # noqa: F401 (fixtures for test_worker.py)
+from tests.jobs.conftest import cvewatch_env, migrated_database, redis_env  # noqa: F401 (fixtures for test_worker.py)
 
 
 @dataclass

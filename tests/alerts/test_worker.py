@@ -10,7 +10,7 @@ import time
 from standardwebhooks.webhooks import Webhook
 
 from tests.conftest import DATA
-from tests.jobs.conftest import orm, wait_for
+from tests.jobs.conftest import orm, postgres_only, wait_for
 
 SETUP = """
 from cvewatch.alerts.services.notifications import create_notification
@@ -101,3 +101,54 @@ def test_a_worker_killed_while_sending_loses_nothing(cvewatch_env, receiver):
     # with the same body, so the receiver drops it; nothing else repeats.
     assert sorted(bodies) == sorted(ids)
     assert all(len(set(sent)) == 1 and len(sent) <= 2 for sent in bodies.values()), bodies
+
+
+MANY = """
+from cvewatch.alerts.models import Notification
+from cvewatch.alerts.services.matching import write_deliveries
+from cvewatch.catalog.models import Change
+from cvewatch.organizations import services
+from cvewatch.organizations.models import Project, ProjectVendor
+from tests.factories import CveFactory, VendorFactory
+from tests.people import make_user
+vendor = VendorFactory(name="microsoft")
+org = services.create_organization(name="acme-many", owner=make_user("owner-many"))
+projects = Project.objects.bulk_create([Project(organization=org, name=f"p{{i}}") for i in range(100)])
+ProjectVendor.objects.bulk_create([ProjectVendor(project=p, vendor=vendor) for p in projects])
+Notification.objects.bulk_create([Notification(project=p, name="hook", channel="webhook", target="{url}",
+                                               secret_encrypted=\"{secret}\") for p in projects])
+for n in range(5):  # five import batches
+    cve = CveFactory(vendors=["microsoft"])
+    change = Change.objects.create(cve=cve, events=[{{"type": "created", "details": {{}}}}], types=["created"])
+    write_deliveries(change_uuids=[change.uuid])
+result = None
+"""
+
+
+@postgres_only
+def test_two_workers_on_postgresql_and_redis_make_every_delivery_exactly_once(redis_env, receiver):
+    from cvewatch.alerts.crypto import encrypt_secret, new_webhook_secret
+
+    env = _env(redis_env)
+    env.env["CVEWATCH_SECRET_KEY"] = "alerts-two-workers-" + "y" * 40
+    from django.test import override_settings
+
+    secret = new_webhook_secret()
+    with override_settings(SECRET_KEY=env.env["CVEWATCH_SECRET_KEY"]):
+        encrypted = encrypt_secret(secret)
+    receiver.delay = 0.01
+    orm(env, MANY.format(url=receiver.url("/many"), secret=encrypted))
+    workers = [env.start("worker", "--threads", "2", log=f"worker-{n}.log") for n in (1, 2)]
+    state = STATE.format(tag="many")
+    wait_for(lambda: all(row[1] == "delivered" for row in orm(env, state)), timeout=120, what="500 deliveries")
+    for worker in workers:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(15)
+    ids = [row[0] for row in orm(env, state)]
+    assert len(ids) == 500
+    received = [r.headers["webhook-id"] for r in receiver.at("/many")]
+    for request in receiver.at("/many")[:5]:
+        Webhook(secret).verify(request.body, request.headers)
+    assert sorted(received) == sorted(ids)  # each exactly once
+    logs = env.log("worker-1.log") + env.log("worker-2.log")
+    assert logs.count("deliveries:") >= 2, logs[-2000:]  # both workers took part
