@@ -87,7 +87,7 @@ def test_a_worker_killed_while_sending_loses_nothing(cvewatch_env, receiver):
     worker = env.start("worker", log="worker-2.log")
     wait_for(
         lambda: all(row[1] == "delivered" for row in orm(env, STATE.format(tag="kill"))),
-        timeout=150,
+        timeout=180,
         what="every delivery to be delivered",
     )
     worker.send_signal(signal.SIGTERM)

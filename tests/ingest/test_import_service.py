@@ -340,24 +340,7 @@ def test_values_json_or_postgresql_cannot_hold_are_normalised():
     assert import_items([rec]).records_unchanged == 1
 
 
-REFUSE_TRIGGER = {
-    "sqlite": [
-        "CREATE TRIGGER refuse_cve BEFORE INSERT ON catalog_cve WHEN NEW.cve_id = 'CVE-2024-0002' "
-        "BEGIN SELECT RAISE(ABORT, 'refused by the test trigger'); END"
-    ],
-    "postgresql": [
-        "CREATE FUNCTION refuse_cve() RETURNS trigger AS $$ BEGIN IF NEW.cve_id = 'CVE-2024-0002' THEN "
-        "RAISE EXCEPTION 'refused by the test trigger'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql",
-        "CREATE TRIGGER refuse_cve BEFORE INSERT ON catalog_cve FOR EACH ROW EXECUTE FUNCTION refuse_cve()",
-    ],
-}
-
-
-def test_a_record_the_database_refuses_costs_only_itself():
-    # A real database refusal (a trigger, rolled back with the test) stands for any row the engine rejects.
-    with connection.cursor() as cursor:
-        for sql in REFUSE_TRIGGER[connection.vendor]:
-            cursor.execute(sql)
+def test_a_record_the_database_refuses_costs_only_itself(refuse_cve_0002):
     items = [
         record("CVE-2024-0001", vendors=("acme",)),
         record("CVE-2024-0002", vendors=("badco",)),

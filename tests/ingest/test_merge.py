@@ -63,11 +63,14 @@ def test_kev_and_epss_docs_carry_only_their_metric():
     assert epss["metrics"] == {"epss": {"data": {"score": 0.00223, "percentile": 0.61}, "provider": "first"}}
 
 
-def test_doc_digest_depends_on_record_and_raw_bytes():
+def test_the_digest_depends_on_record_and_raw_bytes():
+    def digest(doc: dict, raw: bytes) -> str:
+        return merge.seal(doc, raw)[1]
+
     doc = rec("mitre", description="x")
-    assert merge.doc_digest(doc, b"a") == merge.doc_digest(rec("mitre", description="x"), b"a")
-    assert merge.doc_digest(doc, b"a") != merge.doc_digest(doc, b"b")
-    assert merge.doc_digest(doc, b"a") != merge.doc_digest(rec("mitre", description="y"), b"a")
+    assert digest(doc, b"a") == digest(rec("mitre", description="x"), b"a")
+    assert digest(doc, b"a") != digest(doc, b"b")
+    assert digest(doc, b"a") != digest(rec("mitre", description="y"), b"a")
 
 
 # --- merge ------------------------------------------------------------------------------------------------
@@ -321,3 +324,32 @@ def test_a_provider_change_alone_is_not_an_event():
     old = view({"nvd": rec("nvd", metrics=cvss(5.0, "nvd"))})
     new = view({"mitre": rec("mitre", metrics=cvss(5.0, "mitre"))})
     assert "metrics" not in types(merge.diff_views(old, new, known_vendors=()))
+
+
+# --- stale copies -----------------------------------------------------------------------------------------
+
+
+def test_a_copy_older_than_the_stored_one_is_stale():
+    stored = {"updated": "2024-03-05T08:00:00+00:00"}
+    older = {"updated": "2024-03-01T12:00:00+00:00"}
+    newer = {"updated": "2024-03-09T12:00:00+00:00"}
+    assert merge.stale_copy(older, "d1", stored=stored, stored_digest="d0") == merge.OLDER
+    assert merge.stale_copy(newer, "d1", stored=stored, stored_digest="d0") is None
+    assert merge.SUPERSEDED_KEY not in newer
+    # An unknown date on either side is never "older".
+    assert merge.stale_copy({"updated": None}, "d1", stored=stored, stored_digest="d0") is None
+
+
+def test_a_same_dated_copy_replaces_the_stored_one_once_and_remembers_it():
+    when = "2025-05-13T19:35:00+00:00"
+    b = {"updated": when, "description": "B"}
+    assert merge.stale_copy(b, "digest-b", stored={"updated": when}, stored_digest="digest-a") is None
+    assert b[merge.SUPERSEDED_KEY] == ["digest-a"]
+    # Copy A comes back after B was stored: A is superseded, B stays.
+    a = {"updated": when, "description": "A"}
+    assert merge.stale_copy(a, "digest-a", stored=b, stored_digest="digest-b") == merge.SUPERSEDED
+    # The history is capped.
+    doc = {"updated": when}
+    stored = {"updated": when, merge.SUPERSEDED_KEY: ["1", "2", "3", "4"]}
+    assert merge.stale_copy(doc, "6", stored=stored, stored_digest="5") is None
+    assert doc[merge.SUPERSEDED_KEY] == ["2", "3", "4", "5"]

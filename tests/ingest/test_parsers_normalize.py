@@ -1,4 +1,4 @@
-"""Normalisation helpers the parsers share: names, CPEs, timestamps, CVE and CWE ids."""
+"""Normalisation helpers the parsers share: CPEs, timestamps, CWE ids (names: tests/catalog/test_names.py)."""
 
 from __future__ import annotations
 
@@ -10,31 +10,12 @@ from cvewatch.ingest.normalize import (
     Cpe,
     cpe_vendor_keys,
     leading_cwe_id,
-    normalize_cve_id,
     normalize_cwe_id,
-    normalize_name,
     parse_date,
     parse_timestamp,
     split_cpe,
     unique,
-    vendor_keys,
 )
-
-
-@pytest.mark.parametrize(
-    ("raw", "expected"),
-    [("Apache", "apache"), ("  Palo Alto\tNetworks ", "palo_alto_networks"), ("Linux Kernel", "linux_kernel"),
-     ("n/a", None), ("N/A", None), ("unknown", None), ("", None), ("   ", None), (None, None), (42, None)],
-)
-def test_normalize_name(raw: object, expected: str | None) -> None:
-    assert normalize_name(raw) == expected
-
-
-def test_vendor_keys() -> None:
-    assert vendor_keys("Apache Software Foundation", "Apache Log4j2") == [
-        "apache_software_foundation", "apache_software_foundation$PRODUCT$apache_log4j2"]
-    assert vendor_keys("google", "n/a") == ["google"]
-    assert vendor_keys("n/a", "Ivanti EPM") == []
 
 
 @pytest.mark.parametrize(
@@ -99,15 +80,6 @@ def test_parse_date() -> None:
     assert parse_date("2025-08-25") == date(2025, 8, 25)
     assert parse_date("2025-09-04T00:00:00+00:00") == date(2025, 9, 4)
     assert parse_date("25/08/2025") is None and parse_date(None) is None
-
-
-@pytest.mark.parametrize(
-    ("raw", "expected"),
-    [("CVE-2021-44228", "CVE-2021-44228"), (" cve-2024-1234567 ", "CVE-2024-1234567"), ("CVE-2021-123", None),
-     ("CVE-21-44228", None), ("GHSA-xxxx", None), ("CVE-2021-44228x", None), (2021, None)],
-)
-def test_normalize_cve_id(raw: object, expected: str | None) -> None:
-    assert normalize_cve_id(raw) == expected
 
 
 @pytest.mark.parametrize(

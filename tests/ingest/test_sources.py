@@ -13,7 +13,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from cvewatch.ingest.records import CveRecord, CweEntry, EpssScore, Item, KevEntry, Skipped
+from cvewatch.ingest.records import CveRecord, CweEntry, EpssScore, Item, KevEntry, ParseError, Skipped
 from cvewatch.ingest.sources import detect_format, iter_items
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -244,23 +244,38 @@ def test_zip_of_a_cwe_catalog(tmp_path: Path) -> None:
         ("cwe/cwec_sample.xml", "cwe"),
         ("epss/epss_scores-2024-01-01.csv", "epss"),
         ("epss/epss_plain.csv", "epss"),
-        ("osv/GO-2020-0001.json", None),
-        ("cve5/MANIFEST.csv", None),
     ],
 )
-def test_detect_format(path: str, expected: str | None) -> None:
-    assert detect_format((DATA / path).read_bytes(), Path(path).name) == expected
+def test_detect_format(path: str, expected: str) -> None:
+    # The detection the walker itself runs on every file (it parses from the document decoded here).
+    detected = detect_format((DATA / path).read_bytes(), Path(path).name)
+    assert detected.format == expected
+    assert (detected.doc is None) == (expected in ("epss", "cwe"))
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        ((DATA / "osv" / "GO-2020-0001.json").read_bytes(), "unsupported format (an OSV record"),
+        ((DATA / "cve5" / "MANIFEST.csv").read_bytes(), "unsupported format (not JSON, an EPSS CSV"),
+        (b'{"$schema": "x", "type": "object"}', "unsupported format (a JSON schema, not data)"),
+        (b"{broken", "invalid JSON"),
+        (b" \n", "empty file"),
+    ],
+)
+def test_detect_format_says_why_a_file_is_no_format(data: bytes, reason: str) -> None:
+    with pytest.raises(ParseError) as refused:
+        detect_format(data, "x.json")
+    assert str(refused.value).startswith(reason)
 
 
 def test_detect_format_of_api_pages_and_wrappers() -> None:
     cve = orjson.loads((DATA / "nvd-api-2.0" / "CVE-2024-0056.json").read_bytes())
     assert (
-        detect_format(orjson.dumps({"vulnerabilities": [{"cve": cve}], "format": "NVD_CVE"}), "p.json")
+        detect_format(orjson.dumps({"vulnerabilities": [{"cve": cve}], "format": "NVD_CVE"}), "p.json").format
         == "nvd-2.0"
     )
-    assert detect_format(orjson.dumps({"cve": cve}), "c.json") == "nvd-2.0"
-    assert detect_format(b"{broken", "x.json") is None
-    assert detect_format(b"", "x.json") is None
+    assert detect_format(orjson.dumps({"cve": cve}), "c.json").format == "nvd-2.0"
 
 
 def test_kev_entries_come_through_the_walker() -> None:

@@ -60,17 +60,18 @@ def test_two_workers_never_run_a_job_twice_nor_one_source_at_once(redis_env, ups
     for worker in workers:  # graceful: a job still running finishes first
         worker.send_signal(signal.SIGTERM)
     for worker in workers:
-        assert worker.wait(15) == 0
+        assert worker.wait(20) == 0
     runs = orm(redis_env, RUNS)
+    context = "\n".join(map(str, runs))  # shown when an assertion fails
 
     logs = [redis_env.log(f"worker-{n}.log") for n in (1, 2)]
     executed = [EXECUTED.findall(log) for log in logs]
-    assert all(executed), "both workers took jobs"
+    assert all(executed), f"both workers took jobs\n{context}"
     every = executed[0] + executed[1]
     assert len(every) == len(set(every)) >= 12  # Redis hands each job to one worker, once
 
-    assert {name for name, *_ in runs} == set(SOURCES)
-    assert {status for *_, status, _, _ in runs} == {"succeeded"}
+    assert {name for name, *_ in runs} == set(SOURCES), context
+    assert {status for *_, status, _, _ in runs} == {"succeeded"}, context
     for name in SOURCES:
         spans = sorted((start, end) for source, _, _, start, end in runs if source == name)
         for (_, end), (next_start, _) in zip(spans, spans[1:], strict=False):

@@ -7,7 +7,7 @@ import shutil
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -40,7 +40,7 @@ class Upstream:
     def __init__(self) -> None:
         self.routes: dict[str, list[Reply]] = {}
         self.requests: list[Request] = []
-        self.handlers: dict[str, object] = {}
+        self.handlers: dict[str, Callable[[Request], Reply]] = {}
         handler = self._handler_class()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.server.daemon_threads = True
@@ -62,7 +62,7 @@ class Upstream:
         headers = {"ETag": etag} if etag else {}
         return self.serve(path, Reply(body=file.read_bytes(), headers=headers))
 
-    def dynamic(self, path: str, handler: object) -> str:
+    def dynamic(self, path: str, handler: Callable[[Request], Reply]) -> str:
         """handler(Request) -> Reply, for answers that depend on the query (NVD paging)."""
         self.handlers[path] = handler
         return self.url(path)
@@ -76,7 +76,7 @@ class Upstream:
 
     def _reply_for(self, request: Request) -> Reply:
         if request.path in self.handlers:
-            return self.handlers[request.path](request)  # type: ignore[operator]
+            return self.handlers[request.path](request)
         replies = self.routes.get(request.path)
         if not replies:
             return Reply(status=404, body=b"not found")

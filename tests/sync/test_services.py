@@ -89,3 +89,34 @@ def test_due_sources(sync_urls, settings):
     assert services.due_sources(now=now + timedelta(seconds=3601)) == ["kev", "nvd"]
     lease.claim(name="kev", worker="busy", seconds=7200)
     assert services.due_sources(now=now + timedelta(seconds=3601)) == ["nvd"]  # running right now
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_cursor_commits_with_the_last_batch_and_rolls_back_with_it():
+    """A lease lost before the last batch commits: that batch and the cursor roll back together."""
+    from cvewatch.ingest.sources import iter_items
+    from cvewatch.sync.importing import import_step
+
+    assert lease.claim(name="nvd", worker="me", seconds=60)
+    import_run = ImportRun.objects.create()
+
+    def items_then_the_lease_is_stolen():
+        yield from iter_items([NVD])
+        SyncSource.objects.filter(name="nvd").update(lease_owner="thief")
+
+    with pytest.raises(lease.LeaseLost):
+        import_step(
+            items_then_the_lease_is_stolen(),
+            run=import_run,
+            checkpoint=lambda: lease.renew(name="nvd", worker="me", cursor={"feed": "x"}),
+            heartbeat=lambda: None,
+        )
+    assert not Cve.objects.exists()  # one batch: nothing of it committed
+    assert SyncSource.objects.get(name="nvd").cursor == {}
+
+    SyncSource.objects.filter(name="nvd").update(lease_owner="me")
+    import_step(
+        iter_items([NVD]), run=import_run, heartbeat=lambda: None,
+        checkpoint=lambda: lease.renew(name="nvd", worker="me", cursor={"feed": "x"}),
+    )  # fmt: skip
+    assert Cve.objects.count() == 33 and SyncSource.objects.get(name="nvd").cursor == {"feed": "x"}

@@ -19,6 +19,9 @@ logger = logging.getLogger(__name__)
 CLAIM_KEY = "alerts:send-due"
 # One send task waits in the queue at a time; a claim left by a worker that died is ignored after this.
 CLAIM_STALE_AFTER = 60.0
+FOLLOW_UP_KEY = "alerts:follow-up"
+# A retry due sooner than this is sent on time by a scheduled follow-up; later ones wait for the sweeper.
+FOLLOW_UP_WITHIN = 60.0
 
 
 def queue_send() -> None:
@@ -36,12 +39,27 @@ def queue_send() -> None:
 def send_due_deliveries() -> None:
     """Send every delivery due now (queued on commit of new deliveries or a retry)."""
     release(CLAIM_KEY)  # deliveries committed from now on queue another run
+    _send_and_follow_up()
+
+
+@db_task()
+def send_due_later() -> None:
+    """The follow-up: send what has become due since (a retry whose backoff ended, an expired lease)."""
+    release(FOLLOW_UP_KEY)
+    _send_and_follow_up()
+
+
+def _send_and_follow_up() -> None:
     report = sending.send_due()
     if report.attempted:
         logger.info(
             "deliveries: %s attempted, %s delivered, %s to retry, %s failed",
             report.attempted, report.delivered, report.retrying, report.failed,
         )  # fmt: skip
+    wait = sending.seconds_until_next_due()
+    # One follow-up at a time, scheduled for the next due row, so retries leave on time (not at the minute).
+    if wait is not None and wait <= FOLLOW_UP_WITHIN and claim(FOLLOW_UP_KEY, stale_after=wait + 30):
+        send_due_later.schedule(delay=max(wait, 0.5))
 
 
 @db_periodic_task(crontab(minute="*"))

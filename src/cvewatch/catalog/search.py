@@ -12,6 +12,8 @@ Both engines answer exactly the question Django's `icontains` answers; only the 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.db import connection
@@ -66,6 +68,31 @@ def ensure_sqlite_search_table(*, using: BaseDatabaseWrapper | None = None) -> b
         for sql in _TRIGGERS.values():
             cursor.execute(sql)
     return True
+
+
+@contextmanager
+def search_index_deferred() -> Iterator[None]:
+    """On SQLite, an initial load fills the CVE search table once at the end, not row by row in triggers.
+
+    The triggers cost more than the rest of a Cve insert; rebuilding the table from a full catalog takes
+    seconds. Any later write keeps the triggers: there the rows are few. Elsewhere this does nothing.
+    """
+    from cvewatch.catalog.models import Cve
+
+    if connection.vendor != "sqlite" or Cve.objects.exists():
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s AND name LIKE %s",
+            [Cve._meta.db_table, f"{SEARCH_TABLE}%"],
+        )
+        for (name,) in cursor.fetchall():
+            cursor.execute(f"DROP TRIGGER IF EXISTS {connection.ops.quote_name(name)}")
+    try:
+        yield
+    finally:
+        ensure_sqlite_search_table()  # sees the missing triggers: refills the table and puts them back
 
 
 def on_post_migrate(sender: Any, *, using: str = "default", **kwargs: Any) -> None:

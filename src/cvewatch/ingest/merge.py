@@ -1,4 +1,5 @@
-"""Merging one CVE's per-source records into the served view, and diffing two views into change events.
+"""Merging one CVE's per-source records into the served view, diffing two views into change events, and
+the rule for copies older than the one kept.
 
 Pure functions over plain JSON-able dicts, no ORM: a "doc" is one source's normalised record as stored in
 SourceRecord.record; a "view" is what the Cve row serves. The rules are documented in docs/import.md; keep
@@ -16,22 +17,26 @@ from typing import Any
 
 import orjson
 
-from cvewatch.catalog.choices import CVSS_METRICS, METRIC_NAMES, CveState
+from cvewatch.catalog.names import vendor_of
+from cvewatch.catalog.vocabulary import CVSS_METRICS, METRIC_NAMES, ChangeType, CveState, Source
 from cvewatch.ingest.records import CveRecord, EpssScore, KevEntry, Metric
 
+# Plain strings, not the enum members: they become dict keys of stored JSON, which orjson wants as str.
+MITRE, VULNRICHMENT, NVD, REDHAT, OPENCVE = (
+    Source.MITRE.value, Source.VULNRICHMENT.value, Source.NVD.value, Source.REDHAT.value, Source.OPENCVE.value
+)  # fmt: skip
+KEV_SOURCE = Source.KEV.value
+EPSS_SOURCE = Source.EPSS.value
 # Scalars (title, description) and metrics: the first source in this order that has a value wins.
-SOURCE_PRIORITY: tuple[str, ...] = ("mitre", "vulnrichment", "nvd", "redhat", "opencve")
+SOURCE_PRIORITY: tuple[str, ...] = (MITRE, VULNRICHMENT, NVD, REDHAT, OPENCVE)
 # Metrics with an authoritative source of their own put it first.
 METRIC_PRIORITY: dict[str, tuple[str, ...]] = {
-    "kev": ("cisa", "vulnrichment", "mitre", "nvd", "redhat", "opencve"),
-    "epss": ("first", *SOURCE_PRIORITY),
+    "kev": (KEV_SOURCE, VULNRICHMENT, MITRE, NVD, REDHAT, OPENCVE),
+    "epss": (EPSS_SOURCE, *SOURCE_PRIORITY),
 }
 KIND_CVE = "cve"
 KIND_KEV = "kev"
 KIND_EPSS = "epss"
-KEV_SOURCE = "cisa"
-EPSS_SOURCE = "first"
-PRODUCT_SEPARATOR = "$PRODUCT$"
 UNION_FIELDS = ("vendors", "cpes", "references", "weaknesses")
 # EPSS moves every day for every CVE: an event per CVE per day would drown the changes people act on.
 METRICS_WITHOUT_EVENTS = frozenset({"epss"})
@@ -60,7 +65,7 @@ def _metric_doc(metric: Metric) -> dict[str, Any]:
 def cve_record_doc(record: CveRecord) -> Doc:
     return {
         "kind": KIND_CVE,
-        "state": record.state,
+        "state": str(record.state),
         "published": iso(record.published),
         "updated": iso(record.updated),
         "title": record.title or "",
@@ -111,13 +116,11 @@ def canonical_json(value: Any) -> bytes:
     return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
 
 
-def doc_digest(doc: Doc, raw: bytes = b"") -> str:
-    """Identifies a source record: equal digests mean re-importing it would change nothing."""
-    return seal(doc, raw)[1]
-
-
 def seal(doc: Doc, raw: bytes = b"") -> tuple[Doc, str]:
-    """The doc ready to store (NUL characters removed: PostgreSQL refuses them in text) and its digest."""
+    """The doc ready to store (NUL characters removed: PostgreSQL refuses them in text) and its digest.
+
+    Equal digests mean re-importing the record would change nothing.
+    """
     blob = canonical_json(doc)
     if b"\\u0000" in blob:
         doc = _without_nul(doc)
@@ -183,8 +186,8 @@ def merge_docs(docs: Mapping[str, Doc], *, fallback_time: datetime) -> View | No
     title, providers["title"] = _first_text(docs, cve_sources, "title")
     description, providers["description"] = _first_text(docs, cve_sources, "description")
 
-    if "mitre" in docs and docs["mitre"].get("kind", KIND_CVE) == KIND_CVE:
-        state, providers["state"] = docs["mitre"].get("state") or CveState.PUBLISHED, "mitre"
+    if MITRE in docs and docs[MITRE].get("kind", KIND_CVE) == KIND_CVE:
+        state, providers["state"] = docs[MITRE].get("state") or CveState.PUBLISHED, MITRE
     else:
         rejecting = [s for s in cve_sources if docs[s].get("state") == CveState.REJECTED]
         state = CveState.REJECTED if rejecting else CveState.PUBLISHED
@@ -211,9 +214,7 @@ def merge_docs(docs: Mapping[str, Doc], *, fallback_time: datetime) -> View | No
         for field in UNION_FIELDS:
             unions[field].update(v for v in docs[source].get(field) or () if v)
     # A product implies its vendor, whatever the source listed.
-    unions["vendors"].update(
-        [v.split(PRODUCT_SEPARATOR, 1)[0] for v in unions["vendors"] if PRODUCT_SEPARATOR in v]
-    )
+    unions["vendors"].update([vendor_of(v) for v in unions["vendors"]])
 
     return {
         "state": str(state),
@@ -286,10 +287,6 @@ def row_values(view: View) -> dict[str, Any]:
 # --- Diff -------------------------------------------------------------------------------------------------
 
 
-def is_product(name: str) -> bool:
-    return PRODUCT_SEPARATOR in name
-
-
 def diff_views(
     old: Mapping[str, Any] | None, new: Mapping[str, Any], *, known_vendors: Container[str]
 ) -> list[Event]:
@@ -301,10 +298,10 @@ def diff_views(
     """
     events: list[Event] = []
     if old is None:
-        events.append({"type": "created", "details": {}})
+        events.append({"type": ChangeType.CREATED.value, "details": {}})
     first_time = [name for name in new["vendors"] if name not in known_vendors]
     if first_time:
-        events.append({"type": "first_time", "details": first_time})
+        events.append({"type": ChangeType.FIRST_TIME.value, "details": first_time})
     if old is None:
         return events
 
@@ -326,7 +323,7 @@ def diff_views(
             )
     metrics = diff_metrics(old.get("metrics") or {}, new.get("metrics") or {})
     if metrics is not None:
-        events.append({"type": "metrics", "details": metrics})
+        events.append({"type": ChangeType.METRICS.value, "details": metrics})
     return events
 
 
@@ -352,9 +349,37 @@ def diff_metrics(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, An
     return {"added": added, "removed": removed, "updated": updated}
 
 
-def vendor_of(product: str) -> str:
-    return product.split(PRODUCT_SEPARATOR, 1)[0]
+
+# --- Stale copies -----------------------------------------------------------------------------------------
+
+# Digests of copies a same-dated copy replaced, kept in the stored record (not part of its digest).
+SUPERSEDED_KEY = "superseded_digests"
+MAX_SUPERSEDED = 4
 
 
-def product_name(product: str) -> str:
-    return product.split(PRODUCT_SEPARATOR, 1)[1]
+def is_older(doc: Doc | None, than: Doc | None) -> bool:
+    """Whether a source record's own last-modified date is earlier than another copy's (unknown: not older)."""
+    new, kept = (doc or {}).get("updated"), (than or {}).get("updated")
+    return bool(new and kept) and datetime.fromisoformat(new) < datetime.fromisoformat(kept)
+
+
+OLDER = "older"
+SUPERSEDED = "superseded"
+
+
+def stale_copy(doc: Doc, digest: str, *, stored: Doc, stored_digest: str) -> str | None:
+    """Why a changed copy of a source record must not replace the stored one (OLDER, SUPERSEDED), or None.
+
+    Sources modify records in place, so a copy older than the stored one (an old feed replayed late) must
+    not roll the CVE back. Two different copies with the same date (two feeds rendering one record) would
+    flip the CVE on every re-import of both: the stored record remembers the digests it replaced, and a copy
+    among them is superseded. A copy that replaces a same-dated one gets that history in doc.
+    """
+    if is_older(doc, stored):
+        return OLDER
+    if doc.get("updated") == stored.get("updated"):
+        history = list(stored.get(SUPERSEDED_KEY, []))
+        if digest in history:
+            return SUPERSEDED
+        doc[SUPERSEDED_KEY] = [*history, stored_digest][-MAX_SUPERSEDED:]
+    return None

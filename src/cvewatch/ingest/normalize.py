@@ -1,4 +1,4 @@
-"""Small pure helpers shared by the parsers: names, CPEs, timestamps, CVE and CWE ids."""
+"""Small pure helpers shared by the parsers: CPEs, timestamps, CWE ids (CVE ids and names: catalog.names)."""
 
 from __future__ import annotations
 
@@ -8,34 +8,13 @@ from functools import lru_cache
 from typing import NamedTuple
 from urllib.parse import unquote
 
-CVE_ID_RE = re.compile(r"CVE-\d{4}-\d{4,}")
+from cvewatch.catalog.names import vendor_keys
+
 _CWE_RE = re.compile(r"(?:CWE-)?(\d+)", re.IGNORECASE)
 _CWE_PREFIX_RE = re.compile(r"CWE-(\d+)(?!\d)", re.IGNORECASE)
-_WHITESPACE_RE = re.compile(r"\s+")
 # A ':' that is not escaped by a backslash separates CPE 2.3 fields.
 _CPE23_SPLIT_RE = re.compile(r"(?<!\\):")
 _CPE23_UNESCAPE_RE = re.compile(r"\\(.)")
-
-# Vendor/product placeholders that name nothing (CVE 5 CNAs use them when they do not know).
-_NO_NAME = frozenset({"", "n/a", "na", "unknown", "unspecified", "-", "*", "not_applicable"})
-PRODUCT_SEPARATOR = "$PRODUCT$"
-
-
-def normalize_name(value: object) -> str | None:
-    """'Palo Alto Networks ' -> 'palo_alto_networks'; None for placeholders such as 'n/a' or ''."""
-    if not isinstance(value, str):
-        return None
-    name = _WHITESPACE_RE.sub("_", value.strip().lower())
-    return None if name in _NO_NAME else name
-
-
-def vendor_keys(vendor: object, product: object) -> list[str]:
-    """The flat vendors-list entries for one (vendor, product) pair: ['v'] or ['v', 'v$PRODUCT$p']."""
-    v = normalize_name(vendor)
-    if v is None:
-        return []
-    p = normalize_name(product)
-    return [v] if p is None else [v, f"{v}{PRODUCT_SEPARATOR}{p}"]
 
 
 class Cpe(NamedTuple):
@@ -70,7 +49,7 @@ def split_cpe(cpe: object) -> Cpe | None:
 def cpe_vendor_keys(cpe: object) -> tuple[str, ...]:
     """Vendors-list entries named by a CPE; wildcards ('*') and 'not applicable' ('-') name nothing."""
     if isinstance(cpe, str) and cpe.startswith("cpe:2.3:") and "\\" not in cpe:
-        # Fast path for the common unescaped form: NVD feeds carry ~1.5M CPEs over few (vendor, product).
+        # Fast path for the common unescaped form: NVD feeds carry millions of CPEs over few (vendor, product).
         fields = cpe.split(":", 5)
         return _pair_keys(fields[3], fields[4]) if len(fields) >= 5 else ()
     parts = split_cpe(cpe)
@@ -109,18 +88,6 @@ def parse_date(value: object) -> date | None:
         return date.fromisoformat(value.strip()[:10])
     except ValueError:
         return None
-
-
-def is_cve_id(value: object) -> bool:
-    return isinstance(value, str) and CVE_ID_RE.fullmatch(value) is not None
-
-
-def normalize_cve_id(value: object) -> str | None:
-    """'cve-2021-44228 ' -> 'CVE-2021-44228'; None if it is not a CVE id."""
-    if not isinstance(value, str):
-        return None
-    candidate = value.strip().upper()
-    return candidate if CVE_ID_RE.fullmatch(candidate) else None
 
 
 def normalize_cwe_id(value: object) -> str | None:

@@ -1,7 +1,7 @@
 """What the parsers produce: frozen dataclasses, no ORM. The ingest service merges and writes them.
 
 Names in `vendors` are already normalised: lower case, spaces as "_", a vendor as "vendor" and a product as
-"vendor$PRODUCT$product" (see normalize.py). Timestamps are timezone-aware UTC.
+"vendor$PRODUCT$product" (see catalog/names.py). Timestamps are timezone-aware UTC.
 """
 
 from __future__ import annotations
@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
+
+from cvewatch.catalog.vocabulary import CveState
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,16 +28,16 @@ class Metric:
 
 @dataclass(frozen=True, slots=True)
 class CveRecord:
-    """One source's view of one CVE (source: a catalog.choices.Source value)."""
+    """One source's view of one CVE (source: a catalog.vocabulary.Source value)."""
 
     cve_id: str
     source: str
-    state: str = "PUBLISHED"  # or "REJECTED"
+    state: str = CveState.PUBLISHED
     published: datetime | None = None
     updated: datetime | None = None
     title: str | None = None
     description: str | None = None
-    metrics: dict[str, Metric] = field(default_factory=dict)  # keys from catalog.choices.METRIC_NAMES
+    metrics: dict[str, Metric] = field(default_factory=dict)  # keys from catalog.vocabulary.METRIC_NAMES
     vendors: tuple[str, ...] = ()
     cpes: tuple[str, ...] = ()
     weaknesses: tuple[str, ...] = ()  # "CWE-79"; placeholders like NVD-CWE-Other are dropped

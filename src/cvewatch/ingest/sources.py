@@ -14,7 +14,7 @@ import zipfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 import orjson
 
@@ -34,7 +34,6 @@ OPENCVE_KB = "opencve-kb"
 KEV = "kev"
 EPSS = "epss"
 CWE = "cwe"
-FORMATS = (CVE5, NVD_FEED, NVD_API, OPENCVE_KB, KEV, EPSS, CWE)
 
 Progress = Callable[[str], None]
 
@@ -62,15 +61,29 @@ def iter_items(paths: Iterable[str | Path], *, on_progress: Progress | None = No
             yield from _file(path, origin, on_progress)
 
 
-def detect_format(data: bytes, name: str) -> str | None:
-    """One of FORMATS for the content of a file (name only breaks ties), or None when unsupported."""
+class Detected(NamedTuple):
+    format: str  # CVE5, NVD_FEED, NVD_API, OPENCVE_KB, KEV, EPSS or CWE
+    doc: Any = None  # a JSON format's decoded document, which its parser reads (decoded once); else None
+
+
+def detect_format(data: bytes, name: str) -> Detected:
+    """The format of a file's content (its name only breaks ties); ParseError says why it is none we read."""
+    if not data.strip():
+        raise ParseError("empty file")
     head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
     if head[:1] in (b"{", b"["):
         try:
-            return _detect_doc(loads(data))
-        except orjson.JSONDecodeError:
-            return None
-    return _detect_text(head, name)
+            doc = loads(data)
+        except orjson.JSONDecodeError as exc:
+            raise ParseError(f"invalid JSON: {exc}") from None
+        fmt = _detect_doc(doc)
+        if fmt is None:
+            raise ParseError(f"unsupported format{_hint(doc)}")
+        return Detected(fmt, doc)
+    fmt = _detect_text(head, name)
+    if fmt is None:
+        raise ParseError("unsupported format (not JSON, an EPSS CSV or a CWE XML catalog)")
+    return Detected(fmt)
 
 
 # --- walking -------------------------------------------------------------------------------------
@@ -179,26 +192,13 @@ def _member(data: bytes, name: str, origin: str, on_progress: Progress | None) -
 
 def _parse(data: bytes, name: str, origin: str) -> Iterator[Item]:
     try:
-        if not data.strip():
-            raise ParseError("empty file")
-        head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
-        if head[:1] in (b"{", b"["):
-            try:
-                doc = loads(data)
-            except orjson.JSONDecodeError as exc:
-                raise ParseError(f"invalid JSON: {exc}") from None
-            fmt = _detect_doc(doc)
-            if fmt is None:
-                raise ParseError(f"unsupported format{_hint(doc)}")
-            yield from _parse_doc(fmt, doc, data, origin)
-            return
-        fmt = _detect_text(head, name)
+        fmt, doc = detect_format(data, name)
         if fmt == EPSS:
             yield from parse_epss(data, origin=origin)
         elif fmt == CWE:
             yield from parse_cwe(data, origin=origin)
         else:
-            raise ParseError("unsupported format (not JSON, an EPSS CSV or a CWE XML catalog)")
+            yield from _parse_doc(fmt, doc, data, origin)
     except ParseError as exc:
         yield Skipped(origin, str(exc))
     except MemoryError:

@@ -1,22 +1,36 @@
 """The one door from sync into the catalog: cvewatch.ingest's import path, with a cursor checkpoint.
 
-The importer calls checkpoint inside the transaction of the last batch it writes, so the cursor moves in
-the same commit as the data it covers. When nothing needed writing (no batch), the checkpoint runs here in
-a transaction of its own.
+The importer runs the checkpoint inside the transaction of the last batch it writes (or in one of its own
+when nothing needed writing), so the cursor moves in the same commit as the data it covers. A step whose
+every item was unusable (a broken download, a page of garbage) raises instead: its cursor must not move.
 """
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Callable, Iterable
-
-from django.db import transaction
+from collections.abc import Callable, Iterable, Iterator
 
 from cvewatch.catalog.models import ImportRun
-from cvewatch.ingest.records import Item
+from cvewatch.ingest.records import Item, Skipped
 from cvewatch.ingest.services import ImportStats, import_items
+from cvewatch.sync.errors import UpstreamError
 
 PROGRESS_INTERVAL = 5.0  # seconds between heartbeats from inside a long import
+
+
+class _Tally:
+    """Counts the items that pass, and remembers the first unusable one."""
+
+    def __init__(self, items: Iterable[Item]) -> None:
+        self.items, self.total, self.skipped = items, 0, 0
+        self.first_skip: Skipped | None = None
+
+    def __iter__(self) -> Iterator[Item]:
+        for item in self.items:
+            self.total += 1
+            if isinstance(item, Skipped):
+                self.skipped += 1
+                self.first_skip = self.first_skip or item
+            yield item
 
 
 def import_step(
@@ -26,26 +40,15 @@ def import_step(
     checkpoint: Callable[[], None],
     heartbeat: Callable[[], None],
 ) -> ImportStats:
-    called = False
+    tally = _Tally(items)
 
-    def mark() -> None:
-        nonlocal called
+    def guarded_checkpoint() -> None:
+        if tally.total and tally.skipped == tally.total and tally.first_skip is not None:
+            skip = tally.first_skip
+            raise UpstreamError(f"nothing usable: {skip.origin}: {skip.reason}")
         checkpoint()
-        called = True
 
-    if _HAS_CHECKPOINT:
-        stats = import_items(
-            items, run=run, checkpoint=mark, on_progress=lambda _: heartbeat(),  # type: ignore[call-arg]
-            progress_interval=PROGRESS_INTERVAL,
-        )  # fmt: skip
-    else:  # until the ingest checkpoint hook lands: the cursor moves right after the data
-        stats = import_items(
-            items, run=run, on_progress=lambda _: heartbeat(), progress_interval=PROGRESS_INTERVAL
-        )
-    if not called:
-        with transaction.atomic():
-            mark()
-    return stats
-
-
-_HAS_CHECKPOINT = "checkpoint" in inspect.signature(import_items).parameters
+    return import_items(
+        tally, run=run, checkpoint=guarded_checkpoint, on_progress=lambda _: heartbeat(),
+        progress_interval=PROGRESS_INTERVAL,
+    )  # fmt: skip

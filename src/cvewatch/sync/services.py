@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Q
 from django.utils import timezone
 
 from cvewatch.catalog.choices import ImportStatus
@@ -80,26 +79,23 @@ def run_source(
     totals = _Totals()
     error: str | None = None
     status = RunStatus.SUCCEEDED
+    stopping: BaseException | None = None
     try:
-        for step in make_source(name).steps(ctx):
-            saved: Cursor = dict(step.cursor)
-
-            def checkpoint(cursor: Cursor = saved) -> None:
-                lease.renew(name=name, worker=worker, seconds=lease_seconds, cursor=cursor)
-
-            stats = import_step(step.items, run=import_run, checkpoint=checkpoint, heartbeat=heartbeat)
-            totals.add(stats)
-            ctx.cursor = saved
-            run.cursor_after = saved
-            ctx.note(
-                f"{step.label}: {stats.read:,} read, {stats.created:,} created, {stats.updated:,} updated"
-            )
-            run.save(update_fields=["cursor_after"])
+        _run_steps(
+            ctx, run=run, import_run=import_run, totals=totals, worker=worker, lease_seconds=lease_seconds
+        )
     except LeaseLost as exc:
         status, error = RunStatus.INTERRUPTED, str(exc)
     except Exception as exc:  # noqa: BLE001 - recorded on the run; one source must not stop the others
         log.warning("sync %s failed: %s", name, exc, exc_info=not isinstance(exc, SyncError))
         status, error = RunStatus.FAILED, str(exc) or type(exc).__name__
+    except BaseException as exc:
+        # A signal or an exit: record the run and free the lease, then go on stopping.
+        status, error = (
+            RunStatus.INTERRUPTED,
+            f"stopped by {type(exc).__name__}; the next run resumes from the cursor",
+        )
+        stopping = exc
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     if status == RunStatus.SUCCEEDED and totals.skipped:
@@ -110,7 +106,26 @@ def run_source(
     if status in (RunStatus.SUCCEEDED, RunStatus.PARTIAL):
         finished["last_success_at"] = run.finished_at
     lease.release(name=name, worker=worker, **finished)
+    if stopping is not None:
+        raise stopping
     return run
+
+
+def _run_steps(
+    ctx: Context, *, run: SyncRun, import_run: ImportRun, totals: _Totals, worker: str, lease_seconds: int
+) -> None:
+    """Imports each step of the source; its cursor is saved in the transaction of its last batch."""
+    for step in make_source(ctx.name).steps(ctx):
+        saved: Cursor = dict(step.cursor)
+
+        def checkpoint(cursor: Cursor = saved) -> None:
+            lease.renew(name=ctx.name, worker=worker, seconds=lease_seconds, cursor=cursor)
+
+        stats = import_step(step.items, run=import_run, checkpoint=checkpoint, heartbeat=ctx.heartbeat)
+        totals.add(stats)
+        ctx.cursor = run.cursor_after = saved
+        ctx.note(f"{step.label}: {stats.read:,} read, {stats.created:,} created, {stats.updated:,} updated")
+        run.save(update_fields=["cursor_after"])
 
 
 def run_sources(*, names: Sequence[str] | None = None, worker: str | None = None) -> list[SyncRun | None]:
@@ -146,12 +161,6 @@ def due_sources(*, now: datetime | None = None) -> list[str]:
             continue
         due.append(name)
     return due
-
-
-def source_rows() -> list[SyncSource]:
-    """Every known source, created on first sight (for the status view)."""
-    existing = {row.name: row for row in SyncSource.objects.filter(Q(name__in=SOURCES))}
-    return [existing.get(name) or lease.ensure_source(name) for name in SOURCES]
 
 
 class _Totals:

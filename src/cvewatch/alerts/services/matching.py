@@ -24,6 +24,7 @@ from cvewatch.alerts.models import Delivery, Notification
 from cvewatch.alerts.services import payloads
 from cvewatch.alerts.services.filters import passes
 from cvewatch.catalog.models import Change, Cve, CveProduct, CveVendor
+from cvewatch.catalog.names import product_key
 from cvewatch.organizations.models import ProjectProduct, ProjectVendor
 
 _CHUNK = 900  # ids per IN (...): below SQLite's historic 999 host-parameter limit
@@ -104,7 +105,7 @@ def write_deliveries(*, change_uuids: Sequence[uuid.UUID], now: datetime | None 
                 "project_id", "product_id", "product__vendor__name", "product__name"
             )
         ):
-            by_product[product_id].append((project_id, f"{vendor}{payloads.PRODUCT_SEPARATOR}{product}"))
+            by_product[product_id].append((project_id, product_key(vendor, product)))
     if not by_vendor and not by_product:
         return []
 
@@ -196,5 +197,5 @@ def _subscriptions_of(project_ids: Sequence[int]) -> dict[int, list[str]]:
         for project_id, vendor, product in ProjectProduct.objects.filter(project_id__in=chunk).values_list(
             "project_id", "product__vendor__name", "product__name"
         ):
-            result[project_id].append(f"{vendor}{payloads.PRODUCT_SEPARATOR}{product}")
+            result[project_id].append(product_key(vendor, product))
     return result

@@ -22,9 +22,10 @@ from cvewatch.alerts.errors import DuplicateNotification, InvalidNotification, N
 from cvewatch.alerts.models import Delivery, Notification
 from cvewatch.alerts.services import payloads, sending
 from cvewatch.alerts.services.links import confirm_url
-from cvewatch.catalog.choices import ChangeType
+from cvewatch.catalog.vocabulary import ChangeType
 from cvewatch.organizations.models import Project
 
+_CHANGE_TYPES = [t.value for t in ChangeType]
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
@@ -44,10 +45,10 @@ def _validate_target(channel: str, target: str) -> str:
 
 def _validate_types(types: Iterable[str]) -> list[str]:
     chosen = sorted({t.strip() for t in types if t.strip()})
-    unknown = [t for t in chosen if t not in ChangeType.values]
+    unknown = [t for t in chosen if t not in _CHANGE_TYPES]
     if unknown:
         raise InvalidNotification(
-            f"unknown event type {', '.join(unknown)}: choose from {', '.join(ChangeType.values)}"
+            f"unknown event type {', '.join(unknown)}: choose from {', '.join(_CHANGE_TYPES)}"
         )
     return chosen
 

@@ -6,9 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-# The catalog's flat-name separator ("apache$PRODUCT$log4j").
-PRODUCT_SEPARATOR = "$PRODUCT$"
-
+from cvewatch.catalog.names import is_product, split_product
 
 # The body's fields in the contract's order (PostgreSQL's jsonb keeps no order: outgoing bodies are reordered).
 BODY_FIELDS = (
@@ -19,7 +17,7 @@ CVE_FIELDS = ("cve_id", "description", "cvss31", "subscriptions")
 
 def human_name(raw: str) -> str:
     """`vendor$PRODUCT$product` -> `Product`; `some_vendor` -> `Some Vendor` (split on `_`, capitalise)."""
-    name = raw.split(PRODUCT_SEPARATOR, 1)[1] if PRODUCT_SEPARATOR in raw else raw
+    name = split_product(raw)[1] if is_product(raw) else raw
     return " ".join(word.capitalize() for word in name.split("_"))
 
 

@@ -80,6 +80,18 @@ def claim_due(*, limit: int = 50, now: datetime | None = None) -> list[Delivery]
     )
 
 
+def seconds_until_next_due(*, now: datetime | None = None) -> float | None:
+    """Seconds until the earliest pending delivery is due (0 if one is due now); None when none is pending."""
+    now = now or timezone.now()
+    first = (
+        Delivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__isnull=False)
+        .order_by("next_attempt_at")
+        .values_list("next_attempt_at", flat=True)
+        .first()
+    )
+    return None if first is None else max(0.0, (first - now).total_seconds())
+
+
 def message_for(delivery: Delivery) -> Message | Outcome:
     """The message to send, or the Outcome that says why it cannot be sent at all."""
     notification = delivery.notification

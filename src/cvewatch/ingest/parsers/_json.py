@@ -26,8 +26,8 @@ def load_json(data: bytes) -> Any:
 def loads(data: bytes) -> Any:
     """orjson.loads with the cyclic GC paused.
 
-    A 78 MB NVD feed decodes into millions of containers; each allocation burst triggers collections
-    that rescan them all (2.6 s instead of 0.5 s). Decoded JSON cannot hold reference cycles.
+    A yearly NVD feed decodes into millions of containers; each allocation burst triggers collections
+    that rescan them all, several times the cost of decoding. Decoded JSON cannot hold reference cycles.
     """
     enabled = gc.isenabled()
     gc.disable()

@@ -5,22 +5,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from cvewatch.catalog.choices import CVSS_METRICS
+from cvewatch.catalog.names import normalize_cve_id, vendor_keys
+from cvewatch.catalog.vocabulary import CVSS_METRICS, CveState, Source
 from cvewatch.ingest.normalize import (
     cpe_vendor_keys,
     leading_cwe_id,
-    normalize_cve_id,
     normalize_cwe_id,
     parse_timestamp,
     unique,
-    vendor_keys,
 )
+from cvewatch.ingest.parsers._common import english_text, reference_urls
 from cvewatch.ingest.parsers._json import as_list, as_obj, as_score, as_text, kind, load_json
 from cvewatch.ingest.records import CveRecord, Metric, ParseError
 
-MITRE = "mitre"
-VULNRICHMENT = "vulnrichment"
-CISA_ADP = "CISA-ADP"
+CISA_ADP = "CISA-ADP"  # the shortName of CISA's ADP container
 
 
 def parse_cve5(data: bytes) -> list[CveRecord]:
@@ -44,16 +42,16 @@ def cve5_records(doc: Any, *, raw: bytes) -> list[CveRecord]:
         raise ParseError(f"cveMetadata.cveId {raw_id!r} is not a CVE id")
     containers = as_obj(doc.get("containers"), "containers")
     cna = as_obj(containers.get("cna"), "containers.cna")
-    state = as_text(meta.get("state"), "cveMetadata.state") or "PUBLISHED"
-    if state.upper() == "REJECTED":
+    state = as_text(meta.get("state"), "cveMetadata.state") or CveState.PUBLISHED
+    if state.upper() == CveState.REJECTED:
         return [_rejected(cve_id, meta, cna, raw)]
-    if state.upper() != "PUBLISHED":
+    if state.upper() != CveState.PUBLISHED:
         raise ParseError(f"cveMetadata.state {state!r} is neither PUBLISHED nor REJECTED")
 
     cna_meta = as_obj(cna.get("providerMetadata"), "containers.cna.providerMetadata")
     cna_updated = parse_timestamp(cna_meta.get("dateUpdated"))
     updated = parse_timestamp(meta.get("dateUpdated")) or cna_updated
-    # ~0.8% of real records (MITRE-assigned, mostly) carry neither datePublished nor dateReserved:
+    # Some real records (MITRE-assigned, mostly) carry neither datePublished nor dateReserved:
     # the CNA's own last statement is the earliest date the record itself proves.
     published = (parse_timestamp(meta.get("datePublished")) or parse_timestamp(cna.get("datePublic"))
                  or parse_timestamp(meta.get("dateReserved")) or cna_updated or updated)
@@ -74,12 +72,12 @@ def cve5_records(doc: Any, *, raw: bytes) -> list[CveRecord]:
     vendors, cpes = _affected(cna, "containers.cna")
     mitre = CveRecord(
         cve_id=cve_id,
-        source=MITRE,
+        source=Source.MITRE,
         published=published,
         updated=updated or published,
         title=as_text(cna.get("title"), "containers.cna.title") or None,
-        description=_english(cna.get("descriptions"), "containers.cna.descriptions"),
-        metrics=_metrics(cna, "containers.cna", provider=MITRE),
+        description=english_text(cna.get("descriptions"), "containers.cna.descriptions"),
+        metrics=_metrics(cna, "containers.cna", provider=Source.MITRE),
         vendors=unique(vendors),
         cpes=unique(cpes),
         weaknesses=_weaknesses(cna, "containers.cna"),
@@ -97,13 +95,13 @@ def _vulnrichment(cve_id: str, published: datetime | None, index: int, adp: dict
     vendors, cpes = _affected(adp, path)
     return CveRecord(
         cve_id=cve_id,
-        source=VULNRICHMENT,
+        source=Source.VULNRICHMENT,
         published=published,
         updated=parse_timestamp(adp_meta.get("dateUpdated")) or published,
         # The ADP title ("CISA ADP Vulnrichment") names the container, not the vulnerability.
         title=None,
         description=None,
-        metrics=_metrics(adp, path, provider=VULNRICHMENT),
+        metrics=_metrics(adp, path, provider=Source.VULNRICHMENT),
         vendors=unique(vendors),
         cpes=unique(cpes),
         weaknesses=_weaknesses(adp, path),
@@ -118,38 +116,17 @@ def _rejected(cve_id: str, meta: dict[str, Any], cna: dict[str, Any], raw: bytes
                  or parse_timestamp(meta.get("dateReserved")))
     return CveRecord(
         cve_id=cve_id,
-        source=MITRE,
-        state="REJECTED",
+        source=Source.MITRE,
+        state=CveState.REJECTED,
         published=published,
         updated=parse_timestamp(meta.get("dateUpdated")) or rejected_at or published,
-        description=_english(cna.get("rejectedReasons"), "containers.cna.rejectedReasons"),
+        description=english_text(cna.get("rejectedReasons"), "containers.cna.rejectedReasons"),
         raw=raw,
     )
 
 
-def _english(entries: object, path: str) -> str | None:
-    """The English text of a [{"lang", "value"}] list, else the first one."""
-    first: str | None = None
-    for index, entry in enumerate(as_list(entries, path)):
-        entry = as_obj(entry, f"{path}[{index}]")
-        value = as_text(entry.get("value"), f"{path}[{index}].value")
-        if not value:
-            continue
-        lang = entry.get("lang")
-        if isinstance(lang, str) and lang.lower() in ("en", "en-us", "en-gb", "eng"):
-            return value
-        if first is None:
-            first = value
-    return first
-
-
 def _references(container: dict[str, Any], path: str) -> list[str]:
-    urls = []
-    for index, ref in enumerate(as_list(container.get("references"), f"{path}.references")):
-        url = as_text(as_obj(ref, f"{path}.references[{index}]").get("url"), f"{path}.references[{index}].url")
-        if url:
-            urls.append(url)
-    return urls
+    return reference_urls(container.get("references"), f"{path}.references")
 
 
 def _weaknesses(container: dict[str, Any], path: str) -> tuple[str, ...]:

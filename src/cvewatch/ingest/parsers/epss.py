@@ -6,7 +6,8 @@ import math
 from collections.abc import Iterator
 from datetime import date
 
-from cvewatch.ingest.normalize import normalize_cve_id, parse_date
+from cvewatch.catalog.names import normalize_cve_id
+from cvewatch.ingest.normalize import parse_date
 from cvewatch.ingest.records import EpssScore, ParseError, Skipped
 
 HEADER = ("cve", "epss", "percentile")

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from cvewatch.ingest.normalize import normalize_cve_id, parse_date
+from cvewatch.catalog.names import normalize_cve_id
+from cvewatch.ingest.normalize import parse_date
 from cvewatch.ingest.parsers._json import as_list, kind, load_json
 from cvewatch.ingest.records import KevEntry, ParseError, Skipped
 

@@ -6,18 +6,18 @@ import gc
 from collections.abc import Iterator
 from typing import Any
 
+from cvewatch.catalog.names import normalize_cve_id
+from cvewatch.catalog.vocabulary import CveState, Source
 from cvewatch.ingest.normalize import (
     cpe_vendor_keys,
-    normalize_cve_id,
     normalize_cwe_id,
     parse_timestamp,
     unique,
 )
+from cvewatch.ingest.parsers._common import english_text, reference_urls
 from cvewatch.ingest.parsers._json import as_list, as_obj, as_score, as_text, dumps, kind, load_json
 from cvewatch.ingest.records import CveRecord, Metric, ParseError, Skipped
 
-NVD = "nvd"
-CISA = "cisa"
 _API_METRICS = (("cvssMetricV2", "cvssV2_0"), ("cvssMetricV30", "cvssV3_0"),
                 ("cvssMetricV31", "cvssV3_1"), ("cvssMetricV40", "cvssV4_0"))
 REJECT_PREFIX = "** REJECT **"
@@ -75,12 +75,12 @@ def nvd_api_record(cve: dict[str, Any]) -> CveRecord:
             metrics[name] = Metric(
                 {"score": as_score(data["baseScore"], f"metrics.{key}[].cvssData.baseScore"),
                  "vector": as_text(data.get("vectorString"), f"metrics.{key}[].cvssData.vectorString")},
-                NVD,
+                Source.NVD,
             )
     kev_added = as_text(cve.get("cisaExploitAdd"), "cisaExploitAdd")
     if kev_added:
         metrics["kev"] = Metric(
-            {"dateAdded": kev_added, "dueDate": as_text(cve.get("cisaActionDue"), "cisaActionDue")}, CISA
+            {"dateAdded": kev_added, "dueDate": as_text(cve.get("cisaActionDue"), "cisaActionDue")}, Source.KEV
         )
 
     cpes: list[str] = []
@@ -95,11 +95,11 @@ def nvd_api_record(cve: dict[str, Any]) -> CveRecord:
             if cwe is not None:
                 cwes.append(cwe)
     status = as_text(cve.get("vulnStatus"), "vulnStatus") or ""
-    description = _english(cve.get("descriptions"), "descriptions")
+    description = english_text(cve.get("descriptions"), "descriptions")
     return CveRecord(
         cve_id=cve_id,
-        source=NVD,
-        state="REJECTED" if status == "Rejected" or _is_reject_text(description) else "PUBLISHED",
+        source=Source.NVD,
+        state=CveState.REJECTED if status == "Rejected" or _is_reject_text(description) else CveState.PUBLISHED,
         published=parse_timestamp(cve.get("published")),
         updated=parse_timestamp(cve.get("lastModified")) or parse_timestamp(cve.get("published")),
         description=description,
@@ -107,7 +107,7 @@ def nvd_api_record(cve: dict[str, Any]) -> CveRecord:
         vendors=_vendors(cpes),
         cpes=unique(cpes),
         weaknesses=unique(cwes),
-        references=unique(_urls(cve.get("references"), "references")),
+        references=unique(reference_urls(cve.get("references"), "references")),
         raw=dumps(cve),
     )
 
@@ -128,7 +128,7 @@ def nvd_feed_records(doc: Any, *, origin: str = "") -> Iterator[CveRecord | Skip
 
 def _feed_items(items: list[Any], origin: str) -> Iterator[CveRecord | Skipped]:
     # A yearly feed is millions of acyclic containers alive for the whole loop: parked out of the
-    # cyclic GC's reach (gc.freeze) they are not rescanned by every collection (~40% of parse time).
+    # cyclic GC's reach (gc.freeze) they are not rescanned by every collection (a large share of parse time).
     gc.freeze()
     try:
         for index, item in enumerate(items):
@@ -155,7 +155,7 @@ def nvd_feed_record(item: dict[str, Any]) -> CveRecord:
         metrics["cvssV2_0"] = Metric(
             {"score": as_score(v2["baseScore"], "impact.baseMetricV2.cvssV2.baseScore"),
              "vector": as_text(v2.get("vectorString"), "impact.baseMetricV2.cvssV2.vectorString")},
-            NVD,
+            Source.NVD,
         )
     v3 = as_obj(as_obj(impact.get("baseMetricV3"), "impact.baseMetricV3").get("cvssV3"),
                 "impact.baseMetricV3.cvssV3")
@@ -166,7 +166,7 @@ def nvd_feed_record(item: dict[str, Any]) -> CveRecord:
             version = "3.0" if vector and vector.startswith("CVSS:3.0/") else "3.1"
         metrics["cvssV3_0" if version == "3.0" else "cvssV3_1"] = Metric(
             {"score": as_score(v3["baseScore"], "impact.baseMetricV3.cvssV3.baseScore"), "vector": vector},
-            NVD,
+            Source.NVD,
         )
 
     cpes: list[str] = []
@@ -180,13 +180,13 @@ def nvd_feed_record(item: dict[str, Any]) -> CveRecord:
             cwe = normalize_cwe_id(value)
             if cwe is not None:
                 cwes.append(cwe)
-    description = _english(as_obj(cve.get("description"), "cve.description").get("description_data"),
-                           "cve.description.description_data")
+    description = english_text(as_obj(cve.get("description"), "cve.description").get("description_data"),
+                               "cve.description.description_data")
     references = as_obj(cve.get("references"), "cve.references").get("reference_data")
     return CveRecord(
         cve_id=cve_id,
-        source=NVD,
-        state="REJECTED" if _is_reject_text(description) else "PUBLISHED",
+        source=Source.NVD,
+        state=CveState.REJECTED if _is_reject_text(description) else CveState.PUBLISHED,
         published=parse_timestamp(item.get("publishedDate")),
         updated=parse_timestamp(item.get("lastModifiedDate")) or parse_timestamp(item.get("publishedDate")),
         description=description,
@@ -194,7 +194,7 @@ def nvd_feed_record(item: dict[str, Any]) -> CveRecord:
         vendors=_vendors(cpes),
         cpes=unique(cpes),
         weaknesses=unique(cwes),
-        references=unique(_urls(references, "cve.references.reference_data")),
+        references=unique(reference_urls(references, "cve.references.reference_data")),
         raw=dumps(item),
     )
 
@@ -236,29 +236,6 @@ def _values(entries: object, path: str) -> list[str]:
         if value:
             values.append(value)
     return values
-
-
-def _english(entries: object, path: str) -> str | None:
-    first: str | None = None
-    for index, entry in enumerate(as_list(entries, path)):
-        entry = as_obj(entry, f"{path}[{index}]")
-        value = as_text(entry.get("value"), f"{path}[{index}].value")
-        if not value:
-            continue
-        if entry.get("lang") in ("en", "en-US", "eng"):
-            return value
-        if first is None:
-            first = value
-    return first
-
-
-def _urls(entries: object, path: str) -> list[str]:
-    urls = []
-    for index, entry in enumerate(as_list(entries, path)):
-        url = as_text(as_obj(entry, f"{path}[{index}]").get("url"), f"{path}[{index}].url")
-        if url:
-            urls.append(url)
-    return urls
 
 
 def _cve_id(value: object, path: str) -> str:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from cvewatch.catalog.choices import METRIC_NAMES
-from cvewatch.ingest.normalize import normalize_cve_id, parse_timestamp
+from cvewatch.catalog.names import normalize_cve_id
+from cvewatch.catalog.vocabulary import METRIC_NAMES, CveState, Source
+from cvewatch.ingest.normalize import parse_timestamp
 from cvewatch.ingest.parsers._json import as_list, as_obj, as_text, kind, load_json
 from cvewatch.ingest.records import CveRecord, Metric, ParseError
 
-OPENCVE = "opencve"
 REJECTED_PREFIX = "Rejected reason:"
 NO_OPENCVE_BLOCK = "no opencve block: not a CVE record (KEV-only stub?)"
 
@@ -33,7 +33,7 @@ def opencve_kb_record(doc: Any, *, raw: bytes) -> CveRecord:
 
     description = as_text(_scalar(block, "description"), "opencve.description.data")
     mitre_state = as_obj(as_obj(doc.get("mitre"), "mitre").get("cveMetadata"), "mitre.cveMetadata").get("state")
-    rejected = (description or "").startswith(REJECTED_PREFIX) or mitre_state == "REJECTED"
+    rejected = (description or "").startswith(REJECTED_PREFIX) or mitre_state == CveState.REJECTED
 
     metrics: dict[str, Metric] = {}
     for name, entry in as_obj(block.get("metrics"), "opencve.metrics").items():
@@ -44,8 +44,8 @@ def opencve_kb_record(doc: Any, *, raw: bytes) -> CveRecord:
         metrics[name] = Metric(data, as_text(provider, f"opencve.metrics.{name}.provider") or "")
     return CveRecord(
         cve_id=cve_id,
-        source=OPENCVE,
-        state="REJECTED" if rejected else "PUBLISHED",
+        source=Source.OPENCVE,
+        state=CveState.REJECTED if rejected else CveState.PUBLISHED,
         published=parse_timestamp(_scalar(block, "created")),
         updated=parse_timestamp(_scalar(block, "updated")),
         title=as_text(_scalar(block, "title"), "opencve.title.data") or None,

@@ -8,7 +8,6 @@ transaction as the step's last batch, so a crash between steps resumes after the
 from __future__ import annotations
 
 import gzip
-import re
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -16,12 +15,12 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
 from urllib.parse import urlparse
 
+from cvewatch.catalog.names import is_cve_id
 from cvewatch.ingest.records import Item, Skipped
 from cvewatch.ingest.sources import iter_items
 from cvewatch.sync.transport import Transport
 
 Cursor = dict[str, Any]
-CVE_FILE = re.compile(r"CVE-\d{4}-\d{4,}\.json\Z")
 
 
 @dataclass
@@ -66,9 +65,14 @@ def read_items(paths: Iterable[Path], *, only_cve_files: bool = False) -> Iterat
     for item in iter_items(list(paths)):
         if only_cve_files and isinstance(item, Skipped):
             base = _base(item.origin)
-            if base.endswith(".json") and not CVE_FILE.search(base):
+            if base.endswith(".json") and not is_record_file(base):
                 continue
         yield item
+
+
+def is_record_file(name: str) -> bool:
+    """A file named after its CVE ("CVE-2024-3094.json"), as in cvelistV5 and the OpenCVE KB."""
+    return name.endswith(".json") and is_cve_id(name[: -len(".json")])
 
 
 def _base(origin: str) -> str:

@@ -18,6 +18,9 @@ from __future__ import annotations
 
 import hashlib
 import re
+import shutil
+import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -25,6 +28,7 @@ from pathlib import Path
 
 import orjson
 
+from cvewatch.ingest.records import Item
 from cvewatch.sync import git as gitcli
 from cvewatch.sync.errors import UpstreamError
 from cvewatch.sync.sources.base import Context, Step, read_items
@@ -177,13 +181,15 @@ class CvelistSource:
                 break
         return sorted(assets.values())
 
-    def download_items(self, ctx: Context, asset: Asset) -> Iterator:
+    def download_items(self, ctx: Context, asset: Asset) -> Iterator[Item]:
         response = ctx.transport.get(asset.url, dest=ctx.workdir / asset.name, on_chunk=ctx.heartbeat)
         assert response.path is not None
+        archive = unwrap_zip(response.path)
         try:
-            yield from read_items([response.path], only_cve_files=True)
+            yield from read_items([archive], only_cve_files=True)
         finally:
             response.path.unlink(missing_ok=True)
+            archive.unlink(missing_ok=True)
 
     # --- a local directory or archive ----------------------------------------------------------------------
 
@@ -194,15 +200,44 @@ class CvelistSource:
                 ctx.note(f"cvelist: {path.name} already applied")
                 return
             yield Step(
-                items=read_items([path], only_cve_files=True), cursor={"archive": path.name, "digest": digest},
+                items=self.archive_items(ctx, path),
+                cursor={"archive": path.name, "digest": digest},
                 label=path.name,
-            )  # fmt: skip
+            )
         else:  # a plain directory: read in full every run; unchanged records cost nothing
             yield Step(
                 items=read_items([path], only_cve_files=True),
                 cursor={"directory": str(path)},
                 label=str(path),
             )
+
+    @staticmethod
+    def archive_items(ctx: Context, path: Path) -> Iterator[Item]:
+        archive = unwrap_zip(path, into=ctx.workdir)
+        try:
+            yield from read_items([archive], only_cve_files=True)
+        finally:
+            if archive != path:
+                archive.unlink(missing_ok=True)
+
+
+def unwrap_zip(path: Path, *, into: Path | None = None) -> Path:
+    """The inner zip of a zip that holds only a zip (cvelistV5's baseline), extracted to disk; else path.
+
+    The ingest walker reads a nested archive into memory whole; the baseline's inner zip is some 500 MB, so
+    it is streamed to a file first and read member by member from there.
+    """
+    try:
+        with zipfile.ZipFile(path) as outer:
+            members = [info for info in outer.infolist() if not info.is_dir()]
+            if len(members) != 1 or not members[0].filename.lower().endswith(".zip"):
+                return path
+            inner = (into or path.parent) / f"{path.name}.inner.zip"
+            with outer.open(members[0]) as source, inner.open("wb") as target:
+                shutil.copyfileobj(source, target, 1 << 20)
+            return inner
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error):
+        return path  # the walker reports what is wrong with it
 
 
 def _has_cves_dir(ctx: Context, path: Path) -> bool:

@@ -16,7 +16,7 @@ from pathlib import Path
 from cvewatch.ingest.records import Item
 from cvewatch.sync import git
 from cvewatch.sync.errors import UpstreamError
-from cvewatch.sync.sources.base import CVE_FILE, Context, Step, read_items
+from cvewatch.sync.sources.base import Context, Step, is_record_file, read_items
 from cvewatch.sync.transport import is_http, local_path
 
 
@@ -61,7 +61,7 @@ class GitSource:
             paths, label = git.all_files(repo, new), f"all files at {new[:12]} (history rewritten)"
         else:
             paths, label = git.changed_files(repo, old, new), f"{old[:12]}..{new[:12]}"
-        paths = [p for p in paths if p.startswith(self.subdir) and CVE_FILE.search(p.rpartition("/")[2])]
+        paths = [p for p in paths if p.startswith(self.subdir) and is_record_file(p.rpartition("/")[2])]
         yield Step(
             items=self.items(ctx, repo, new, paths),
             cursor={"commit": new},

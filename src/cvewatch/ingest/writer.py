@@ -1,0 +1,400 @@
+"""The batch writer: one batch of prepared items in one transaction, with bulk row writes (rows.py).
+
+Everything a batch needs from the database is loaded in a few queries, merged in Python (merge.py) and
+written back. The vendor, product and weakness ids the run has seen are cached; a batch's additions reach
+the caches only once its transaction has committed (`remember`).
+"""
+
+from __future__ import annotations
+
+import uuid
+import zlib
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db import models, transaction
+from django.utils import timezone
+
+from cvewatch.catalog.models import (
+    Change,
+    Cve,
+    CveProduct,
+    CveVendor,
+    CveWeakness,
+    Product,
+    SourceRecord,
+    Vendor,
+    Weakness,
+)
+from cvewatch.catalog.names import is_product, product_key, split_product, vendor_of
+from cvewatch.catalog.signals import changes_recorded  # alerts: see write_cves
+from cvewatch.ingest import merge
+from cvewatch.ingest.records import CweEntry
+from cvewatch.ingest.rows import insert_rows, update_rows
+from cvewatch.ingest.stats import WriteCounts
+
+CVE_VALUE_FIELDS = (
+    "title", "description", "state", "created_at", "updated_at", "metrics", "vendors", "weaknesses", "cpes",
+    "references", "providers", "cvss20_score", "cvss30_score", "cvss31_score", "cvss40_score", "kev_added",
+    "epss_score",
+)  # fmt: skip
+CVE_INSERT_FIELDS = ("cve_id", *CVE_VALUE_FIELDS, "digest", "row_created_at", "row_updated_at")
+CVE_UPDATE_FIELDS = (*CVE_VALUE_FIELDS, "digest", "row_updated_at")
+SOURCE_FIELDS = ("cve_id", "source", "record", "raw", "digest", "origin", "created_at", "updated_at")
+CHANGE_FIELDS = ("uuid", "cve", "created_at", "events", "types", "import_run")
+OLD_VIEW_FIELDS = (
+    "id",
+    "cve_id",
+    "digest",
+    "created_at",
+    "title",
+    "description",
+    "metrics",
+    *merge.UNION_FIELDS,
+)
+NAMED_ROW_FIELDS = ("uuid", "name", "created_at", "updated_at")
+
+
+@dataclass
+class Prepared:
+    """One item ready to write: its stored doc and digest, computed before any transaction."""
+
+    key: str  # the CVE id, or the CWE id of a catalog entry
+    origin: str
+    source: str = ""
+    doc: merge.Doc | None = None
+    raw: bytes = b""
+    digest: str = ""
+    cwe: CweEntry | None = None
+
+
+@dataclass
+class BatchResult(WriteCounts):
+    """What one batch did; applied to the run's stats and caches only once its transaction committed."""
+
+    vendor_ids: dict[str, int] = field(default_factory=dict)
+    product_ids: dict[str, int] = field(default_factory=dict)
+    weakness_ids: dict[str, int] = field(default_factory=dict)
+    seen_names: set[str] = field(default_factory=set)
+
+
+class _Known:
+    """Every vendor/product name seen before, for first_time events: the run's caches plus this batch."""
+
+    def __init__(self, writer: BatchWriter, result: BatchResult) -> None:
+        self.writer, self.result = writer, result
+
+    def __contains__(self, name: object) -> bool:
+        return (
+            name in self.writer.vendor_ids
+            or name in self.writer.product_ids
+            or name in self.result.seen_names
+        )
+
+
+class BatchWriter:
+    """Writes batches for one import run, keeping the run's vendor/product/weakness id caches."""
+
+    def __init__(self, *, run_id: int | None) -> None:
+        self.run_id = run_id
+        self.vendor_ids: dict[str, int] = dict(Vendor.objects.values_list("name", "id"))
+        self.product_ids: dict[str, int] = {
+            product_key(vendor, name): pk
+            for vendor, name, pk in Product.objects.values_list("vendor__name", "name", "id")
+        }
+        self.weakness_ids: dict[str, int] = dict(Weakness.objects.values_list("cwe_id", "id"))
+
+    def remember(self, result: BatchResult) -> None:
+        """Keeps a committed batch's new ids."""
+        self.vendor_ids.update(result.vendor_ids)
+        self.product_ids.update(result.product_ids)
+        self.weakness_ids.update(result.weakness_ids)
+
+    def write(self, batch: list[Prepared], *, checkpoint: Callable[[], None] | None = None) -> BatchResult:
+        """Writes one batch in one transaction, checkpoint last; raises DatabaseError with nothing written."""
+        result = BatchResult()
+        cwes: dict[str, CweEntry] = {}
+        incoming: dict[tuple[str, str], Prepared] = {}
+        for prepared in batch:
+            if prepared.cwe is not None:
+                cwes[prepared.key] = prepared.cwe
+                continue
+            key = (prepared.key, prepared.source)
+            if key in incoming:  # the same source twice in one batch: the newer copy wins, the later on a tie
+                if merge.is_older(prepared.doc, incoming[key].doc):
+                    result.records_older += 1
+                    continue
+                result.records_unchanged += 1
+            incoming[key] = prepared
+        now = timezone.now()
+        with transaction.atomic():
+            if cwes:
+                self.upsert_weaknesses(list(cwes.values()), now=now, result=result)
+            if incoming:
+                self.write_cves(incoming, now=now, result=result)
+            if checkpoint is not None:
+                checkpoint()
+        return result
+
+    def upsert_weaknesses(self, entries: list[CweEntry], *, now: datetime, result: BatchResult) -> None:
+        existing = {w.cwe_id: w for w in Weakness.objects.filter(cwe_id__in=[e.cwe_id for e in entries])}
+        new: list[Weakness] = []
+        changed: list[Weakness] = []
+        for entry in entries:
+            row = existing.get(entry.cwe_id)
+            if row is None:
+                new.append(
+                    Weakness(
+                        cwe_id=entry.cwe_id, name=entry.name, description=entry.description, created_at=now,
+                        updated_at=now,
+                    )
+                )  # fmt: skip
+            elif (row.name, row.description) != (entry.name, entry.description):
+                row.name, row.description, row.updated_at = entry.name, entry.description, now
+                changed.append(row)
+        Weakness.objects.bulk_create(new)
+        Weakness.objects.bulk_update(changed, ["name", "description", "updated_at"])
+        result.weakness_ids.update(
+            Weakness.objects.filter(cwe_id__in=[w.cwe_id for w in new]).values_list("cwe_id", "id")
+        )
+        result.weaknesses_created += len(new)
+        result.weaknesses_updated += len(changed)
+        result.cwe_ok += len(entries)
+
+    def write_cves(
+        self, incoming: dict[tuple[str, str], Prepared], *, now: datetime, result: BatchResult
+    ) -> None:
+        cve_ids = {cve_id for cve_id, _ in incoming}
+        stored: dict[str, dict[str, tuple[int, str]]] = defaultdict(dict)
+        for pk, cve_id, source, digest in SourceRecord.objects.filter(cve_id__in=cve_ids).values_list(
+            "id", "cve_id", "source", "digest"
+        ):
+            stored[cve_id][source] = (pk, digest)
+        changed = {
+            key: prepared
+            for key, prepared in incoming.items()
+            if stored[key[0]].get(key[1], (0, ""))[1] != prepared.digest
+        }
+        result.records_unchanged += len(incoming) - len(changed)
+        for key, reason in _stale_copies(changed, stored).items():
+            del changed[key]
+            if reason == merge.OLDER:
+                result.records_older += 1
+            else:
+                result.records_unchanged += 1
+        if not changed:
+            return
+        dirty = sorted({cve_id for cve_id, _ in changed})
+
+        # Every source of a changed CVE takes part in its merge: this batch's copies, then the stored ones.
+        dirty_set = set(dirty)
+        docs: dict[str, dict[str, merge.Doc]] = defaultdict(dict)
+        for (cve_id, source), prepared in incoming.items():
+            if cve_id in dirty_set and prepared.doc is not None:
+                docs[cve_id][source] = prepared.doc
+        other_pks = [
+            pk
+            for cve_id in dirty
+            for source, (pk, _) in stored[cve_id].items()
+            if (cve_id, source) not in incoming
+        ]
+        if other_pks:
+            for cve_id, source, record in SourceRecord.objects.filter(pk__in=other_pks).values_list(
+                "cve_id", "source", "record"
+            ):
+                docs[cve_id][source] = record
+        rows = {
+            row[1]: dict(zip(OLD_VIEW_FIELDS, row, strict=True))
+            # Every changed CVE, not only those with stored records: a row may come from elsewhere.
+            for row in Cve.objects.filter(cve_id__in=dirty).values_list(*OLD_VIEW_FIELDS)
+        }
+
+        known = _Known(self, result)
+        new_rows: list[tuple[Any, ...]] = []
+        updated_rows: list[tuple[Any, ...]] = []
+        events_by_cve: dict[str, list[merge.Event]] = {}
+        relink_vendors: dict[str, list[str]] = {}  # cve_id -> vendors, for CVEs whose links change
+        relink_weaknesses: dict[str, list[str]] = {}
+        pks: dict[str, int] = {}
+        for cve_id in dirty:
+            row = rows.get(cve_id)
+            view = merge.merge_docs(docs[cve_id], fallback_time=row["created_at"] if row else now)
+            if view is None:
+                result.pending += 1
+                continue
+            digest = merge.view_digest(view)
+            if row is not None and row["digest"] == digest:
+                result.unchanged += 1
+                continue
+            events = merge.diff_views(row, view, known_vendors=known)
+            result.seen_names.update(view["vendors"])
+            values = merge.row_values(view)
+            value_tuple = tuple(values[name] for name in CVE_VALUE_FIELDS)
+            if row is None:
+                new_rows.append((cve_id, *value_tuple, digest, now, now))
+                relink_vendors[cve_id], relink_weaknesses[cve_id] = view["vendors"], view["weaknesses"]
+            else:
+                pks[cve_id] = row["id"]
+                updated_rows.append((*value_tuple, digest, now, row["id"]))
+                if set(row["vendors"]) != set(view["vendors"]):
+                    relink_vendors[cve_id] = view["vendors"]
+                if set(row["weaknesses"]) != set(view["weaknesses"]):
+                    relink_weaknesses[cve_id] = view["weaknesses"]
+            if events:
+                events_by_cve[cve_id] = events
+
+        replaced = [stored[cve_id][source][0] for cve_id, source in changed if source in stored[cve_id]]
+        if replaced:
+            SourceRecord.objects.filter(pk__in=replaced).delete()
+        result.records_stored += insert_rows(
+            SourceRecord,
+            SOURCE_FIELDS,
+            (
+                (
+                    cve_id,
+                    source,
+                    p.doc,
+                    zlib.compress(p.raw, 1) if p.raw else b"",
+                    p.digest,
+                    p.origin,
+                    now,
+                    now,
+                )
+                for (cve_id, source), p in changed.items()
+            ),
+        )
+        result.created += insert_rows(Cve, CVE_INSERT_FIELDS, new_rows)
+        result.updated += update_rows(Cve, CVE_UPDATE_FIELDS, updated_rows)
+        if new_rows:
+            pks.update(Cve.objects.filter(cve_id__in=[r[0] for r in new_rows]).values_list("cve_id", "id"))
+        self.write_links(
+            pks, relink_vendors, relink_weaknesses, now=now, result=result, new={r[0] for r in new_rows}
+        )
+        # alerts: the Change rows are built as a list so their uuids can be announced (see below).
+        change_rows = [
+            (uuid.uuid4(), pks[cve_id], now, events, [e["type"] for e in events], self.run_id)
+            for cve_id, events in events_by_cve.items()
+        ]
+        result.changes += insert_rows(Change, CHANGE_FIELDS, change_rows)
+        if change_rows:  # alerts: receivers write their deliveries in this batch's transaction
+            changes_recorded.send(sender=Change, change_uuids=[row[0] for row in change_rows])
+
+    def write_links(
+        self,
+        pks: dict[str, int],
+        vendors: dict[str, list[str]],
+        weaknesses: dict[str, list[str]],
+        *,
+        now: datetime,
+        result: BatchResult,
+        new: set[str],
+    ) -> None:
+        """Rebuilds the link rows of the CVEs whose vendor or weakness lists changed (a new CVE has none yet)."""
+        product_names = {n for names in vendors.values() for n in names if is_product(n)}
+        vendor_names = {n for names in vendors.values() for n in names if not is_product(n)}
+        vendor_names.update(vendor_of(n) for n in product_names)
+        vendor_ids = self.ensure_ids(
+            Vendor, vendor_names, self.vendor_ids, result.vendor_ids,
+            fields=NAMED_ROW_FIELDS,
+            new_row=lambda name: (uuid.uuid4(), name, now, now),
+            stored=lambda names: Vendor.objects.filter(name__in=names).values_list("name", "id"),
+        )  # fmt: skip
+        product_ids = self.ensure_ids(
+            Product, product_names, self.product_ids, result.product_ids,
+            fields=("uuid", "vendor", "name", "created_at", "updated_at"),
+            new_row=lambda name: (uuid.uuid4(), vendor_ids[vendor_of(name)], split_product(name)[1], now, now),
+            stored=lambda names: _stored_products(names, vendor_ids),
+        )  # fmt: skip
+        weakness_ids = self.ensure_ids(
+            Weakness, {w for names in weaknesses.values() for w in names}, self.weakness_ids, result.weakness_ids,
+            # Seen on a CVE before the CWE catalog: the catalog import fills in name and description.
+            fields=("cwe_id", "name", "description", "created_at", "updated_at"),
+            new_row=lambda cwe_id: (cwe_id, "", "", now, now),
+            stored=lambda cwe_ids: Weakness.objects.filter(cwe_id__in=cwe_ids).values_list("cwe_id", "id"),
+        )  # fmt: skip
+
+        stale_vendors = [pks[cve_id] for cve_id in vendors if cve_id not in new]
+        if stale_vendors:
+            CveVendor.objects.filter(cve_id__in=stale_vendors).delete()
+            CveProduct.objects.filter(cve_id__in=stale_vendors).delete()
+        stale_weaknesses = [pks[cve_id] for cve_id in weaknesses if cve_id not in new]
+        if stale_weaknesses:
+            CveWeakness.objects.filter(cve_id__in=stale_weaknesses).delete()
+        insert_rows(
+            CveVendor,
+            ("cve", "vendor"),
+            ((pks[c], vendor_ids[n]) for c, names in vendors.items() for n in names if not is_product(n)),
+        )
+        insert_rows(
+            CveProduct,
+            ("cve", "product"),
+            ((pks[c], product_ids[n]) for c, names in vendors.items() for n in names if is_product(n)),
+        )
+        insert_rows(
+            CveWeakness,
+            ("cve", "weakness"),
+            ((pks[c], weakness_ids[w]) for c, names in weaknesses.items() for w in names),
+        )
+
+    @staticmethod
+    def ensure_ids(
+        model: type[models.Model],
+        names: set[str],
+        cached: Mapping[str, int],
+        added: dict[str, int],
+        *,
+        fields: tuple[str, ...],
+        new_row: Callable[[str], tuple[Any, ...]],
+        stored: Callable[[list[str]], Iterable[tuple[str, int]]],
+    ) -> dict[str, int]:
+        """The ids of catalog rows named names, creating the missing ones (new_row); new ids go into added.
+
+        cached holds the run's committed ids, added this batch's. ON CONFLICT DO NOTHING because another
+        import may have created the same name since this run loaded its caches; stored then reads the ids
+        of the names now in the table.
+        """
+        ids = {n: pk for n in names if (pk := cached.get(n) or added.get(n))}
+        missing = sorted(names - ids.keys())
+        if missing:
+            insert_rows(model, fields, (new_row(n) for n in missing), ignore_conflicts=True)
+            found = dict(stored(missing))
+            added.update(found)
+            ids.update(found)
+        return ids
+
+
+def _stored_products(names: list[str], vendor_ids: Mapping[str, int]) -> Iterable[tuple[str, int]]:
+    keys = {
+        (vendor_ids[vendor], product): name for name in names for vendor, product in [split_product(name)]
+    }
+    rows = Product.objects.filter(
+        vendor_id__in={v for v, _ in keys}, name__in={p for _, p in keys}
+    ).values_list("vendor_id", "name", "id")
+    return [(keys[(v, p)], pk) for v, p, pk in rows if (v, p) in keys]
+
+
+def _stale_copies(
+    changed: dict[tuple[str, str], Prepared], stored: dict[str, dict[str, tuple[int, str]]]
+) -> dict[tuple[str, str], str]:
+    """The changed records not to apply, each with merge.stale_copy's reason (the rule lives in merge.py)."""
+    candidates = {
+        stored[cve_id][source][0]: (cve_id, source)
+        for (cve_id, source), prepared in changed.items()
+        if source in stored[cve_id] and prepared.doc is not None and prepared.doc.get("updated")
+    }
+    stale: dict[tuple[str, str], str] = {}
+    if not candidates:
+        return stale
+    for pk, record in SourceRecord.objects.filter(pk__in=list(candidates)).values_list("pk", "record"):
+        key = candidates[pk]
+        prepared = changed[key]
+        assert prepared.doc is not None  # a candidate has a doc
+        reason = merge.stale_copy(
+            prepared.doc, prepared.digest, stored=record or {}, stored_digest=stored[key[0]][key[1]][1]
+        )
+        if reason is not None:
+            stale[key] = reason
+    return stale
