@@ -95,9 +95,13 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 128  # socketserver's default backlog (5) drops concurrent connects: SYN retried after 1 s
+
+
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), None)  # type: ignore[arg-type]
+    server = _Server(("127.0.0.1", 0), None)  # type: ignore[arg-type]
     rec = Receiver(server)
     server.RequestHandlerClass = _handler(rec)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

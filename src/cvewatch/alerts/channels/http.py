@@ -9,7 +9,9 @@ moved should get the alert, not a GET without body).
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
@@ -73,6 +75,21 @@ def _resolve(host: str, port: int) -> list[str]:
     return sorted({str(info[4][0]) for info in socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)})
 
 
+_clients: dict[int, httpx.Client] = {}
+_clients_lock = threading.Lock()
+
+
+def _client() -> httpx.Client:
+    """One pooled client per process (thread-safe; building one loads the CA bundle, which costs ~20 ms)."""
+    pid = os.getpid()  # a forked process (gunicorn, the job worker) builds its own
+    with _clients_lock:
+        client = _clients.get(pid)
+        if client is None:
+            limits = httpx.Limits(max_connections=32, max_keepalive_connections=16)
+            client = _clients[pid] = httpx.Client(follow_redirects=False, trust_env=False, limits=limits)
+        return client
+
+
 def post(
     url: str,
     *,
@@ -83,30 +100,27 @@ def post(
 ) -> Outcome:
     """POST, following up to MAX_REDIRECTS redirects by hand, each hop checked; 2xx is delivered."""
     policy = policy or Policy.from_settings()
-    hops = 0
-    with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as client:
-        while True:
-            try:
-                policy.check(url)
-            except Refused as exc:
-                return Outcome.failure(str(exc), permanent=True)
-            try:
-                response = client.post(url, content=content, headers=dict(headers))
-            except httpx.TimeoutException:
-                return Outcome.failure(f"timed out after {timeout:g} s: {url}")
-            except httpx.HTTPError as exc:
-                return Outcome.failure(f"{type(exc).__name__}: {exc}")
-            location = response.headers.get("location")
-            if response.is_redirect and location:
-                hops += 1
-                if hops > MAX_REDIRECTS:
-                    return Outcome.failure(f"more than {MAX_REDIRECTS} redirects", status_code=response.status_code)
-                url = urljoin(str(response.url), location)
-                continue
-            excerpt = response.text[:EXCERPT]
-            if response.is_success:
-                return Outcome(True, excerpt, response.status_code)
-            code = response.status_code
-            # The receiver exists and says no: a retry cannot change that.
-            permanent = code in (400, 401, 403, 404, 405, 410, 413, 422)
-            return Outcome.failure(f"HTTP {code}: {excerpt}", status_code=code, permanent=permanent)
+    client = _client()
+    for _ in range(MAX_REDIRECTS + 1):
+        try:
+            policy.check(url)
+        except Refused as exc:
+            return Outcome.failure(str(exc), permanent=True)
+        try:
+            response = client.post(url, content=content, headers=dict(headers), timeout=timeout)
+        except httpx.TimeoutException:
+            return Outcome.failure(f"timed out after {timeout:g} s: {url}")
+        except httpx.HTTPError as exc:
+            return Outcome.failure(f"{type(exc).__name__}: {exc}")
+        location = response.headers.get("location")
+        if response.is_redirect and location:
+            url = urljoin(str(response.url), location)
+            continue
+        excerpt = response.text[:EXCERPT]
+        if response.is_success:
+            return Outcome(True, excerpt, response.status_code)
+        code = response.status_code
+        # The receiver exists and says no: a retry cannot change that.
+        permanent = code in (400, 401, 403, 404, 405, 410, 413, 422)
+        return Outcome.failure(f"HTTP {code}: {excerpt}", status_code=code, permanent=permanent)
+    return Outcome.failure(f"more than {MAX_REDIRECTS} redirects", status_code=response.status_code)
