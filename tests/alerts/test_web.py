@@ -85,3 +85,20 @@ def test_outsiders_see_nothing(project, outsider):
     client.force_login(outsider)
     assert client.get(f"{BASE}/notifications").status_code == 404
     assert client.get(f"{BASE}/deliveries").status_code == 404
+
+
+def test_the_daily_report_lists_the_days_changes_that_touch_the_project(client, project):
+    from datetime import UTC, datetime
+
+    for cve_id, vendors, when in [
+        ("CVE-2024-2001", ["microsoft"], datetime(2024, 3, 5, 9, 30, tzinfo=UTC)),
+        ("CVE-2024-2002", ["apple"], datetime(2024, 3, 5, 10, 0, tzinfo=UTC)),
+        ("CVE-2024-2003", ["google", "google$PRODUCT$android"], datetime(2024, 3, 5, 11, 0, tzinfo=UTC)),
+        ("CVE-2024-2004", ["microsoft"], datetime(2024, 3, 6, 0, 0, tzinfo=UTC)),
+    ]:
+        cve = CveFactory(cve_id=cve_id, vendors=vendors)
+        Change.objects.create(cve=cve, created_at=when, events=[], types=["created"])
+    page = client.get(f"{BASE}/report?day=2024-03-05").content.decode()
+    assert "CVE-2024-2001" in page and "CVE-2024-2003" in page
+    assert "CVE-2024-2002" not in page and "CVE-2024-2004" not in page
+    assert "2 changes to CVEs this project watches" in page

@@ -64,12 +64,17 @@ class Delivery(models.Model):
     period_start = models.DateTimeField()
     period_end = models.DateTimeField()
     change_ids = models.JSONField(default=list)  # uuids of the Change rows it reports
+    # A daily report's day (UTC); null for immediate alerts. One report per notification and day.
+    digest_day = models.DateField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["status", "next_attempt_at"], name="delivery_due"),
             models.Index(fields=["notification", "-created_at"], name="delivery_notification"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["notification", "digest_day"], name="delivery_one_digest_per_day")
         ]
 
     def __str__(self) -> str:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from cvewatch.alerts.models import Delivery, Notification
-from cvewatch.organizations.models import Organization, Project
+from cvewatch.catalog.models import Change, CveProduct, CveVendor
+from cvewatch.organizations.models import Organization, Project, ProjectProduct, ProjectVendor
 
 
 def notifications_of(*, project: Project) -> QuerySet[Notification]:
@@ -40,4 +42,19 @@ def delivery_for(*, organization: Organization, delivery_id: str) -> Delivery | 
         Delivery.objects.filter(uuid=key, notification__project__organization=organization)
         .select_related("notification__project__organization")
         .first()
+    )
+
+
+def project_changes_between(*, project: Project, start: datetime, end: datetime) -> QuerySet[Change]:
+    """The changes recorded in [start, end) whose CVE touches a subscription of the project, newest first."""
+    vendor_ids = ProjectVendor.objects.filter(project=project).values("vendor_id")
+    product_ids = ProjectProduct.objects.filter(project=project).values("product_id")
+    touching = Q(Exists(CveVendor.objects.filter(cve=OuterRef("cve_id"), vendor_id__in=vendor_ids))) | Q(
+        Exists(CveProduct.objects.filter(cve=OuterRef("cve_id"), product_id__in=product_ids))
+    )
+    return (
+        Change.objects.filter(created_at__gte=start, created_at__lt=end)
+        .filter(touching)
+        .select_related("cve")
+        .order_by("-created_at", "-id")
     )

@@ -8,10 +8,12 @@ same row at once. Registered with Huey when the app loads (apps.py), in the serv
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
+from django.utils import timezone
 from huey import crontab
 
-from cvewatch.alerts.services import sending
+from cvewatch.alerts.services import digests, sending
 from cvewatch.jobs.queue import claim, db_periodic_task, db_task, release
 
 logger = logging.getLogger(__name__)
@@ -66,3 +68,11 @@ def _send_and_follow_up() -> None:
 def sweep_deliveries() -> None:
     """Every minute: send what is due (retries whose backoff ended, rows whose queued task was lost)."""
     send_due_deliveries.call_local()
+
+
+@db_periodic_task(crontab(minute="5"))
+def write_daily_reports() -> None:
+    """Every hour: yesterday's (UTC) daily reports, for the notifications that have none yet, then send them."""
+    written = digests.write_daily_digests(day=(timezone.now() - timedelta(days=1)).date())
+    if written:
+        logger.info("daily reports: %s written", len(written))

@@ -82,6 +82,7 @@ urlpatterns = [
         name="notification_delete",
     ),
     path("org/<slug:org>/projects/<slug:project>/deliveries", alerts.delivery_log, name="delivery_log"),
+    path("org/<slug:org>/projects/<slug:project>/report", alerts.daily_report, name="daily_report"),
     path(
         "org/<slug:org>/projects/<slug:project>/deliveries/<str:delivery_id>/retry",
         alerts.delivery_retry,

@@ -3,17 +3,21 @@ retry button. Any member of the organization; outsiders get 404. Thin: the alert
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cvewatch.alerts import selectors as alert_selectors
 from cvewatch.alerts.choices import Channel, DeliveryStatus, Digest
 from cvewatch.alerts.services import notifications, sending
+from cvewatch.alerts.services.digests import day_bounds
 from cvewatch.catalog.vocabulary import ChangeType
 from cvewatch.core.errors import DomainError
 from cvewatch.web import orgs
@@ -156,3 +160,28 @@ def delivery_retry(request: HttpRequest, org: str, project: str, delivery_id: st
             delivery.refresh_from_db()
             messages.error(request, f"Delivery {delivery.uuid} failed again: {delivery.last_error}")
     return redirect("web:delivery_log", organization.name, project_row.name)
+
+
+REPORT_LIMIT = 500
+
+
+@login_required
+@require_GET
+def daily_report(request: HttpRequest, org: str, project: str) -> HttpResponse:
+    """The changes of one UTC day that touch the project (default: today so far)."""
+    organization, project_row = _context(request, org, project)
+    try:
+        day = date.fromisoformat(request.GET.get("day", "")) if request.GET.get("day") else timezone.now().date()
+    except ValueError:
+        day = timezone.now().date()
+    start, end = day_bounds(day)
+    changes = alert_selectors.project_changes_between(project=project_row, start=start, end=end)
+    return render(
+        request,
+        "web/alerts/report.html",
+        {
+            "section": "projects", "organization": organization, "project": project_row, "day": day,
+            "previous": day - timedelta(days=1), "next": day + timedelta(days=1),
+            "changes": list(changes[:REPORT_LIMIT]), "limit": REPORT_LIMIT,
+        },
+    )  # fmt: skip

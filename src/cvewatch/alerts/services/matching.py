@@ -54,16 +54,32 @@ class _CveRow:
     product_ids: set[int] = field(default_factory=set)
 
 
-def live_notifications() -> Q:
-    """Notifications that receive immediate alerts: enabled, on an active project, e-mail confirmed."""
-    return Q(enabled=True, digest=Digest.IMMEDIATE, project__active=True) & (
+def live_notifications(digest: str = Digest.IMMEDIATE) -> Q:
+    """Notifications that receive alerts of this kind: enabled, on an active project, e-mail confirmed."""
+    return Q(enabled=True, digest=digest, project__active=True) & (
         ~Q(channel=Channel.EMAIL) | Q(confirmed_at__isnull=False)
     )
 
 
-def write_deliveries(*, change_uuids: Sequence[uuid.UUID], now: datetime | None = None) -> list[Delivery]:
-    """One Delivery per (notification, batch) whose filters let at least one of the changes through."""
+@dataclass(frozen=True)
+class DigestDay:
+    """A daily report: the day it covers, its period, and the notifications that already have theirs."""
+
+    day: date
+    start: datetime
+    end: datetime
+    done: frozenset[int] = frozenset()
+
+
+def write_deliveries(
+    *, change_uuids: Sequence[uuid.UUID], now: datetime | None = None, digest: DigestDay | None = None
+) -> list[Delivery]:
+    """One Delivery per (notification, batch) whose filters let at least one of the changes through.
+
+    With `digest`: one per daily notification for that day's changes instead (those in `digest.done` skipped).
+    """
     now = now or timezone.now()
+    live = live_notifications(Digest.DAILY if digest else Digest.IMMEDIATE)
     changes: list[_ChangeRow] = []
     for chunk in _chunks(list(change_uuids)):
         changes += [
@@ -87,7 +103,7 @@ def write_deliveries(*, change_uuids: Sequence[uuid.UUID], now: datetime | None 
             cves[cve_pk].product_ids.add(product_id)
 
     # Which subscriptions of which projects (with a live notification) these CVEs touch.
-    has_live = Exists(Notification.objects.filter(live_notifications(), project_id=OuterRef("project_id")))
+    has_live = Exists(Notification.objects.filter(live, project_id=OuterRef("project_id")))
     vendor_ids = sorted({v for cve in cves.values() for v in cve.vendor_ids})
     product_ids = sorted({p for cve in cves.values() for p in cve.product_ids})
     by_vendor: dict[int, list[tuple[int, str]]] = defaultdict(list)  # vendor id -> [(project id, raw name)]
@@ -122,7 +138,9 @@ def write_deliveries(*, change_uuids: Sequence[uuid.UUID], now: datetime | None 
     project_ids = sorted(matched)
     subscriptions = _subscriptions_of(project_ids)
     notifications = list(
-        Notification.objects.filter(live_notifications(), project_id__in=project_ids).select_related(
+        Notification.objects.filter(live, project_id__in=project_ids)
+        .exclude(pk__in=digest.done if digest else ())
+        .select_related(
             "project__organization"
         )
     )
@@ -154,8 +172,8 @@ def write_deliveries(*, change_uuids: Sequence[uuid.UUID], now: datetime | None 
             )
             for c in kept
         ]
-        start = min(c.created_at for c in kept)
-        end = max(c.created_at for c in kept)
+        start = digest.start if digest else min(c.created_at for c in kept)
+        end = digest.end if digest else max(c.created_at for c in kept)
         project = notification.project
         body = payloads.notification_body(
             organization=project.organization.name,
@@ -170,6 +188,7 @@ def write_deliveries(*, change_uuids: Sequence[uuid.UUID], now: datetime | None 
             Delivery(
                 notification=notification,
                 next_attempt_at=now,
+                digest_day=digest.day if digest else None,
                 created_at=now,
                 expires_at=now + max_age,
                 payload=body,

@@ -1,13 +1,24 @@
-"""cvewatch delivery list|retry|send-due: the delivery log of an organization, and sending by hand."""
+"""cvewatch delivery list|retry|send-due|digest: the delivery log of an organization, sending by hand."""
 
 from __future__ import annotations
 
+import argparse
+from datetime import date, timedelta
+
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
 from cvewatch.alerts import selectors
 from cvewatch.alerts.choices import DeliveryStatus
 from cvewatch.alerts.management.commands._common import domain_errors, organization_named, project_named
-from cvewatch.alerts.services import sending
+from cvewatch.alerts.services import digests, sending
+
+
+def _day(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date: {value!r} (YYYY-MM-DD)") from None
 
 
 def _when(value) -> str:
@@ -28,8 +39,15 @@ class Command(BaseCommand):
         retry.add_argument("org")
         retry.add_argument("delivery_id", metavar="DELIVERY_ID")
         actions.add_parser("send-due", help="send every delivery that is due now, then exit")
+        digest = actions.add_parser("digest", help="write the daily reports of a day (default: yesterday, UTC)")
+        digest.add_argument("--day", type=_day, default=None, metavar="YYYY-MM-DD")
 
     def handle(self, *args, action: str, **options):
+        if action == "digest":
+            day = options["day"] or (timezone.now() - timedelta(days=1)).date()
+            written = digests.write_daily_digests(day=day)
+            self.stdout.write(f"{len(written)} daily reports written for {day.isoformat()}")
+            return
         if action == "send-due":
             report = sending.send_due()
             self.stdout.write(
