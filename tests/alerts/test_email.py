@@ -10,6 +10,7 @@ from email import policy
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from cvewatch.alerts.choices import Channel, DeliveryStatus
 from cvewatch.alerts.models import Delivery, Notification
@@ -123,3 +124,23 @@ def test_an_smtp_server_that_hangs_is_a_failure_with_its_reason(project, smtp, s
 def test_an_unknown_link_is_404(db):
     assert Client().get("/alerts/email/nope/confirm").status_code == 404
     assert Client().post("/alerts/email/nope/unsubscribe").status_code == 404
+
+
+def test_notification_test_mails_the_confirmation_again_then_a_test_once_confirmed(project, smtp):
+    import io
+
+    from django.core.management import call_command
+
+    create_notification(project=project, name="mail", channel=Channel.EMAIL, target="soc@example.com")
+    out = io.StringIO()
+    call_command("notification", "test", "acme", "production", "mail", stdout=out)
+    assert "not confirmed yet" in out.getvalue()
+    assert len(smtp.messages) == 2 and all("/confirm" in _parse(m).get_content() for m in smtp.messages)
+
+    Notification.objects.update(confirmed_at=timezone.now())
+    out = io.StringIO()
+    call_command("notification", "test", "acme", "production", "mail", stdout=out)
+    assert "delivered" in out.getvalue()
+    test_mail = _parse(smtp.messages[-1])
+    assert "This is a test message" in test_mail.get_body(preferencelist=("plain",)).get_content()
+    assert Delivery.objects.get(is_test=True).status == DeliveryStatus.DELIVERED
