@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 from collections.abc import Iterable
@@ -25,6 +26,7 @@ from cvewatch.alerts.services.links import confirm_url
 from cvewatch.catalog.vocabulary import ChangeType
 from cvewatch.organizations.models import Project
 
+log = logging.getLogger(__name__)
 _CHANGE_TYPES = [t.value for t in ChangeType]
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
@@ -103,7 +105,9 @@ def create_notification(
             f"the project {project.name!r} already has a notification named {name!r}"
         ) from None
     if channel == Channel.EMAIL:
-        send_confirmation(notification=notification)
+        outcome = send_confirmation(notification=notification)
+        if not outcome.delivered:  # the notification stays; `notification test` mails the link again
+            log.warning("confirmation mail to %s failed: %s", notification.target, outcome.detail)
     return notification, secret
 
 

@@ -82,7 +82,10 @@ class Command(BaseCommand):
             self.stdout.write("webhook signing secret (shown once; receivers verify webhook-signature with it):")
             self.stdout.write(secret)
         if channel == Channel.EMAIL:
-            self.stdout.write(f"a confirmation link was mailed to {notification.target}; nothing is sent before")
+            self.stdout.write(
+                f"a confirmation link was mailed to {notification.target}; nothing is sent before it is confirmed "
+                "(`cvewatch notification test` mails it again)"
+            )
 
     def test(self, notification: Notification) -> None:
         if notification.channel == Channel.EMAIL and notification.confirmed_at is None:
