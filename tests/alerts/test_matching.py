@@ -192,3 +192,9 @@ def test_matching_cost_does_not_grow_with_projects_or_changes(org):
     assert len(large) == len(small)  # the same plan for 50 or 400 changes: no query per change
     # Reads are a handful; the rest are the multi-row INSERTs of 1,000 deliveries (engine batch limits).
     assert len([q for q in large.captured_queries if not q["sql"].startswith("INSERT")]) <= 12
+
+
+def test_without_any_live_notification_a_batch_costs_one_query(project, cves, django_assert_num_queries):
+    change = _change(cves["critical"], ["created"])
+    with django_assert_num_queries(1):
+        assert write_deliveries(change_uuids=[change.uuid]) == []
