@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from django.db import connection
 
 from cvewatch.alerts.choices import Channel
 from cvewatch.alerts.models import Delivery, Notification
@@ -16,6 +17,26 @@ from tests.factories import ProductFactory, VendorFactory
 from tests.sync.replay import modified_snapshots, replay_nvd_history
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _cve_ids_as_before():
+    """PostgreSQL sequences ignore rollbacks: put the CVE id sequence back where it was after this big replay.
+
+    The catalog's page planner reads the highest CVE id as the catalog size; later tests count on small ids.
+    """
+    if connection.vendor != "postgresql":
+        yield
+        return
+    sql = "SELECT pg_get_serial_sequence('catalog_cve', 'id')"
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        sequence = cursor.fetchone()[0]
+        cursor.execute(f"SELECT last_value, is_called FROM {sequence}")
+        last_value, is_called = cursor.fetchone()
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT setval(%s, %s, %s)", [sequence, last_value, is_called])
 
 VENDORS = ["microsoft", "google", "apple", "adobe", "oracle"]
 
