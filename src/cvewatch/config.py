@@ -86,6 +86,15 @@ SETTINGS: tuple[Setting, ...] = (
             "OpenCVE knowledge base: a git URL or a local checkout."),
     Setting("CVEWATCH_NVD_API_KEY", "", "NVD API key, sent as the apiKey header (raises the rate limit)."),
     # --- end sync ---
+    # --- alerts (wt-f) ---
+    Setting("CVEWATCH_DELIVERY_RETRY_BASE", "30", "Alerts: seconds before the first retry of a failed delivery; "
+            "each later retry waits twice as long."),
+    Setting("CVEWATCH_DELIVERY_MAX_AGE", "86400", "Alerts: seconds a delivery keeps being retried before it is "
+            "marked failed (it can still be retried by hand)."),
+    Setting("CVEWATCH_DELIVERY_TIMEOUT", "10", "Alerts: seconds one webhook, Slack, Teams or SMTP attempt may take."),
+    Setting("CVEWATCH_ALLOW_PRIVATE_WEBHOOKS", "false", "Alerts: allow outbound URLs that resolve to private, "
+            "loopback or link-local addresses (refused by default, also after a redirect)."),
+    # --- end alerts ---
     Setting("CVEWATCH_TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres",
             "Test suite only: the PostgreSQL server the suite's PostgreSQL run uses."),
 )

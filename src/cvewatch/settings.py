@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "cvewatch.jobs",
     "cvewatch.sync",  # sync
     "django.contrib.admin",  # sync: SyncSource/SyncRun read-only in the admin
+    "cvewatch.alerts",  # alerts (wt-f)
 ]
 
 MIDDLEWARE = [
@@ -157,6 +158,13 @@ if EMAIL_URL:
     globals().update(smtp_settings_from_url(EMAIL_URL))
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+
+# --- Alerts (wt-f) ----------------------------------------------------------------------------------------
+DELIVERY_RETRY_BASE = config.env_int("CVEWATCH_DELIVERY_RETRY_BASE", minimum=1, maximum=86_400)
+DELIVERY_MAX_AGE = config.env_int("CVEWATCH_DELIVERY_MAX_AGE", minimum=1, maximum=30 * 86_400)
+DELIVERY_TIMEOUT = config.env_int("CVEWATCH_DELIVERY_TIMEOUT", minimum=1, maximum=300)
+ALLOW_PRIVATE_WEBHOOKS = config.env_bool("CVEWATCH_ALLOW_PRIVATE_WEBHOOKS")
+# --- end alerts -----------------------------------------------------------------------------------------
 
 # --- I18N / time ----------------------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

@@ -10,5 +10,6 @@ urlpatterns = [
     path("api/", include("cvewatch.catalog.api.urls")),
     path("api/", include("cvewatch.organizations.api.urls")),
     re_path(r"^api(?:/|$)", not_found),  # any other /api path (a trailing slash too): a JSON 404, never HTML
+    path("", include("cvewatch.alerts.web.urls")),  # alerts: e-mail confirm and one-click unsubscribe links
     path("", include("cvewatch.web.urls")),
 ]

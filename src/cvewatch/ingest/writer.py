@@ -30,6 +30,7 @@ from cvewatch.catalog.models import (
     Weakness,
 )
 from cvewatch.catalog.names import is_product, product_key, split_product, vendor_of
+from cvewatch.catalog.signals import changes_recorded  # alerts: see write_cves
 from cvewatch.ingest import merge
 from cvewatch.ingest.records import CweEntry
 from cvewatch.ingest.rows import insert_rows, update_rows
@@ -271,14 +272,14 @@ class BatchWriter:
         self.write_links(
             pks, relink_vendors, relink_weaknesses, now=now, result=result, new={r[0] for r in new_rows}
         )
-        result.changes += insert_rows(
-            Change,
-            CHANGE_FIELDS,
-            (
-                (uuid.uuid4(), pks[cve_id], now, events, [e["type"] for e in events], self.run_id)
-                for cve_id, events in events_by_cve.items()
-            ),
-        )
+        # alerts: the Change rows are built as a list so their uuids can be announced (see below).
+        change_rows = [
+            (uuid.uuid4(), pks[cve_id], now, events, [e["type"] for e in events], self.run_id)
+            for cve_id, events in events_by_cve.items()
+        ]
+        result.changes += insert_rows(Change, CHANGE_FIELDS, change_rows)
+        if change_rows:  # alerts: receivers write their deliveries in this batch's transaction
+            changes_recorded.send(sender=Change, change_uuids=[row[0] for row in change_rows])
 
     def write_links(
         self,

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from cvewatch.web import views_accounts as accounts
+from cvewatch.web import views_alerts as alerts
 from cvewatch.web import views_catalog as catalog
 from cvewatch.web import views_orgs as orgs
 from cvewatch.web import views_projects as projects
@@ -69,5 +70,24 @@ urlpatterns = [
     path("org/<slug:org>/projects/<slug:project>/subscribe", projects.subscribe, name="project_subscribe"),
     path(
         "org/<slug:org>/projects/<slug:project>/unsubscribe", projects.unsubscribe, name="project_unsubscribe"
+    ),
+    # Alerts (wt-f): a project's notifications and its delivery log
+    path("org/<slug:org>/projects/<slug:project>/notifications", alerts.notification_list, name="notification_list"),
+    path(
+        "org/<slug:org>/projects/<slug:project>/notifications/<str:name>/test",
+        alerts.notification_test,
+        name="notification_test",
+    ),
+    path(
+        "org/<slug:org>/projects/<slug:project>/notifications/<str:name>/delete",
+        alerts.notification_delete,
+        name="notification_delete",
+    ),
+    path("org/<slug:org>/projects/<slug:project>/deliveries", alerts.delivery_log, name="delivery_log"),
+    path("org/<slug:org>/projects/<slug:project>/report", alerts.daily_report, name="daily_report"),
+    path(
+        "org/<slug:org>/projects/<slug:project>/deliveries/<str:delivery_id>/retry",
+        alerts.delivery_retry,
+        name="delivery_retry",
     ),
 ]
