@@ -36,6 +36,9 @@ def run_worker(*, threads: int, parent_pid: int | None = None) -> None:
         workers=threads,
         worker_type="thread",
         periodic=True,
+        # An idle worker polls the queue at least once a second (Huey's default backs off to 10 s), so the
+        # first attempt of an alert committed after a long quiet spell still leaves within seconds.
+        max_delay=1.0,
         # SIGTERM (service managers, `cvewatch serve`) is graceful: no new jobs, running ones get
         # SHUTDOWN_TIMEOUT. SIGINT (Ctrl-C) stops at once; both leave the database consistent.
         graceful_signal="TERM",
