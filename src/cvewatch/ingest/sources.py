@@ -2,6 +2,9 @@
 
 Each file's format is detected from its content (names lie: a KB file and a CVE 5 file are both
 CVE-*.json). JSON is decoded once and the parser works from that decoded document.
+
+What one file or archive member may decompress to is capped (Limits): a zip or gzip bomb is skipped with
+its reason before it is held in memory, and so is an input the process runs out of memory on.
 """
 
 from __future__ import annotations
@@ -35,28 +38,56 @@ CWE = "cwe"
 
 Progress = Callable[[str], None]
 
+MiB = 1 << 20
+_CHUNK = MiB
+
+
+class Limits(NamedTuple):
+    """What one input may cost (CVEWATCH_IMPORT_MAX_MB, CVEWATCH_IMPORT_MAX_RATIO)."""
+
+    max_bytes: int = 512 * MiB  # one file or archive member, decompressed; NVD's largest 1.1 feed is ~300 MB
+    max_ratio: int = 100  # decompressed/compressed; real feeds stay under 25, a zip of zeros reaches 1000
+    ratio_floor: int = 16 * MiB  # below this much output any ratio is fine (tiny repetitive files)
+
+
+class TooLarge(Exception):
+    """An input over its Limits: skipped with this reason."""
+
 _TAR_SUFFIXES = (".tar.gz", ".tgz", ".tar", ".tar.bz2", ".tbz2", ".tar.xz", ".txz")
 _NOT_DATA_NAMES = ("readme", "license", "licence", "copying", "notice", "changelog", "manifest.csv")
 _NOT_DATA_SUFFIXES = (".md", ".rst", ".txt", ".license", ".py", ".sh", ".html", ".yml", ".yaml", ".toml",
                       ".png", ".jpg", ".jpeg", ".gif", ".svg", ".pdf", ".ico")
 
 
-def iter_items(paths: Iterable[str | Path], *, on_progress: Progress | None = None) -> Iterator[Item]:
+def iter_items(
+    paths: Iterable[str | Path], *, on_progress: Progress | None = None, limits: Limits | None = None
+) -> Iterator[Item]:
     """Records from every data file under paths; never raises for bad input, yields Skipped instead.
 
-    on_progress is called with the origin of each file or archive member before it is parsed.
+    on_progress is called with the origin of each file or archive member before it is parsed. limits
+    defaults to the configured ones (settings.IMPORT_MAX_MB, IMPORT_MAX_RATIO) when Django is set up, else Limits().
     """
+    walker = _Walker(on_progress, limits or _configured_limits())
     for path in paths:
         path = Path(path)
         origin = str(path)
         if not path.exists():
             yield Skipped(origin, "no such file or directory")
         elif path.is_dir():
-            yield from _walk_dir(path, on_progress)
+            yield from walker.dir(path)
         elif _not_data(path.name):
             yield Skipped(origin, "not a data file (documentation, licence, manifest or schema): ignored")
         else:
-            yield from _file(path, origin, on_progress)
+            yield from walker.file(path, origin)
+
+
+def _configured_limits() -> Limits:
+    try:
+        from django.conf import settings
+
+        return Limits(max_bytes=settings.IMPORT_MAX_MB * MiB, max_ratio=settings.IMPORT_MAX_RATIO)
+    except Exception:  # noqa: BLE001 - no Django settings (a parser bench, the fuzzer): the defaults
+        return Limits()
 
 
 class Detected(NamedTuple):
@@ -84,105 +115,149 @@ def detect_format(data: bytes, name: str) -> Detected:
 # --- walking -------------------------------------------------------------------------------------
 
 
-def _walk_dir(root: Path, on_progress: Progress | None) -> Iterator[Item]:
-    unreadable: list[OSError] = []
-    for dirpath, dirnames, filenames in os.walk(root, onerror=unreadable.append):
-        while unreadable:
-            error = unreadable.pop(0)
-            yield Skipped(str(error.filename or dirpath), f"cannot read directory: {error.strerror or error}")
-        # Sorted and without hidden entries (.git, editor droppings) so runs are repeatable.
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for filename in sorted(filenames):
-            if filename.startswith(".") or _not_data(filename):
-                continue
-            path = Path(dirpath) / filename
-            yield from _file(path, str(path), on_progress)
-    for error in unreadable:
-        yield Skipped(str(error.filename or root), f"cannot read directory: {error.strerror or error}")
+class _Walker:
+    def __init__(self, on_progress: Progress | None, limits: Limits) -> None:
+        self.on_progress, self.limits = on_progress, limits
 
+    def progress(self, origin: str) -> None:
+        if self.on_progress is not None:
+            self.on_progress(origin)
 
-def _file(path: Path, origin: str, on_progress: Progress | None) -> Iterator[Item]:
-    name = path.name.lower()
-    try:
-        if name.endswith(_TAR_SUFFIXES):
-            with path.open("rb") as stream:
-                yield from _tar(stream, origin, on_progress)
-        elif name.endswith(".zip"):
-            with path.open("rb") as stream:
-                yield from _zip(stream, origin, on_progress)
-        else:
-            if on_progress is not None:
-                on_progress(origin)
-            yield from _member(path.read_bytes(), path.name, origin, on_progress)
-    except OSError as exc:
-        yield Skipped(origin, f"cannot read: {exc.strerror or exc}")
-
-
-def _tar(stream: IO[bytes], origin: str, on_progress: Progress | None) -> Iterator[Item]:
-    """Members one at a time ('r|*' streams: memory stays flat however big the bundle)."""
-    count = 0
-    try:
-        with tarfile.open(fileobj=stream, mode="r|*") as tar:
-            for member in tar:
-                if not member.isfile():
+    def dir(self, root: Path) -> Iterator[Item]:
+        unreadable: list[OSError] = []
+        for dirpath, dirnames, filenames in os.walk(root, onerror=unreadable.append):
+            while unreadable:
+                error = unreadable.pop(0)
+                yield Skipped(str(error.filename or dirpath), f"cannot read directory: {error.strerror or error}")
+            # Sorted and without hidden entries (.git, editor droppings) so runs are repeatable.
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+            for filename in sorted(filenames):
+                if filename.startswith(".") or _not_data(filename):
                     continue
-                member_name = member.name
-                base = member_name.rpartition("/")[2]
-                if base.startswith(".") or _hidden_path(member_name) or _not_data(base):
-                    continue
-                member_origin = f"{origin}!{member_name}"
-                if on_progress is not None:
-                    on_progress(member_origin)
-                extracted = tar.extractfile(member)
-                if extracted is None:
-                    continue
-                data = extracted.read()
-                count += 1
-                yield from _member(data, base, member_origin, on_progress)
-    except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:
-        yield Skipped(origin, f"archive is truncated or corrupt after {count} readable members: {_why(exc)}")
+                path = Path(dirpath) / filename
+                yield from self.file(path, str(path))
+        for error in unreadable:
+            yield Skipped(str(error.filename or root), f"cannot read directory: {error.strerror or error}")
 
-
-def _zip(stream: IO[bytes], origin: str, on_progress: Progress | None) -> Iterator[Item]:
-    try:
-        archive = zipfile.ZipFile(stream)
-    except (zipfile.BadZipFile, OSError, EOFError) as exc:
-        yield Skipped(origin, f"not a readable zip archive: {_why(exc)}")
-        return
-    with archive:
-        for info in sorted(archive.infolist(), key=lambda i: i.filename):
-            base = info.filename.rpartition("/")[2]
-            if info.is_dir() or base.startswith(".") or _hidden_path(info.filename) or _not_data(base):
-                continue
-            member_origin = f"{origin}!{info.filename}"
-            if on_progress is not None:
-                on_progress(member_origin)
-            try:
-                data = archive.read(info)
-            except (zipfile.BadZipFile, zlib.error, OSError, EOFError, NotImplementedError) as exc:
-                yield Skipped(member_origin, f"cannot read zip member: {_why(exc)}")
-                continue
-            yield from _member(data, base, member_origin, on_progress)
-
-
-def _member(data: bytes, name: str, origin: str, on_progress: Progress | None) -> Iterator[Item]:
-    """A file's bytes: unwrap .gz and nested archives, then detect and parse."""
-    lower = name.lower()
-    if lower.endswith(_TAR_SUFFIXES):
-        yield from _tar(io.BytesIO(data), origin, on_progress)
-        return
-    if lower.endswith(".zip"):
-        yield from _zip(io.BytesIO(data), origin, on_progress)
-        return
-    if lower.endswith(".gz") or data[:2] == b"\x1f\x8b":
+    def file(self, path: Path, origin: str) -> Iterator[Item]:
+        name = path.name.lower()
         try:
-            data = gzip.decompress(data)
-        except (EOFError, OSError, zlib.error) as exc:
-            yield Skipped(origin, f"truncated or corrupt gzip: {_why(exc)}")
+            if name.endswith(_TAR_SUFFIXES):
+                with path.open("rb") as stream:
+                    yield from self.tar(stream, origin)
+            elif name.endswith(".zip"):
+                with path.open("rb") as stream:
+                    yield from self.zip(stream, origin)
+            else:
+                self.progress(origin)
+                size = path.stat().st_size
+                if size > self.limits.max_bytes:
+                    yield Skipped(origin, self.too_large(size))
+                    return
+                yield from self.member(path.read_bytes(), path.name, origin)
+        except OSError as exc:
+            yield Skipped(origin, f"cannot read: {exc.strerror or exc}")
+        except MemoryError:
+            yield Skipped(origin, "ran out of memory reading it: skipped")
+
+    def tar(self, stream: IO[bytes], origin: str) -> Iterator[Item]:
+        """Members one at a time ('r|*' streams: memory stays flat however big the bundle)."""
+        count = 0
+        try:
+            with tarfile.open(fileobj=stream, mode="r|*") as tar:
+                for member in tar:
+                    if not member.isfile():
+                        continue
+                    member_name = member.name
+                    base = member_name.rpartition("/")[2]
+                    if base.startswith(".") or _hidden_path(member_name) or _not_data(base):
+                        continue
+                    member_origin = f"{origin}!{member_name}"
+                    self.progress(member_origin)
+                    if member.size > self.limits.max_bytes:
+                        yield Skipped(member_origin, self.too_large(member.size))
+                        continue  # the stream skips its bytes without keeping them
+                    extracted = tar.extractfile(member)
+                    if extracted is None:
+                        continue
+                    data = extracted.read()
+                    count += 1
+                    yield from self.member(data, base, member_origin)
+        except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:
+            yield Skipped(origin, f"archive is truncated or corrupt after {count} readable members: {_why(exc)}")
+
+    def zip(self, stream: IO[bytes], origin: str) -> Iterator[Item]:
+        try:
+            archive = zipfile.ZipFile(stream)
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+            yield Skipped(origin, f"not a readable zip archive: {_why(exc)}")
             return
-        if lower.endswith(".gz"):
-            name = name[:-3]
-    yield from _parse(data, name, origin)
+        with archive:
+            for info in sorted(archive.infolist(), key=lambda i: i.filename):
+                base = info.filename.rpartition("/")[2]
+                if info.is_dir() or base.startswith(".") or _hidden_path(info.filename) or _not_data(base):
+                    continue
+                member_origin = f"{origin}!{info.filename}"
+                self.progress(member_origin)
+                try:
+                    # The sizes in the directory may lie: the cap holds on the bytes actually inflated.
+                    with archive.open(info) as member:
+                        data = self.read_capped(member, compressed=info.compress_size)
+                except TooLarge as exc:
+                    yield Skipped(member_origin, str(exc))
+                    continue
+                except (zipfile.BadZipFile, zlib.error, OSError, EOFError, NotImplementedError, ValueError,
+                        RuntimeError) as exc:  # RuntimeError: an encrypted member
+                    yield Skipped(member_origin, f"cannot read zip member: {_why(exc)}")
+                    continue
+                yield from self.member(data, base, member_origin)
+
+    def member(self, data: bytes, name: str, origin: str) -> Iterator[Item]:
+        """A file's bytes: unwrap .gz and nested archives, then detect and parse."""
+        try:
+            lower = name.lower()
+            if lower.endswith(_TAR_SUFFIXES):
+                yield from self.tar(io.BytesIO(data), origin)
+                return
+            if lower.endswith(".zip"):
+                yield from self.zip(io.BytesIO(data), origin)
+                return
+            if lower.endswith(".gz") or data[:2] == b"\x1f\x8b":
+                try:
+                    with gzip.GzipFile(fileobj=io.BytesIO(data)) as stream:
+                        data = self.read_capped(stream, compressed=len(data))
+                except TooLarge as exc:
+                    yield Skipped(origin, str(exc))
+                    return
+                except (EOFError, OSError, zlib.error) as exc:
+                    yield Skipped(origin, f"truncated or corrupt gzip: {_why(exc)}")
+                    return
+                if lower.endswith(".gz"):
+                    name = name[:-3]
+            yield from _parse(data, name, origin)
+        except MemoryError:
+            yield Skipped(origin, "ran out of memory reading it: skipped")
+
+    def read_capped(self, stream: IO[bytes], *, compressed: int) -> bytes:
+        """All of a decompressing stream, or TooLarge as soon as it passes the size or ratio limit."""
+        limits, chunks, total = self.limits, [], 0
+        while chunk := stream.read(_CHUNK):
+            total += len(chunk)
+            if total > limits.max_bytes:
+                raise TooLarge(self.too_large(total, more=True))
+            if total > limits.ratio_floor and total > max(compressed, 1) * limits.max_ratio:
+                raise TooLarge(
+                    f"decompresses more than {limits.max_ratio} times its compressed size of {compressed} bytes "
+                    "(a zip or gzip bomb?; CVEWATCH_IMPORT_MAX_RATIO): skipped"
+                )
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def too_large(self, size: int, *, more: bool = False) -> str:
+        return (
+            f"{'more than ' if more else ''}{size // MiB} MiB, over the {self.limits.max_bytes // MiB} MiB "
+            "one input may decompress to (CVEWATCH_IMPORT_MAX_MB): skipped"
+        )
 
 
 def _parse(data: bytes, name: str, origin: str) -> Iterator[Item]:
@@ -197,7 +272,7 @@ def _parse(data: bytes, name: str, origin: str) -> Iterator[Item]:
     except ParseError as exc:
         yield Skipped(origin, str(exc))
     except MemoryError:
-        raise
+        yield Skipped(origin, "ran out of memory parsing it: skipped")
     except Exception as exc:  # noqa: BLE001 - one odd file must not end an import of thousands
         yield Skipped(origin, f"could not be parsed ({type(exc).__name__}: {_why(exc)})")
 

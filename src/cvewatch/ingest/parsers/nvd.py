@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
 from cvewatch.catalog.names import normalize_cve_id
 from cvewatch.catalog.vocabulary import CveState, Source
@@ -197,21 +197,54 @@ def nvd_feed_record(item: dict[str, Any]) -> CveRecord:
 def _collect_cpes(nodes: list[Any], path: str, match_key: str, uri_key: str, out: list[str]) -> None:
     """Vulnerable CPEs of configuration nodes, children included (1.1 nests AND/OR nodes).
 
-    Depth-first with an explicit stack: a hostile file nesting children deeply cannot exhaust recursion.
+    Depth-first with an explicit stack, nesting capped at MAX_NODE_DEPTH (real feeds nest two or three
+    deep), and a node's path is spelled out only for an error message: building every node's path up
+    front let a 1 MB record of deep, wide children cost gigabytes.
     """
-    stack = [(f"{path}[{index}]", node) for index, node in reversed(list(enumerate(nodes)))]
+    stack: list[_Node] = [_Node(None, i, node, 1) for i, node in reversed(list(enumerate(nodes)))]
     while stack:
-        npath, node = stack.pop()
-        node = as_obj(node, npath)
-        for j, match in enumerate(as_list(node.get(match_key), f"{npath}.{match_key}")):
-            match = as_obj(match, f"{npath}.{match_key}[{j}]")
+        entry = stack.pop()
+        if entry.depth > MAX_NODE_DEPTH:
+            raise ParseError(f"{path}: configuration nodes nested deeper than {MAX_NODE_DEPTH} levels")
+        node = entry.node
+        if node is None:
+            continue
+        if not isinstance(node, dict):
+            raise ParseError(f"{entry.path(path)}: expected an object, got {kind(node)}")
+        matches = node.get(match_key)
+        if matches is not None and not isinstance(matches, list):
+            raise ParseError(f"{entry.path(path)}.{match_key}: expected an array, got {kind(matches)}")
+        for j, match in enumerate(matches or ()):
+            if match is None:
+                continue
+            if not isinstance(match, dict):
+                raise ParseError(f"{entry.path(path)}.{match_key}[{j}]: expected an object, got {kind(match)}")
             uri = match.get(uri_key)
             if match.get("vulnerable") is True and isinstance(uri, str) and uri:
                 out.append(uri)
         children = node.get("children")
         if children:
-            children = as_list(children, f"{npath}.children")
-            stack.extend((f"{npath}.children[{i}]", c) for i, c in reversed(list(enumerate(children))))
+            if not isinstance(children, list):
+                raise ParseError(f"{entry.path(path)}.children: expected an array, got {kind(children)}")
+            stack.extend(_Node(entry, i, child, entry.depth + 1) for i, child in reversed(list(enumerate(children))))
+
+
+MAX_NODE_DEPTH = 32
+
+
+class _Node(NamedTuple):
+    parent: _Node | None
+    index: int
+    node: Any
+    depth: int
+
+    def path(self, root: str) -> str:
+        parts = []
+        entry: _Node | None = self
+        while entry is not None:
+            parts.append(f"[{entry.index}]")
+            entry = entry.parent
+        return root + ".children".join(reversed(parts))
 
 
 def _vendors(cpes: list[str]) -> tuple[str, ...]:
