@@ -13,6 +13,7 @@ import zipfile
 import zlib
 from pathlib import Path
 
+import orjson
 import pytest
 
 from cvewatch.ingest.records import CveRecord, KevEntry, Skipped
@@ -52,6 +53,17 @@ def _peak_mib(paths: list[Path], limits: Limits | None = None) -> tuple[list[obj
     try:
         items = list(iter_items(paths, limits=limits))
         return items, tracemalloc.get_traced_memory()[1] / MiB
+    finally:
+        tracemalloc.stop()
+
+
+def _walk_peak_mib(path: Path, limits: Limits) -> float:
+    """Peak memory of walking path, the items dropped as they come (as the importer's batches do)."""
+    tracemalloc.start()
+    try:
+        for _item in iter_items([path], limits=limits):
+            pass
+        return tracemalloc.get_traced_memory()[1] / MiB
     finally:
         tracemalloc.stop()
 
@@ -140,3 +152,44 @@ def test_running_out_of_memory_skips_that_input_and_the_walk_goes_on(tmp_path: P
     kev, reasons = done.stdout.splitlines()
     assert kev == "25"
     assert reasons == "['ran out of memory parsing it: skipped']"
+
+
+def _big_feed(path: Path, copies: int) -> list[str]:
+    """An NVD 1.1 feed of the fixture's items renumbered copies times (written a chunk at a time)."""
+    items = orjson.loads((DATA / "nvd-1.1" / "nvdcve-1.1-fixtures.json").read_bytes())["CVE_Items"]
+    ids = []
+    with path.open("wb") as out:
+        out.write(b'{"CVE_data_type": "CVE", "CVE_data_format": "MITRE", "CVE_Items": [')
+        for copy in range(copies):
+            for number, item in enumerate(items):
+                cve_id = f"CVE-2099-{copy * len(items) + number + 10000}"
+                item["cve"]["CVE_data_meta"]["ID"] = cve_id
+                ids.append(cve_id)
+                out.write((b"," if copy or number else b"") + orjson.dumps(item))
+        out.write(b"]}")
+    return ids
+
+
+def test_a_feed_bigger_than_the_stream_threshold_is_parsed_as_a_stream(tmp_path: Path) -> None:
+    feed = tmp_path / "nvdcve-1.1-2099.json"
+    ids = _big_feed(feed, copies=40)
+    assert feed.stat().st_size > 3 * MiB
+    whole, streamed = Limits(stream_above=64 * MiB), Limits(stream_above=MiB)
+    items = list(iter_items([feed], limits=streamed))
+    assert items == list(iter_items([feed], limits=whole)) and len(items) == len(ids)
+    assert all(isinstance(i, CveRecord) for i in items)
+    del items
+    whole_peak, peak = _walk_peak_mib(feed, whole), _walk_peak_mib(feed, streamed)
+    # Decoded whole, a feed costs several times its size; streamed, the first MiB read and one CVE at a time.
+    assert peak < whole_peak / 4, f"streamed {peak:.0f} MiB, decoded whole {whole_peak:.0f} MiB"
+
+
+def test_a_streamed_feed_that_breaks_keeps_what_came_before(tmp_path: Path) -> None:
+    feed = tmp_path / "nvdcve-1.1-2099.json.gz"
+    ids = _big_feed(tmp_path / "feed.json", copies=40)
+    feed.write_bytes(gzip.compress((tmp_path / "feed.json").read_bytes()[:-5000]))
+    items = list(iter_items([feed], limits=Limits(stream_above=MiB, max_ratio=1000)))
+    *records, last = items
+    assert len(ids) - 5 < len(records) < len(ids) and all(isinstance(r, CveRecord) for r in records)
+    assert isinstance(last, Skipped) and last.origin == str(feed)
+    assert last.reason.startswith(f"invalid JSON after {len(records)} entries, read up to here")

@@ -24,7 +24,7 @@ from cvewatch.ingest.parsers.cve5 import cve5_records
 from cvewatch.ingest.parsers.cwe import parse_cwe
 from cvewatch.ingest.parsers.epss import parse_epss
 from cvewatch.ingest.parsers.kev import kev_entries
-from cvewatch.ingest.parsers.nvd import nvd_api_records, nvd_feed_records
+from cvewatch.ingest.parsers.nvd import nvd_api_records, nvd_api_stream, nvd_feed_records, nvd_feed_stream
 from cvewatch.ingest.parsers.opencve_kb import opencve_kb_record
 from cvewatch.ingest.records import Item, ParseError, Skipped
 
@@ -48,6 +48,7 @@ class Limits(NamedTuple):
     max_bytes: int = 512 * MiB  # one file or archive member, decompressed; NVD's largest 1.1 feed is ~300 MB
     max_ratio: int = 100  # decompressed/compressed; real feeds stay under 25, a zip of zeros reaches 1000
     ratio_floor: int = 16 * MiB  # below this much output any ratio is fine (tiny repetitive files)
+    stream_above: int = 64 * MiB  # a bigger NVD feed or API page is parsed as a stream, not decoded whole
 
 
 class TooLarge(Exception):
@@ -154,7 +155,8 @@ class _Walker:
                 if size > self.limits.max_bytes:
                     yield Skipped(origin, self.too_large(size))
                     return
-                yield from self.member(path.read_bytes(), path.name, origin)
+                with path.open("rb") as stream:
+                    yield from self.stream(stream, path.name, origin, compressed=size)
         except OSError as exc:
             yield Skipped(origin, f"cannot read: {exc.strerror or exc}")
         except MemoryError:
@@ -180,9 +182,8 @@ class _Walker:
                     extracted = tar.extractfile(member)
                     if extracted is None:
                         continue
-                    data = extracted.read()
                     count += 1
-                    yield from self.member(data, base, member_origin)
+                    yield from self.stream(extracted, base, member_origin, compressed=member.size)
         except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:
             yield Skipped(origin, f"archive is truncated or corrupt after {count} readable members: {_why(exc)}")
 
@@ -202,15 +203,54 @@ class _Walker:
                 try:
                     # The sizes in the directory may lie: the cap holds on the bytes actually inflated.
                     with archive.open(info) as member:
-                        data = self.read_capped(member, compressed=info.compress_size)
-                except TooLarge as exc:
-                    yield Skipped(member_origin, str(exc))
-                    continue
+                        yield from self.stream(member, base, member_origin, compressed=info.compress_size)
                 except (zipfile.BadZipFile, zlib.error, OSError, EOFError, NotImplementedError, ValueError,
                         RuntimeError) as exc:  # RuntimeError: an encrypted member
                     yield Skipped(member_origin, f"cannot read zip member: {_why(exc)}")
-                    continue
-                yield from self.member(data, base, member_origin)
+
+    def stream(self, stream: IO[bytes], name: str, origin: str, *, compressed: int) -> Iterator[Item]:
+        """A file or archive member, read within the limits: whole, except big NVD feeds and API pages.
+
+        Those are parsed as a stream (ijson) once past limits.stream_above bytes, so memory holds one CVE at a
+        time whatever the feed's size; anything else is read whole and parsed from its bytes.
+        """
+        lower = name.lower()
+        gzipped = False
+        try:
+            if lower.endswith((*_TAR_SUFFIXES, ".zip")):
+                data = self.read_capped(stream, compressed=compressed)
+            else:
+                first = stream.read(2)
+                source: IO[bytes] = _Prefixed(first, stream)
+                gzipped = lower.endswith(".gz") or first == b"\x1f\x8b"
+                if gzipped:
+                    source = gzip.GzipFile(fileobj=source)  # type: ignore[assignment]
+                    name = name[:-3] if lower.endswith(".gz") else name
+                above = self.limits.stream_above
+                head = self.read_capped(source, compressed=compressed, stop_after=above)
+                fmt = _streamed_format(head) if len(head) > above else None
+                if fmt is not None:
+                    reader = _Capped(self, _Prefixed(head, source), compressed=compressed)
+                    yield from _parse_stream(fmt, reader, origin)
+                    return
+                data = head if len(head) <= above else head + self.read_capped(
+                    source, compressed=compressed, already=len(head)
+                )
+                if gzipped:  # already inflated: member() must not unwrap it again
+                    yield from _parse(data, name, origin)
+                    return
+        except TooLarge as exc:
+            yield Skipped(origin, str(exc))
+            return
+        except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+            if not gzipped:
+                raise  # the archive's own damage: its reader reports it
+            yield Skipped(origin, f"truncated or corrupt gzip: {_why(exc)}")
+            return
+        except MemoryError:
+            yield Skipped(origin, "ran out of memory reading it: skipped")
+            return
+        yield from self.member(data, name, origin)
 
     def member(self, data: bytes, name: str, origin: str) -> Iterator[Item]:
         """A file's bytes: unwrap .gz and nested archives, then detect and parse."""
@@ -238,26 +278,82 @@ class _Walker:
         except MemoryError:
             yield Skipped(origin, "ran out of memory reading it: skipped")
 
-    def read_capped(self, stream: IO[bytes], *, compressed: int) -> bytes:
-        """All of a decompressing stream, or TooLarge as soon as it passes the size or ratio limit."""
-        limits, chunks, total = self.limits, [], 0
+    def read_capped(
+        self, stream: IO[bytes], *, compressed: int, already: int = 0, stop_after: int | None = None
+    ) -> bytes:
+        """A decompressing stream to its end (or just past stop_after bytes), or TooLarge as soon as it
+        passes the size or ratio limit; already counts bytes of the same input read before."""
+        chunks, total = [], already
         while chunk := stream.read(_CHUNK):
             total += len(chunk)
-            if total > limits.max_bytes:
-                raise TooLarge(self.too_large(total, more=True))
-            if total > limits.ratio_floor and total > max(compressed, 1) * limits.max_ratio:
-                raise TooLarge(
-                    f"decompresses more than {limits.max_ratio} times its compressed size of {compressed} bytes "
-                    "(a zip or gzip bomb?; CVEWATCH_IMPORT_MAX_RATIO): skipped"
-                )
+            self.check(total, compressed=compressed)
             chunks.append(chunk)
+            if stop_after is not None and total - already > stop_after:
+                break
         return b"".join(chunks)
+
+    def check(self, total: int, *, compressed: int) -> None:
+        limits = self.limits
+        if total > limits.max_bytes:
+            raise TooLarge(self.too_large(total, more=True))
+        if total > limits.ratio_floor and total > max(compressed, 1) * limits.max_ratio:
+            raise TooLarge(
+                f"decompresses more than {limits.max_ratio} times its compressed size of {compressed} bytes "
+                "(a zip or gzip bomb?; CVEWATCH_IMPORT_MAX_RATIO): skipped"
+            )
 
     def too_large(self, size: int, *, more: bool = False) -> str:
         return (
             f"{'more than ' if more else ''}{size // MiB} MiB, over the {self.limits.max_bytes // MiB} MiB "
             "one input may decompress to (CVEWATCH_IMPORT_MAX_MB): skipped"
         )
+
+
+class _Prefixed:
+    """Bytes already read, then the rest of the stream they came from."""
+
+    def __init__(self, head: bytes, rest: IO[bytes]) -> None:
+        self.head, self.rest = memoryview(head), rest
+
+    def read(self, size: int = -1) -> bytes:
+        if not self.head:
+            return self.rest.read(size)
+        if size < 0:
+            out, self.head = bytes(self.head) + self.rest.read(), memoryview(b"")
+            return out
+        out, self.head = bytes(self.head[:size]), self.head[size:]
+        return out
+
+
+class _Capped:
+    """A stream whose bytes count against the walker's limits as a streamed parser reads them."""
+
+    def __init__(self, walker: _Walker, stream: _Prefixed, *, compressed: int) -> None:
+        self.walker, self.stream, self.compressed, self.total = walker, stream, compressed, 0
+
+    def read(self, size: int = -1) -> bytes:
+        out = self.stream.read(size)
+        self.total += len(out)
+        self.walker.check(self.total, compressed=self.compressed)
+        return out
+
+
+def _streamed_format(head: bytes) -> str | None:
+    """NVD_FEED or NVD_API when a big input's first bytes say it is one (the formats that grow to GBs)."""
+    start = head[:4096]
+    if b'"CVE_Items"' in start:
+        return NVD_FEED
+    if b'"vulnerabilities"' in start and b"NVD_CVE" in start:
+        return NVD_API
+    return None
+
+
+def _parse_stream(fmt: str, stream: _Capped, origin: str) -> Iterator[Item]:
+    records = nvd_feed_stream(stream, origin=origin) if fmt == NVD_FEED else nvd_api_stream(stream, origin=origin)
+    try:
+        yield from records
+    except TooLarge as exc:
+        yield Skipped(origin, f"read up to here, then: {exc}")
 
 
 def _parse(data: bytes, name: str, origin: str) -> Iterator[Item]:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
-from typing import Any, NamedTuple
+from collections.abc import Callable, Iterator
+from typing import Any, NamedTuple, Protocol
+
+import ijson
 
 from cvewatch.catalog.names import normalize_cve_id
 from cvewatch.catalog.vocabulary import CveState, Source
@@ -21,6 +23,10 @@ from cvewatch.ingest.records import CveRecord, Metric, ParseError, Skipped
 _API_METRICS = (("cvssMetricV2", "cvssV2_0"), ("cvssMetricV30", "cvssV3_0"),
                 ("cvssMetricV31", "cvssV3_1"), ("cvssMetricV40", "cvssV4_0"))
 REJECT_PREFIX = "** REJECT **"
+
+
+class Readable(Protocol):
+    def read(self, size: int = -1, /) -> bytes: ...
 
 
 # --- NVD API 2.0 ---------------------------------------------------------------------------------
@@ -46,13 +52,17 @@ def nvd_api_records(doc: Any, *, origin: str = "") -> Iterator[CveRecord | Skipp
 
 def _api_entries(entries: list[Any], origin: str) -> Iterator[CveRecord | Skipped]:
     for index, entry in enumerate(entries):
-        cve = entry.get("cve") if isinstance(entry, dict) else None
-        try:
-            if not isinstance(cve, dict):
-                raise ParseError(f"vulnerabilities[{index}]: expected an object with a 'cve' object")
-            yield nvd_api_record(cve)
-        except ParseError as exc:
-            yield Skipped(f"{origin}#{_label(cve, 'id', index)}", str(exc))
+        yield _api_entry(entry, index, origin)
+
+
+def _api_entry(entry: Any, index: int, origin: str) -> CveRecord | Skipped:
+    cve = entry.get("cve") if isinstance(entry, dict) else None
+    try:
+        if not isinstance(cve, dict):
+            raise ParseError(f"vulnerabilities[{index}]: expected an object with a 'cve' object")
+        return nvd_api_record(cve)
+    except ParseError as exc:
+        return Skipped(f"{origin}#{_label(cve, 'id', index)}", str(exc))
 
 
 def nvd_api_record(cve: dict[str, Any]) -> CveRecord:
@@ -124,15 +134,44 @@ def _feed_items(items: list[Any], origin: str) -> Iterator[CveRecord | Skipped]:
     gc.freeze()
     try:
         for index, item in enumerate(items):
-            try:
-                record: CveRecord | Skipped = nvd_feed_record(as_obj(item, "item"))
-            except ParseError as exc:
-                cve = item.get("cve") if isinstance(item, dict) else None
-                meta = cve.get("CVE_data_meta") if isinstance(cve, dict) else None
-                record = Skipped(f"{origin}#{_label(meta, 'ID', index)}", str(exc))
-            yield record
+            yield _feed_item(item, index, origin)
     finally:
         gc.unfreeze()
+
+
+def _feed_item(item: Any, index: int, origin: str) -> CveRecord | Skipped:
+    try:
+        return nvd_feed_record(as_obj(item, "item"))
+    except ParseError as exc:
+        cve = item.get("cve") if isinstance(item, dict) else None
+        meta = cve.get("CVE_data_meta") if isinstance(cve, dict) else None
+        return Skipped(f"{origin}#{_label(meta, 'ID', index)}", str(exc))
+
+
+# --- streamed: a feed or page too big to decode whole ------------------------------------------------
+
+
+def nvd_feed_stream(stream: Readable, *, origin: str = "") -> Iterator[CveRecord | Skipped]:
+    """Records of a 1.1 feed read from a stream (ijson): one CVE_Items entry in memory at a time."""
+    return _streamed(stream, "CVE_Items.item", lambda item, index: _feed_item(item, index, origin), origin)
+
+
+def nvd_api_stream(stream: Readable, *, origin: str = "") -> Iterator[CveRecord | Skipped]:
+    """Records of an API 2.0 page or yearly 2.0 feed read from a stream: one vulnerability at a time."""
+    return _streamed(stream, "vulnerabilities.item", lambda entry, index: _api_entry(entry, index, origin), origin)
+
+
+def _streamed(
+    stream: Readable, prefix: str, record: Callable[[Any, int], CveRecord | Skipped], origin: str
+) -> Iterator[CveRecord | Skipped]:
+    count = 0
+    try:
+        for item in ijson.items(stream, prefix, use_float=True):
+            yield record(item, count)
+            count += 1
+    except ijson.JSONError as exc:
+        why = (str(exc).strip().splitlines() or ["?"])[0][:200]
+        yield Skipped(origin, f"invalid JSON after {count} entries, read up to here: {why}")
 
 
 def nvd_feed_record(item: dict[str, Any]) -> CveRecord:
