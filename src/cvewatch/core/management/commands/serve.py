@@ -9,6 +9,7 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
 from cvewatch import config
+from cvewatch.core.backup import hold_running_lock
 
 
 class Command(BaseCommand):
@@ -58,6 +59,7 @@ class Command(BaseCommand):
             def load(self):
                 return application
 
+        running = hold_running_lock()  # noqa: F841 - held while serving: `cvewatch restore` refuses meanwhile
         self.stdout.write(f"cvewatch listening on http://{bind}/", ending="\n")
         self.stdout.flush()
         _Server().run()
