@@ -58,6 +58,16 @@ SETTINGS: tuple[Setting, ...] = (
             "Most MiB one imported file or archive member may decompress to; a larger one is skipped."),
     Setting("CVEWATCH_IMPORT_MAX_RATIO", "100",
             "Most times an archive member or .gz may expand past 16 MiB (a zip or gzip bomb is skipped)."),
+    # --- job engine (wt-e) ---
+    Setting("CVEWATCH_REDIS_URL", "", "Redis URL (redis://host:6379/0) for the job queue, shared by every worker "
+            "and server. Unset: the queue is a SQLite file in the data dir (one machine)."),
+    Setting("CVEWATCH_WORKER", "internal", "internal: `cvewatch serve` also runs one job worker (restarted if it "
+            "dies); external: it runs none and `cvewatch worker` runs elsewhere."),
+    Setting("CVEWATCH_WORKER_THREADS", "2", "Threads of a job worker (`cvewatch worker`, serve's internal one): "
+            "jobs run at once."),
+    Setting("CVEWATCH_QUEUE_NAME", "cvewatch", "Name of the job queue (its key prefix on Redis): instances sharing "
+            "one Redis need different names."),
+    # --- end job engine ---
     # --- sync (cvewatch/sync/, docs/sync.md) ---
     Setting("CVEWATCH_SOURCES", "cvelist,nvd,kev,epss,cwe",
             "Comma-separated sync sources to run: cvelist, nvd, kev, epss, cwe, opencve-kb."),
@@ -109,6 +119,13 @@ def env_int(name: str, *, minimum: int = 1, maximum: int = 1_000_000) -> int:
 
 def env_list(name: str) -> list[str]:
     return [part.strip() for part in env_str(name).split(",") if part.strip()]
+
+
+def env_choice(name: str, choices: tuple[str, ...]) -> str:
+    value = env_str(name).lower()
+    if value not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, not {value!r}")
+    return value
 
 
 # --- sync ---

@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "cvewatch.api",
     "cvewatch.organizations",
     "cvewatch.web",
+    "cvewatch.jobs",
     "cvewatch.sync",  # sync
     "django.contrib.admin",  # sync: SyncSource/SyncRun read-only in the admin
 ]
@@ -168,6 +169,21 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "cvewatch.api.exceptions.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "DATETIME_FORMAT": "iso-8601",
+}
+
+# --- Job engine (Huey; read by huey.contrib.djhuey, built in cvewatch.jobs.queue) ------------------------
+REDIS_URL = config.env_str("CVEWATCH_REDIS_URL")
+WORKER_MODE = config.env_choice("CVEWATCH_WORKER", ("internal", "external"))
+WORKER_THREADS = config.env_int("CVEWATCH_WORKER_THREADS", maximum=64)
+HUEY = {
+    "name": config.env_str("CVEWATCH_QUEUE_NAME") or "cvewatch",
+    # Redis pops each task exactly once across machines; the SQLite file serves one machine without a server.
+    "huey_class": "huey.RedisHuey" if REDIS_URL else "huey.SqliteHuey",
+    **({"url": REDIS_URL} if REDIS_URL else {"filename": str(DATA_DIR / "jobs.sqlite3")}),
+    "results": False,  # nothing reads task return values; storing them would only grow the queue store
+    "immediate": False,  # djhuey would otherwise run tasks inline whenever DEBUG is on
+    "utc": True,
+    "consumer": {"workers": WORKER_THREADS, "worker_type": "thread"},
 }
 
 # --- Logging --------------------------------------------------------------------------------------------
