@@ -5,7 +5,7 @@
 The data dir must hold a loaded, migrated install (SQLite, or PostgreSQL through CVEWATCH_DATABASE_URL).
 The script creates a throw-away user, organization and API token, starts the server on a free loopback
 port, and from --concurrency threads sends the API requests (Bearer token) and the web pages (a logged-in
-session) of MIX round robin, for --minutes. Meanwhile `cvewatch sync` runs the local feeds of --sync-kev and
+session) round robin, for --minutes. Meanwhile `cvewatch sync` runs the local feeds of --sync-kev and
 --sync-nvd again and again (what a scheduled sync does). Deliveries join the mix once the alerts app is there.
 It prints requests, errors, latency percentiles per kind, and the RSS of the server's process tree after
 the warm-up and at the end (the growth). Exit status 1 on any error.
@@ -37,6 +37,16 @@ API = (
 )  # fmt: skip
 PAGES = ("/", "/cve", "/cve?vendor=microsoft", "/cve?search=buffer", "/cve/CVE-2021-44228", "/vendors?search=micro")
 CVEWATCH = [sys.executable, "-m", "cvewatch"]
+# One sync run that really reads and merges its feeds: the cursors are forgotten first (else "unchanged").
+SYNC = """
+import os, django
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cvewatch.settings")
+django.setup()
+from django.core.management import call_command
+from cvewatch.sync.models import SyncSource
+SyncSource.objects.filter(name__in=["kev", "nvd"]).update(cursor={}, last_success_at=None, last_run_at=None)
+call_command("sync", "kev", "nvd")
+"""
 
 
 def cli(*args: str, env: dict[str, str] | None = None) -> str:
@@ -97,7 +107,9 @@ def main(argv: list[str]) -> int:
     server = subprocess.Popen(
         [*CVEWATCH, "serve", "--bind", f"{HOST}:{port}", "--workers", str(args.workers),
          "--threads", str(args.threads)],
-        env={**os.environ, "CVEWATCH_LOG_LEVEL": "WARNING"}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        # The sync loop below is the sync; serve's own job worker would reach for the real upstreams.
+        env={**os.environ, "CVEWATCH_LOG_LEVEL": "WARNING", "CVEWATCH_WORKER": "external"},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     stop = threading.Event()
     syncs: list[str] = []
@@ -118,8 +130,9 @@ def main(argv: list[str]) -> int:
         def sync_loop() -> None:
             env = {**os.environ, "CVEWATCH_KEV_URL": args.sync_kev, "CVEWATCH_NVD_URL": args.sync_nvd}
             while not stop.is_set():
-                done = subprocess.run([*CVEWATCH, "sync", "kev", "nvd"], env=env, capture_output=True, text=True)
-                syncs.append(f"exit {done.returncode}: {' / '.join(done.stdout.split(chr(10))[:2])}")
+                done = subprocess.run([sys.executable, "-c", SYNC], env=env, capture_output=True, text=True)
+                summary = " / ".join(line for line in done.stdout.splitlines() if line.startswith(("kev", "nvd")))
+                syncs.append(f"exit {done.returncode}: {summary or done.stderr.strip()[-300:]}")
 
         def traffic(number: int) -> None:
             web = logged_in(base, username, password)

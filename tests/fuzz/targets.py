@@ -64,7 +64,8 @@ def _bytes_target(parse: Callable[[bytes], object]) -> Callable[[bytes], None]:
 _WALKER_NAMES = ("feed.json", "feed.json.gz", "bundle.zip", "bundle.tar.gz", "scores.csv", "catalog.xml")
 _WALKER_DIR = Path(tempfile.mkdtemp(prefix="cvewatch-fuzz-walker-"))
 atexit.register(shutil.rmtree, _WALKER_DIR, True)
-_WALKER_LIMITS = Limits(max_bytes=4 * MiB, ratio_floor=MiB)
+# Small limits so the fuzzer reaches the caps and the streamed NVD parsing with inputs of a few KiB.
+_WALKER_LIMITS = Limits(max_bytes=4 * MiB, ratio_floor=64 * 1024, stream_above=2048)
 
 
 def walker(data: bytes) -> None:
