@@ -169,6 +169,8 @@ class _Walker:
             with tarfile.open(fileobj=stream, mode="r|*") as tar:
                 for member in tar:
                     if not member.isfile():
+                        if not member.isdir():  # links and devices are never followed or read: say so
+                            yield Skipped(f"{origin}!{member.name}", _special_member(member))
                         continue
                     member_name = member.name
                     base = member_name.rpartition("/")[2]
@@ -307,6 +309,16 @@ class _Walker:
             f"{'more than ' if more else ''}{size // MiB} MiB, over the {self.limits.max_bytes // MiB} MiB "
             "one input may decompress to (CVEWATCH_IMPORT_MAX_MB): skipped"
         )
+
+
+def _special_member(member: tarfile.TarInfo) -> str:
+    if member.issym():
+        return "a symbolic link in the archive: links are not followed"
+    if member.islnk():
+        return "a hard link in the archive: links are not followed"
+    if member.isdev():
+        return "a device or FIFO in the archive: not read"
+    return "not a regular file in the archive: not read"
 
 
 class _Prefixed:
