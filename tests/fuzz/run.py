@@ -1,7 +1,8 @@
 """Runs one fuzz target with atheris: python -m tests.fuzz.run TARGET [libFuzzer options, e.g. -max_total_time=300].
 
-The seeds (the real fixtures of the target's families) are copied into a fresh corpus directory, so a run
-never writes into tests/data. Exit status 0: nothing found; otherwise libFuzzer prints the input that
+Run it from a scratch directory: the seeds (the real fixtures of the target's families) are copied into a
+corpus directory there, so a run never writes into tests/data, and libFuzzer ends the process with exit(),
+so nothing is cleaned up afterwards. Exit status 0: nothing found; otherwise libFuzzer prints the input that
 failed and writes it as crash-* in the current directory (turn it into a regression test).
 """
 
@@ -23,7 +24,7 @@ def main(argv: list[str]) -> None:
     if len(argv) < 2 or argv[1] not in TARGETS:
         sys.exit(f"usage: python -m tests.fuzz.run TARGET [libFuzzer options]; targets: {', '.join(TARGETS)}")
     target, seed_dirs = TARGETS[argv[1]]
-    corpus = Path(tempfile.mkdtemp(prefix=f"cvewatch-fuzz-{argv[1]}-"))
+    corpus = Path(tempfile.mkdtemp(prefix=f"corpus-{argv[1]}-", dir=Path.cwd()))
     for directory in seed_dirs:
         for seed in sorted(directory.rglob("*")):
             if seed.is_file() and seed.stat().st_size <= MAX_SEED:
@@ -32,11 +33,8 @@ def main(argv: list[str]) -> None:
                     (corpus / name).write_bytes(_name_byte(seed.name) + seed.read_bytes())
                 else:
                     shutil.copyfile(seed, corpus / name)
-    try:
-        atheris.Setup([argv[0], *argv[2:], str(corpus)], target)
-        atheris.Fuzz()
-    finally:
-        shutil.rmtree(corpus, ignore_errors=True)
+    atheris.Setup([argv[0], *argv[2:], str(corpus)], target)
+    atheris.Fuzz()
 
 
 def _name_byte(name: str) -> bytes:

@@ -6,8 +6,6 @@ anything else escaping is a finding. Seeds are the real fixtures in tests/data/.
 
 from __future__ import annotations
 
-import atexit
-import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -62,8 +60,8 @@ def _bytes_target(parse: Callable[[bytes], object]) -> Callable[[bytes], None]:
 
 
 _WALKER_NAMES = ("feed.json", "feed.json.gz", "bundle.zip", "bundle.tar.gz", "scores.csv", "catalog.xml")
-_WALKER_DIR = Path(tempfile.mkdtemp(prefix="cvewatch-fuzz-walker-"))
-atexit.register(shutil.rmtree, _WALKER_DIR, True)
+# In the working directory: libFuzzer ends the process with exit(), so no Python clean-up ever runs.
+_WALKER_DIR = Path(tempfile.mkdtemp(prefix="walker-input-", dir=Path.cwd()))
 # Small limits so the fuzzer reaches the caps and the streamed NVD parsing with inputs of a few KiB.
 _WALKER_LIMITS = Limits(max_bytes=4 * MiB, ratio_floor=64 * 1024, stream_above=2048)
 
