@@ -43,10 +43,12 @@ class Server:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        self.process = subprocess.Popen(
-            [*CVEWATCH, "serve", "--bind", f"127.0.0.1:{self.port}", "--workers", "1"],
-            env=_env(data_dir), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
+        self.log = data_dir.parent / f"serve-{self.port}.log"  # read back when a request fails
+        with self.log.open("wb") as log:
+            self.process = subprocess.Popen(
+                [*CVEWATCH, "serve", "--bind", f"127.0.0.1:{self.port}", "--workers", "1"],
+                env=_env(data_dir), stdout=log, stderr=subprocess.STDOUT,
+            )  # fmt: skip
         deadline = time.monotonic() + 60
         while True:
             try:
@@ -107,7 +109,9 @@ def test_a_backup_taken_under_load_restores_with_working_tokens(tmp_path: Path, 
         stop.set()
         load.join()
     assert "backed up" in took.stdout
-    assert statuses and set(statuses) == {200}, f"{len(statuses)} requests: {sorted(set(statuses))}"
+    assert statuses and set(statuses) == {200}, (
+        f"{len(statuses)} requests: {sorted(set(statuses))}; the server said:\n{server.log.read_text()[-3000:]}"
+    )
     assert sorted(p.name for p in backup.iterdir()) == ["cvewatch.sqlite3", "manifest.json", "secret_key"]
     assert all(p.stat().st_mode & 0o077 == 0 for p in backup.iterdir())
     server.stop()
