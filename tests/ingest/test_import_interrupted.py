@@ -62,12 +62,14 @@ def test_a_killed_cli_import_is_interrupted_at_the_next_start(tmp_path: Path) ->
     def statuses() -> list[str]:
         return [row[0] for row in database.execute("SELECT status FROM catalog_importrun ORDER BY id")]
 
-    deadline = time.monotonic() + 60
-    while statuses() != ["running"]:
-        assert time.monotonic() < deadline and stuck.poll() is None
-        time.sleep(0.1)
-    stuck.send_signal(signal.SIGKILL)
-    stuck.wait()
+    try:
+        deadline = time.monotonic() + 60
+        while statuses() != ["running"]:
+            assert time.monotonic() < deadline and stuck.poll() is None
+            time.sleep(0.1)
+    finally:
+        stuck.send_signal(signal.SIGKILL)  # also when the test fails: a blocked reader would live on
+        stuck.wait()
     assert statuses() == ["running"]
     done = subprocess.run([*cvewatch, "import", str(KEV)], env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
