@@ -58,6 +58,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CVEWATCH_EMAIL_URL", "", "SMTP server: smtp://user:pass@host:25, smtp+tls://… (STARTTLS), smtps://… "
             "(implicit TLS). Unset: mails are written to the log."),
     Setting("CVEWATCH_EMAIL_FROM", "cvewatch@localhost", "Sender address of outgoing mail."),
+    # --- import limits (cvewatch/ingest/sources.py, docs/import.md) ---
+    Setting("CVEWATCH_IMPORT_MAX_MB", "512",
+            "Most MiB one imported file or archive member may decompress to; a larger one is skipped."),
+    Setting("CVEWATCH_IMPORT_MAX_RATIO", "100",
+            "Most times an archive member or .gz may expand past 16 MiB (a zip or gzip bomb is skipped)."),
     # --- job engine (wt-e) ---
     Setting("CVEWATCH_REDIS_URL", "", "Redis URL (redis://host:6379/0) for the job queue, shared by every worker "
             "and server. Unset: the queue is a SQLite file in the data dir (one machine)."),

@@ -19,6 +19,8 @@ ALLOWED_HOSTS = config.allowed_hosts()
 CSRF_TRUSTED_ORIGINS = config.env_list("CVEWATCH_CSRF_TRUSTED_ORIGINS")
 ALLOW_SIGNUP = config.env_bool("CVEWATCH_ALLOW_SIGNUP")
 PAGE_SIZE = config.env_int("CVEWATCH_PAGE_SIZE", minimum=1, maximum=1000)
+IMPORT_MAX_MB = config.env_int("CVEWATCH_IMPORT_MAX_MB", minimum=1, maximum=1_000_000)
+IMPORT_MAX_RATIO = config.env_int("CVEWATCH_IMPORT_MAX_RATIO", minimum=1, maximum=1_000_000)
 
 # --- sync (docs/sync.md) ---
 SYNC_SOURCES = config.sync_sources()

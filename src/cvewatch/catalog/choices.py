@@ -18,3 +18,4 @@ class ImportStatus(models.TextChoices):
     SUCCEEDED = "succeeded"
     PARTIAL = "partial"  # some records skipped
     FAILED = "failed"  # nothing could be imported
+    INTERRUPTED = "interrupted"  # its process died (killed, out of memory) before recording an outcome

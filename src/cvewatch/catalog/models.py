@@ -7,6 +7,8 @@ render details and to diff imports; the link tables are rebuilt from the same da
 
 from __future__ import annotations
 
+import os
+import socket
 import uuid
 
 from django.db import models
@@ -165,6 +167,11 @@ class Change(models.Model):
         indexes = [models.Index(fields=["cve", "-created_at"], name="change_cve_created")]
 
 
+def this_process() -> str:
+    """host:pid of the running process, as ImportRun.worker records it."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
 class ImportRun(models.Model):
     """Every import is recorded: what was read, what it did, and every skipped input with its reason."""
 
@@ -174,6 +181,8 @@ class ImportRun(models.Model):
     paths = models.JSONField(default=list)
     counts = models.JSONField(default=dict)
     errors = models.JSONField(default=list)  # [{"path": ..., "reason": ...}], capped
+    # Who runs it: a run still "running" whose process is gone was killed and is marked interrupted.
+    worker = models.CharField(max_length=200, default=this_process, blank=True)
 
     class Meta:
         ordering = ["-started_at"]

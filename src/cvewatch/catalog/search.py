@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Q
 
@@ -47,7 +47,9 @@ def ensure_sqlite_search_table(*, using: BaseDatabaseWrapper | None = None) -> b
     conn = using or connection
     if conn.vendor != "sqlite":
         return False
-    with conn.cursor() as cursor:
+    # One transaction (SQLite's DDL is transactional): a search running meanwhile sees the old table or the
+    # new one, never "no such table" between the DROP and the CREATE (a 500 under an initial load).
+    with transaction.atomic(using=conn.alias), conn.cursor() as cursor:
         cursor.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'trigger')")
         present = {row[0] for row in cursor.fetchall()}
         if "catalog_cve" not in present:

@@ -8,6 +8,8 @@ one bad record costs only itself.
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -37,7 +39,9 @@ from cvewatch.ingest.records import CveRecord, CweEntry, EpssScore, Item, KevEnt
 from cvewatch.ingest.stats import ImportStats
 from cvewatch.ingest.writer import BatchResult, BatchWriter, Prepared
 
-__all__ = ["DEFAULT_BATCH_SIZE", "ImportStats", "finish_run", "import_items", "import_paths"]
+__all__ = [
+    "DEFAULT_BATCH_SIZE", "ImportStats", "finish_run", "import_items", "import_paths", "mark_interrupted_runs",
+]
 
 log = logging.getLogger(__name__)
 
@@ -264,6 +268,8 @@ def import_items(
     none), so a caller's cursor commits or rolls back with the data it covers; if it raises, so does this.
     """
     stats = ImportStats()
+    if run is not None:
+        mark_interrupted_runs()
     importer = _Importer(
         stats=stats, run=run, batch_size=batch_size, on_progress=on_progress,
         progress_interval=progress_interval, checkpoint=checkpoint,
@@ -287,6 +293,7 @@ def import_paths(
     """
     from cvewatch.ingest.sources import iter_items
 
+    mark_interrupted_runs()
     run = ImportRun.objects.create(paths=[str(p) for p in paths], status=ImportStatus.RUNNING)
     stats = ImportStats()
     importer = _Importer(
@@ -323,3 +330,38 @@ def finish_run(run: ImportRun, *, stats: ImportStats, error: str | None = None) 
     )
     run.finished_at = timezone.now()
     run.save(update_fields=["status", "counts", "errors", "finished_at"])
+
+
+def mark_interrupted_runs() -> int:
+    """Marks runs left "running" by a process of this host that no longer exists; returns how many.
+
+    A killed import (SIGKILL, the OOM killer, a power cut) never records its outcome. Runs of other hosts
+    are left alone: whether their process lives cannot be told from here.
+    """
+    host = socket.gethostname()
+    dead = [
+        run.pk
+        for run in ImportRun.objects.filter(status=ImportStatus.RUNNING, worker__startswith=f"{host}:").only("worker")
+        if not _process_alive(run.worker.rpartition(":")[2])
+    ]
+    if not dead:
+        return 0
+    return ImportRun.objects.filter(pk__in=dead, status=ImportStatus.RUNNING).update(
+        status=ImportStatus.INTERRUPTED,
+        finished_at=timezone.now(),
+        errors=[{"path": "", "reason": "the import process stopped before the run finished (killed or crashed)"}],
+    )
+
+
+def _process_alive(pid: str) -> bool:
+    if not pid.isdigit():
+        return False
+    if int(pid) == os.getpid():
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # it exists, under another user
+    return True

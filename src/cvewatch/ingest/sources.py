@@ -2,6 +2,9 @@
 
 Each file's format is detected from its content (names lie: a KB file and a CVE 5 file are both
 CVE-*.json). JSON is decoded once and the parser works from that decoded document.
+
+What one file or archive member may decompress to is capped (Limits): a zip or gzip bomb is skipped with
+its reason before it is held in memory, and so is an input the process runs out of memory on.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from cvewatch.ingest.parsers.cve5 import cve5_records
 from cvewatch.ingest.parsers.cwe import parse_cwe
 from cvewatch.ingest.parsers.epss import parse_epss
 from cvewatch.ingest.parsers.kev import kev_entries
-from cvewatch.ingest.parsers.nvd import nvd_api_records, nvd_feed_records
+from cvewatch.ingest.parsers.nvd import nvd_api_records, nvd_api_stream, nvd_feed_records, nvd_feed_stream
 from cvewatch.ingest.parsers.opencve_kb import opencve_kb_record
 from cvewatch.ingest.records import Item, ParseError, Skipped
 
@@ -35,28 +38,57 @@ CWE = "cwe"
 
 Progress = Callable[[str], None]
 
+MiB = 1 << 20
+_CHUNK = MiB
+
+
+class Limits(NamedTuple):
+    """What one input may cost (CVEWATCH_IMPORT_MAX_MB, CVEWATCH_IMPORT_MAX_RATIO)."""
+
+    max_bytes: int = 512 * MiB  # one file or archive member, decompressed; NVD's largest 1.1 feed is ~300 MB
+    max_ratio: int = 100  # decompressed/compressed; real feeds stay under 25, a zip of zeros reaches 1000
+    ratio_floor: int = 16 * MiB  # below this much output any ratio is fine (tiny repetitive files)
+    stream_above: int = 64 * MiB  # a bigger NVD feed or API page is parsed as a stream, not decoded whole
+
+
+class TooLarge(Exception):
+    """An input over its Limits: skipped with this reason."""
+
 _TAR_SUFFIXES = (".tar.gz", ".tgz", ".tar", ".tar.bz2", ".tbz2", ".tar.xz", ".txz")
 _NOT_DATA_NAMES = ("readme", "license", "licence", "copying", "notice", "changelog", "manifest.csv")
 _NOT_DATA_SUFFIXES = (".md", ".rst", ".txt", ".license", ".py", ".sh", ".html", ".yml", ".yaml", ".toml",
                       ".png", ".jpg", ".jpeg", ".gif", ".svg", ".pdf", ".ico")
 
 
-def iter_items(paths: Iterable[str | Path], *, on_progress: Progress | None = None) -> Iterator[Item]:
+def iter_items(
+    paths: Iterable[str | Path], *, on_progress: Progress | None = None, limits: Limits | None = None
+) -> Iterator[Item]:
     """Records from every data file under paths; never raises for bad input, yields Skipped instead.
 
-    on_progress is called with the origin of each file or archive member before it is parsed.
+    on_progress is called with the origin of each file or archive member before it is parsed. limits
+    defaults to the configured ones (settings.IMPORT_MAX_MB, IMPORT_MAX_RATIO) when Django is set up, else Limits().
     """
+    walker = _Walker(on_progress, limits or _configured_limits())
     for path in paths:
         path = Path(path)
         origin = str(path)
         if not path.exists():
             yield Skipped(origin, "no such file or directory")
         elif path.is_dir():
-            yield from _walk_dir(path, on_progress)
+            yield from walker.dir(path)
         elif _not_data(path.name):
             yield Skipped(origin, "not a data file (documentation, licence, manifest or schema): ignored")
         else:
-            yield from _file(path, origin, on_progress)
+            yield from walker.file(path, origin)
+
+
+def _configured_limits() -> Limits:
+    try:
+        from django.conf import settings
+
+        return Limits(max_bytes=settings.IMPORT_MAX_MB * MiB, max_ratio=settings.IMPORT_MAX_RATIO)
+    except Exception:  # noqa: BLE001 - no Django settings (a parser bench, the fuzzer): the defaults
+        return Limits()
 
 
 class Detected(NamedTuple):
@@ -84,65 +116,199 @@ def detect_format(data: bytes, name: str) -> Detected:
 # --- walking -------------------------------------------------------------------------------------
 
 
-def _walk_dir(root: Path, on_progress: Progress | None) -> Iterator[Item]:
-    unreadable: list[OSError] = []
-    for dirpath, dirnames, filenames in os.walk(root, onerror=unreadable.append):
-        while unreadable:
-            error = unreadable.pop(0)
-            yield Skipped(str(error.filename or dirpath), f"cannot read directory: {error.strerror or error}")
-        # Sorted and without hidden entries (.git, editor droppings) so runs are repeatable.
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for filename in sorted(filenames):
-            if filename.startswith(".") or _not_data(filename):
-                continue
-            path = Path(dirpath) / filename
-            yield from _file(path, str(path), on_progress)
-    for error in unreadable:
-        yield Skipped(str(error.filename or root), f"cannot read directory: {error.strerror or error}")
+class _Walker:
+    def __init__(self, on_progress: Progress | None, limits: Limits) -> None:
+        self.on_progress, self.limits = on_progress, limits
 
+    def progress(self, origin: str) -> None:
+        if self.on_progress is not None:
+            self.on_progress(origin)
 
-def _file(path: Path, origin: str, on_progress: Progress | None) -> Iterator[Item]:
-    name = path.name.lower()
-    try:
-        if name.endswith(_TAR_SUFFIXES):
-            with path.open("rb") as stream:
-                yield from _tar(stream, origin, on_progress)
-        elif name.endswith(".zip"):
-            with path.open("rb") as stream:
-                yield from _zip(stream, origin, on_progress)
-        else:
-            if on_progress is not None:
-                on_progress(origin)
-            yield from _member(path.read_bytes(), path.name, origin, on_progress)
-    except OSError as exc:
-        yield Skipped(origin, f"cannot read: {exc.strerror or exc}")
-
-
-def _tar(stream: IO[bytes], origin: str, on_progress: Progress | None) -> Iterator[Item]:
-    """Members one at a time ('r|*' streams: memory stays flat however big the bundle)."""
-    count = 0
-    try:
-        with tarfile.open(fileobj=stream, mode="r|*") as tar:
-            for member in tar:
-                if not member.isfile():
-                    if not member.isdir():  # links and devices are never followed or read: say so
-                        yield Skipped(f"{origin}!{member.name}", _special_member(member))
+    def dir(self, root: Path) -> Iterator[Item]:
+        unreadable: list[OSError] = []
+        for dirpath, dirnames, filenames in os.walk(root, onerror=unreadable.append):
+            while unreadable:
+                error = unreadable.pop(0)
+                yield Skipped(str(error.filename or dirpath), f"cannot read directory: {error.strerror or error}")
+            # Sorted and without hidden entries (.git, editor droppings) so runs are repeatable.
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+            for filename in sorted(filenames):
+                if filename.startswith(".") or _not_data(filename):
                     continue
-                member_name = member.name
-                base = member_name.rpartition("/")[2]
-                if base.startswith(".") or _hidden_path(member_name) or _not_data(base):
+                path = Path(dirpath) / filename
+                yield from self.file(path, str(path))
+        for error in unreadable:
+            yield Skipped(str(error.filename or root), f"cannot read directory: {error.strerror or error}")
+
+    def file(self, path: Path, origin: str) -> Iterator[Item]:
+        name = path.name.lower()
+        try:
+            if name.endswith(_TAR_SUFFIXES):
+                with path.open("rb") as stream:
+                    yield from self.tar(stream, origin)
+            elif name.endswith(".zip"):
+                with path.open("rb") as stream:
+                    yield from self.zip(stream, origin)
+            else:
+                self.progress(origin)
+                size = path.stat().st_size
+                if size > self.limits.max_bytes:
+                    yield Skipped(origin, self.too_large(size))
+                    return
+                with path.open("rb") as stream:
+                    yield from self.stream(stream, path.name, origin, compressed=size)
+        except OSError as exc:
+            yield Skipped(origin, f"cannot read: {exc.strerror or exc}")
+        except MemoryError:
+            yield Skipped(origin, "ran out of memory reading it: skipped")
+
+    def tar(self, stream: IO[bytes], origin: str) -> Iterator[Item]:
+        """Members one at a time ('r|*' streams: memory stays flat however big the bundle)."""
+        count = 0
+        try:
+            with tarfile.open(fileobj=stream, mode="r|*") as tar:
+                for member in tar:
+                    if not member.isfile():
+                        if not member.isdir():  # links and devices are never followed or read: say so
+                            yield Skipped(f"{origin}!{member.name}", _special_member(member))
+                        continue
+                    member_name = member.name
+                    base = member_name.rpartition("/")[2]
+                    if base.startswith(".") or _hidden_path(member_name) or _not_data(base):
+                        continue
+                    member_origin = f"{origin}!{member_name}"
+                    self.progress(member_origin)
+                    if member.size > self.limits.max_bytes:
+                        yield Skipped(member_origin, self.too_large(member.size))
+                        continue  # the stream skips its bytes without keeping them
+                    extracted = tar.extractfile(member)
+                    if extracted is None:
+                        continue
+                    count += 1
+                    yield from self.stream(extracted, base, member_origin, compressed=member.size)
+        except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:
+            yield Skipped(origin, f"archive is truncated or corrupt after {count} readable members: {_why(exc)}")
+
+    def zip(self, stream: IO[bytes], origin: str) -> Iterator[Item]:
+        try:
+            archive = zipfile.ZipFile(stream)
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+            yield Skipped(origin, f"not a readable zip archive: {_why(exc)}")
+            return
+        with archive:
+            for info in sorted(archive.infolist(), key=lambda i: i.filename):
+                base = info.filename.rpartition("/")[2]
+                if info.is_dir() or base.startswith(".") or _hidden_path(info.filename) or _not_data(base):
                     continue
-                member_origin = f"{origin}!{member_name}"
-                if on_progress is not None:
-                    on_progress(member_origin)
-                extracted = tar.extractfile(member)
-                if extracted is None:
-                    continue
-                data = extracted.read()
-                count += 1
-                yield from _member(data, base, member_origin, on_progress)
-    except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:
-        yield Skipped(origin, f"archive is truncated or corrupt after {count} readable members: {_why(exc)}")
+                member_origin = f"{origin}!{info.filename}"
+                self.progress(member_origin)
+                try:
+                    # The sizes in the directory may lie: the cap holds on the bytes actually inflated.
+                    with archive.open(info) as member:
+                        yield from self.stream(member, base, member_origin, compressed=info.compress_size)
+                except (zipfile.BadZipFile, zlib.error, OSError, EOFError, NotImplementedError, ValueError,
+                        RuntimeError) as exc:  # RuntimeError: an encrypted member
+                    yield Skipped(member_origin, f"cannot read zip member: {_why(exc)}")
+
+    def stream(self, stream: IO[bytes], name: str, origin: str, *, compressed: int) -> Iterator[Item]:
+        """A file or archive member, read within the limits: whole, except big NVD feeds and API pages.
+
+        Those are parsed as a stream (ijson) once past limits.stream_above bytes, so memory holds one CVE at a
+        time whatever the feed's size; anything else is read whole and parsed from its bytes.
+        """
+        lower = name.lower()
+        gzipped = False
+        try:
+            if lower.endswith((*_TAR_SUFFIXES, ".zip")):
+                data = self.read_capped(stream, compressed=compressed)
+            else:
+                first = stream.read(2)
+                source: IO[bytes] = _Prefixed(first, stream)
+                gzipped = lower.endswith(".gz") or first == b"\x1f\x8b"
+                if gzipped:
+                    source = gzip.GzipFile(fileobj=source)  # type: ignore[assignment]
+                    name = name[:-3] if lower.endswith(".gz") else name
+                above = self.limits.stream_above
+                head = self.read_capped(source, compressed=compressed, stop_after=above)
+                fmt = _streamed_format(head) if len(head) > above else None
+                if fmt is not None:
+                    reader = _Capped(self, _Prefixed(head, source), compressed=compressed)
+                    yield from _parse_stream(fmt, reader, origin)
+                    return
+                data = head if len(head) <= above else head + self.read_capped(
+                    source, compressed=compressed, already=len(head)
+                )
+                if gzipped:  # already inflated: member() must not unwrap it again
+                    yield from _parse(data, name, origin)
+                    return
+        except TooLarge as exc:
+            yield Skipped(origin, str(exc))
+            return
+        except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+            if not gzipped:
+                raise  # the archive's own damage: its reader reports it
+            yield Skipped(origin, f"truncated or corrupt gzip: {_why(exc)}")
+            return
+        except MemoryError:
+            yield Skipped(origin, "ran out of memory reading it: skipped")
+            return
+        yield from self.member(data, name, origin)
+
+    def member(self, data: bytes, name: str, origin: str) -> Iterator[Item]:
+        """A file's bytes: unwrap .gz and nested archives, then detect and parse."""
+        try:
+            lower = name.lower()
+            if lower.endswith(_TAR_SUFFIXES):
+                yield from self.tar(io.BytesIO(data), origin)
+                return
+            if lower.endswith(".zip"):
+                yield from self.zip(io.BytesIO(data), origin)
+                return
+            if lower.endswith(".gz") or data[:2] == b"\x1f\x8b":
+                try:
+                    with gzip.GzipFile(fileobj=io.BytesIO(data)) as stream:
+                        data = self.read_capped(stream, compressed=len(data))
+                except TooLarge as exc:
+                    yield Skipped(origin, str(exc))
+                    return
+                except (EOFError, OSError, zlib.error) as exc:
+                    yield Skipped(origin, f"truncated or corrupt gzip: {_why(exc)}")
+                    return
+                if lower.endswith(".gz"):
+                    name = name[:-3]
+            yield from _parse(data, name, origin)
+        except MemoryError:
+            yield Skipped(origin, "ran out of memory reading it: skipped")
+
+    def read_capped(
+        self, stream: IO[bytes], *, compressed: int, already: int = 0, stop_after: int | None = None
+    ) -> bytes:
+        """A decompressing stream to its end (or just past stop_after bytes), or TooLarge as soon as it
+        passes the size or ratio limit; already counts bytes of the same input read before."""
+        chunks, total = [], already
+        while chunk := stream.read(_CHUNK):
+            total += len(chunk)
+            self.check(total, compressed=compressed)
+            chunks.append(chunk)
+            if stop_after is not None and total - already > stop_after:
+                break
+        return b"".join(chunks)
+
+    def check(self, total: int, *, compressed: int) -> None:
+        limits = self.limits
+        if total > limits.max_bytes:
+            raise TooLarge(self.too_large(total, more=True))
+        if total > limits.ratio_floor and total > max(compressed, 1) * limits.max_ratio:
+            raise TooLarge(
+                f"decompresses more than {limits.max_ratio} times its compressed size of {compressed} bytes "
+                "(a zip or gzip bomb?; CVEWATCH_IMPORT_MAX_RATIO): skipped"
+            )
+
+    def too_large(self, size: int, *, more: bool = False) -> str:
+        return (
+            f"{'more than ' if more else ''}{size // MiB} MiB, over the {self.limits.max_bytes // MiB} MiB "
+            "one input may decompress to (CVEWATCH_IMPORT_MAX_MB): skipped"
+        )
 
 
 def _special_member(member: tarfile.TarInfo) -> str:
@@ -155,46 +321,51 @@ def _special_member(member: tarfile.TarInfo) -> str:
     return "not a regular file in the archive: not read"
 
 
-def _zip(stream: IO[bytes], origin: str, on_progress: Progress | None) -> Iterator[Item]:
+class _Prefixed:
+    """Bytes already read, then the rest of the stream they came from."""
+
+    def __init__(self, head: bytes, rest: IO[bytes]) -> None:
+        self.head, self.rest = memoryview(head), rest
+
+    def read(self, size: int = -1) -> bytes:
+        if not self.head:
+            return self.rest.read(size)
+        if size < 0:
+            out, self.head = bytes(self.head) + self.rest.read(), memoryview(b"")
+            return out
+        out, self.head = bytes(self.head[:size]), self.head[size:]
+        return out
+
+
+class _Capped:
+    """A stream whose bytes count against the walker's limits as a streamed parser reads them."""
+
+    def __init__(self, walker: _Walker, stream: _Prefixed, *, compressed: int) -> None:
+        self.walker, self.stream, self.compressed, self.total = walker, stream, compressed, 0
+
+    def read(self, size: int = -1) -> bytes:
+        out = self.stream.read(size)
+        self.total += len(out)
+        self.walker.check(self.total, compressed=self.compressed)
+        return out
+
+
+def _streamed_format(head: bytes) -> str | None:
+    """NVD_FEED or NVD_API when a big input's first bytes say it is one (the formats that grow to GBs)."""
+    start = head[:4096]
+    if b'"CVE_Items"' in start:
+        return NVD_FEED
+    if b'"vulnerabilities"' in start and b"NVD_CVE" in start:
+        return NVD_API
+    return None
+
+
+def _parse_stream(fmt: str, stream: _Capped, origin: str) -> Iterator[Item]:
+    records = nvd_feed_stream(stream, origin=origin) if fmt == NVD_FEED else nvd_api_stream(stream, origin=origin)
     try:
-        archive = zipfile.ZipFile(stream)
-    except (zipfile.BadZipFile, OSError, EOFError) as exc:
-        yield Skipped(origin, f"not a readable zip archive: {_why(exc)}")
-        return
-    with archive:
-        for info in sorted(archive.infolist(), key=lambda i: i.filename):
-            base = info.filename.rpartition("/")[2]
-            if info.is_dir() or base.startswith(".") or _hidden_path(info.filename) or _not_data(base):
-                continue
-            member_origin = f"{origin}!{info.filename}"
-            if on_progress is not None:
-                on_progress(member_origin)
-            try:
-                data = archive.read(info)
-            except (zipfile.BadZipFile, zlib.error, OSError, EOFError, NotImplementedError) as exc:
-                yield Skipped(member_origin, f"cannot read zip member: {_why(exc)}")
-                continue
-            yield from _member(data, base, member_origin, on_progress)
-
-
-def _member(data: bytes, name: str, origin: str, on_progress: Progress | None) -> Iterator[Item]:
-    """A file's bytes: unwrap .gz and nested archives, then detect and parse."""
-    lower = name.lower()
-    if lower.endswith(_TAR_SUFFIXES):
-        yield from _tar(io.BytesIO(data), origin, on_progress)
-        return
-    if lower.endswith(".zip"):
-        yield from _zip(io.BytesIO(data), origin, on_progress)
-        return
-    if lower.endswith(".gz") or data[:2] == b"\x1f\x8b":
-        try:
-            data = gzip.decompress(data)
-        except (EOFError, OSError, zlib.error) as exc:
-            yield Skipped(origin, f"truncated or corrupt gzip: {_why(exc)}")
-            return
-        if lower.endswith(".gz"):
-            name = name[:-3]
-    yield from _parse(data, name, origin)
+        yield from records
+    except TooLarge as exc:
+        yield Skipped(origin, f"read up to here, then: {exc}")
 
 
 def _parse(data: bytes, name: str, origin: str) -> Iterator[Item]:
@@ -209,7 +380,7 @@ def _parse(data: bytes, name: str, origin: str) -> Iterator[Item]:
     except ParseError as exc:
         yield Skipped(origin, str(exc))
     except MemoryError:
-        raise
+        yield Skipped(origin, "ran out of memory parsing it: skipped")
     except Exception as exc:  # noqa: BLE001 - one odd file must not end an import of thousands
         yield Skipped(origin, f"could not be parsed ({type(exc).__name__}: {_why(exc)})")
 

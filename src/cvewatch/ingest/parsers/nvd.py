@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, NamedTuple, Protocol
+
+import ijson
 
 from cvewatch.catalog.names import normalize_cve_id
 from cvewatch.catalog.vocabulary import CveState, Source
@@ -21,6 +23,10 @@ from cvewatch.ingest.records import CveRecord, Metric, ParseError, Skipped
 _API_METRICS = (("cvssMetricV2", "cvssV2_0"), ("cvssMetricV30", "cvssV3_0"),
                 ("cvssMetricV31", "cvssV3_1"), ("cvssMetricV40", "cvssV4_0"))
 REJECT_PREFIX = "** REJECT **"
+
+
+class Readable(Protocol):
+    def read(self, size: int = -1, /) -> bytes: ...
 
 
 # --- NVD API 2.0 ---------------------------------------------------------------------------------
@@ -46,13 +52,17 @@ def nvd_api_records(doc: Any, *, origin: str = "") -> Iterator[CveRecord | Skipp
 
 def _api_entries(entries: list[Any], origin: str) -> Iterator[CveRecord | Skipped]:
     for index, entry in enumerate(entries):
-        cve = entry.get("cve") if isinstance(entry, dict) else None
-        try:
-            if not isinstance(cve, dict):
-                raise ParseError(f"vulnerabilities[{index}]: expected an object with a 'cve' object")
-            yield nvd_api_record(cve)
-        except ParseError as exc:
-            yield Skipped(f"{origin}#{_label(cve, 'id', index)}", str(exc))
+        yield _api_entry(entry, index, origin)
+
+
+def _api_entry(entry: Any, index: int, origin: str) -> CveRecord | Skipped:
+    cve = entry.get("cve") if isinstance(entry, dict) else None
+    try:
+        if not isinstance(cve, dict):
+            raise ParseError(f"vulnerabilities[{index}]: expected an object with a 'cve' object")
+        return nvd_api_record(cve)
+    except ParseError as exc:
+        return Skipped(f"{origin}#{_label(cve, 'id', index)}", str(exc))
 
 
 def nvd_api_record(cve: dict[str, Any]) -> CveRecord:
@@ -124,15 +134,44 @@ def _feed_items(items: list[Any], origin: str) -> Iterator[CveRecord | Skipped]:
     gc.freeze()
     try:
         for index, item in enumerate(items):
-            try:
-                record: CveRecord | Skipped = nvd_feed_record(as_obj(item, "item"))
-            except ParseError as exc:
-                cve = item.get("cve") if isinstance(item, dict) else None
-                meta = cve.get("CVE_data_meta") if isinstance(cve, dict) else None
-                record = Skipped(f"{origin}#{_label(meta, 'ID', index)}", str(exc))
-            yield record
+            yield _feed_item(item, index, origin)
     finally:
         gc.unfreeze()
+
+
+def _feed_item(item: Any, index: int, origin: str) -> CveRecord | Skipped:
+    try:
+        return nvd_feed_record(as_obj(item, "item"))
+    except ParseError as exc:
+        cve = item.get("cve") if isinstance(item, dict) else None
+        meta = cve.get("CVE_data_meta") if isinstance(cve, dict) else None
+        return Skipped(f"{origin}#{_label(meta, 'ID', index)}", str(exc))
+
+
+# --- streamed: a feed or page too big to decode whole ------------------------------------------------
+
+
+def nvd_feed_stream(stream: Readable, *, origin: str = "") -> Iterator[CveRecord | Skipped]:
+    """Records of a 1.1 feed read from a stream (ijson): one CVE_Items entry in memory at a time."""
+    return _streamed(stream, "CVE_Items.item", lambda item, index: _feed_item(item, index, origin), origin)
+
+
+def nvd_api_stream(stream: Readable, *, origin: str = "") -> Iterator[CveRecord | Skipped]:
+    """Records of an API 2.0 page or yearly 2.0 feed read from a stream: one vulnerability at a time."""
+    return _streamed(stream, "vulnerabilities.item", lambda entry, index: _api_entry(entry, index, origin), origin)
+
+
+def _streamed(
+    stream: Readable, prefix: str, record: Callable[[Any, int], CveRecord | Skipped], origin: str
+) -> Iterator[CveRecord | Skipped]:
+    count = 0
+    try:
+        for item in ijson.items(stream, prefix, use_float=True):
+            yield record(item, count)
+            count += 1
+    except ijson.JSONError as exc:
+        why = (str(exc).strip().splitlines() or ["?"])[0][:200]
+        yield Skipped(origin, f"invalid JSON after {count} entries, read up to here: {why}")
 
 
 def nvd_feed_record(item: dict[str, Any]) -> CveRecord:
@@ -197,21 +236,54 @@ def nvd_feed_record(item: dict[str, Any]) -> CveRecord:
 def _collect_cpes(nodes: list[Any], path: str, match_key: str, uri_key: str, out: list[str]) -> None:
     """Vulnerable CPEs of configuration nodes, children included (1.1 nests AND/OR nodes).
 
-    Depth-first with an explicit stack: a hostile file nesting children deeply cannot exhaust recursion.
+    Depth-first with an explicit stack, nesting capped at MAX_NODE_DEPTH (real feeds nest two or three
+    deep), and a node's path is spelled out only for an error message: building every node's path up
+    front let a 1 MB record of deep, wide children cost gigabytes.
     """
-    stack = [(f"{path}[{index}]", node) for index, node in reversed(list(enumerate(nodes)))]
+    stack: list[_Node] = [_Node(None, i, node, 1) for i, node in reversed(list(enumerate(nodes)))]
     while stack:
-        npath, node = stack.pop()
-        node = as_obj(node, npath)
-        for j, match in enumerate(as_list(node.get(match_key), f"{npath}.{match_key}")):
-            match = as_obj(match, f"{npath}.{match_key}[{j}]")
+        entry = stack.pop()
+        if entry.depth > MAX_NODE_DEPTH:
+            raise ParseError(f"{path}: configuration nodes nested deeper than {MAX_NODE_DEPTH} levels")
+        node = entry.node
+        if node is None:
+            continue
+        if not isinstance(node, dict):
+            raise ParseError(f"{entry.path(path)}: expected an object, got {kind(node)}")
+        matches = node.get(match_key)
+        if matches is not None and not isinstance(matches, list):
+            raise ParseError(f"{entry.path(path)}.{match_key}: expected an array, got {kind(matches)}")
+        for j, match in enumerate(matches or ()):
+            if match is None:
+                continue
+            if not isinstance(match, dict):
+                raise ParseError(f"{entry.path(path)}.{match_key}[{j}]: expected an object, got {kind(match)}")
             uri = match.get(uri_key)
             if match.get("vulnerable") is True and isinstance(uri, str) and uri:
                 out.append(uri)
         children = node.get("children")
         if children:
-            children = as_list(children, f"{npath}.children")
-            stack.extend((f"{npath}.children[{i}]", c) for i, c in reversed(list(enumerate(children))))
+            if not isinstance(children, list):
+                raise ParseError(f"{entry.path(path)}.children: expected an array, got {kind(children)}")
+            stack.extend(_Node(entry, i, child, entry.depth + 1) for i, child in reversed(list(enumerate(children))))
+
+
+MAX_NODE_DEPTH = 32
+
+
+class _Node(NamedTuple):
+    parent: _Node | None
+    index: int
+    node: Any
+    depth: int
+
+    def path(self, root: str) -> str:
+        parts = []
+        entry: _Node | None = self
+        while entry is not None:
+            parts.append(f"[{entry.index}]")
+            entry = entry.parent
+        return root + ".children".join(reversed(parts))
 
 
 def _vendors(cpes: list[str]) -> tuple[str, ...]:

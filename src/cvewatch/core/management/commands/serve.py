@@ -18,6 +18,7 @@ from django.db.backends.signals import connection_created
 from django.db.migrations.executor import MigrationExecutor
 
 from cvewatch import config
+from cvewatch.core.backup import hold_running_lock
 from cvewatch.core.supervisor import ChildProcess
 
 # The job worker stops within 8 s of SIGTERM (jobs.consumer); past this it is killed.
@@ -114,6 +115,7 @@ class Command(BaseCommand):
             def run(self):
                 _Arbiter(self).run()
 
+        running = hold_running_lock()  # noqa: F841 - held while serving: `cvewatch restore` refuses meanwhile
         worker_note = "with its job worker" if job_worker else "without a job worker (CVEWATCH_WORKER=external)"
         self.stdout.write(f"cvewatch listening on http://{bind}/ {worker_note}", ending="\n")
         self.stdout.flush()
