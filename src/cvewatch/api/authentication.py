@@ -21,6 +21,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from rest_framework import exceptions
 from rest_framework.authentication import BasicAuthentication, SessionAuthentication
 
 # The contract's challenge for a request without (usable) credentials; the exception handler uses it too.
@@ -89,6 +90,9 @@ class CachedBasicAuthentication(BasicAuthentication):
     www_authenticate_realm = "api"
 
     def authenticate_credentials(self, userid: str, password: str, request: Any = None) -> tuple[Any, None]:
+        if "\x00" in userid or "\x00" in password:
+            # No account can hold a NUL, and PostgreSQL refuses one in a query: wrong credentials.
+            raise exceptions.AuthenticationFailed("Invalid username/password.")
         key = _keyed_digest(f"{userid}:{password}")
         user = self._user_from_cache(key)
         if user is not None:
