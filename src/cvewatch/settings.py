@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 
 import dj_database_url
 
@@ -39,6 +40,7 @@ INSTALLED_APPS = [
     "cvewatch.web",
     "cvewatch.sync",  # sync
     "django.contrib.admin",  # sync: SyncSource/SyncRun read-only in the admin
+    "axes",  # failed-login lock-out (issue 10); its signal handlers count the failures
 ]
 
 MIDDLEWARE = [
@@ -51,6 +53,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # answers a locked-out login form with the lock-out page (429)
 ]
 
 ROOT_URLCONF = "cvewatch.urls"
@@ -122,9 +125,31 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
-CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "cvewatch"},
-}
+# --- Throttling and rate limits (issue 10; docs/api.md) ------------------------------------------------
+# Failed logins (the /login form, the admin, API Basic) are counted by django-axes per account and per
+# client address, and API callers by a DRF throttle on django-ratelimit's counters; both keep them in the
+# `throttle` cache: this process's memory, or Redis shared by every process when CVEWATCH_REDIS_URL is set.
+REDIS_URL = config.env_str("CVEWATCH_REDIS_URL")
+CACHES = config.caches(REDIS_URL)
+API_RATE_LIMIT = config.api_rate_limit()  # (requests, seconds) or None
+RATELIMIT_USE_CACHE = "throttle"  # django-ratelimit's counters (api/throttling.py)
+PROXY_COUNT = config.env_int("CVEWATCH_PROXY_COUNT", minimum=0, maximum=10)
+AUTHENTICATION_BACKENDS = [
+    "cvewatch.api.throttling.LockoutBackend",  # django-axes: refuses a locked-out account or address first
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
+AXES_CACHE = "throttle"
+AXES_FAILURE_LIMIT = config.env_int("CVEWATCH_LOGIN_FAILURE_LIMIT", maximum=10_000)
+AXES_COOLOFF_TIME = timedelta(seconds=config.env_int("CVEWATCH_LOGIN_LOCKOUT", maximum=30 * 86400))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each on its own: per account, and per address
+AXES_CLIENT_IP_CALLABLE = "cvewatch.api.throttling.client_address"  # CVEWATCH_PROXY_COUNT, never a bare XFF
+AXES_LOCKOUT_CALLABLE = "cvewatch.web.lockout.lockout_response"
+AXES_ENABLE_ADMIN = False  # the cache handler keeps no rows to show
+AXES_DISABLE_ACCESS_LOG = True
+# The in-process cache counts per server process (the limits are per process without Redis): by design.
+SILENCED_SYSTEM_CHECKS = ["axes.W001"]
+# --- end throttling ---
 
 # --- Mail -----------------------------------------------------------------------------------------------
 EMAIL_URL = config.env_str("CVEWATCH_EMAIL_URL")
@@ -167,6 +192,8 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "cvewatch.api.exceptions.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "DATETIME_FORMAT": "iso-8601",
+    "DEFAULT_THROTTLE_CLASSES": ["cvewatch.api.throttling.ApiRateThrottle"],  # CVEWATCH_API_RATE_LIMIT
+    "NUM_PROXIES": PROXY_COUNT,  # client addresses from X-Forwarded-For only behind that many proxies
 }
 
 # --- Logging --------------------------------------------------------------------------------------------

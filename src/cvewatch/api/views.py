@@ -17,6 +17,7 @@ from rest_framework.authentication import BasicAuthentication, SessionAuthentica
 from rest_framework.request import Request
 
 from cvewatch.api.negotiation import JsonOnly
+from cvewatch.api.throttling import RateLimitHeadersMixin
 
 
 def person_of(request: Request) -> Any | None:
@@ -31,8 +32,8 @@ def not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
     return JsonResponse({"detail": "Not found."}, status=404)
 
 
-class ReadOnlyMixin:
-    """The API is read-only: any method but GET, HEAD and OPTIONS is a 405."""
+class ReadOnlyMixin(RateLimitHeadersMixin):
+    """The API is read-only: any method but GET, HEAD and OPTIONS is a 405. Rate-limited (api/throttling.py)."""
 
     http_method_names = ["get", "head", "options"]
     content_negotiation_class = JsonOnly
@@ -48,3 +49,4 @@ class DetailView(ReadOnlyMixin, generics.RetrieveAPIView):
 
     def lookup(self) -> Model:
         raise NotImplementedError
+
