@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "cvewatch.sync",  # sync
     "django.contrib.admin",  # sync: SyncSource/SyncRun read-only in the admin
     "axes",  # failed-login lock-out (issue 10); its signal handlers count the failures
+    "drf_spectacular",  # the OpenAPI schema at /api/schema (cvewatch/api/schema.py)
 ]
 
 MIDDLEWARE = [
@@ -194,6 +195,14 @@ REST_FRAMEWORK = {
     "DATETIME_FORMAT": "iso-8601",
     "DEFAULT_THROTTLE_CLASSES": ["cvewatch.api.throttling.ApiRateThrottle"],  # CVEWATCH_API_RATE_LIMIT
     "NUM_PROXIES": PROXY_COUNT,  # client addresses from X-Forwarded-For only behind that many proxies
+    "DEFAULT_SCHEMA_CLASS": "cvewatch.api.schema.ApiAutoSchema",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "cvewatch API",
+    "DESCRIPTION": "OpenCVE-compatible, read-only CVE catalog and organizations API (docs/api.md).",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,  # /api/schema itself is not part of the API it describes
+    "SCHEMA_PATH_PREFIX": "/api",
 }
 
 # --- Logging --------------------------------------------------------------------------------------------

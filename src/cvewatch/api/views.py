@@ -12,7 +12,8 @@ from typing import Any
 
 from django.db.models import Model
 from django.http import HttpRequest, JsonResponse
-from rest_framework import generics
+from drf_spectacular.views import SpectacularJSONAPIView
+from rest_framework import generics, permissions
 from rest_framework.authentication import BasicAuthentication, SessionAuthentication
 from rest_framework.request import Request
 
@@ -50,3 +51,9 @@ class DetailView(ReadOnlyMixin, generics.RetrieveAPIView):
     def lookup(self) -> Model:
         raise NotImplementedError
 
+
+class SchemaView(SpectacularJSONAPIView):
+    """GET /api/schema: the OpenAPI 3 schema as JSON, for anyone (it describes the API, it holds no data)."""
+
+    authentication_classes: list[Any] = []
+    permission_classes = [permissions.AllowAny]
