@@ -80,12 +80,12 @@ def _bearer(ctx: Context) -> dict[str, str]:
 
         from django.contrib.auth import get_user_model
 
-        from cvewatch.organizations import services
         from cvewatch.organizations.models import Organization
+        from cvewatch.organizations.services import organizations, tokens
 
         owner = get_user_model().objects.get(username=ctx.username)
-        org = services.create_organization(name=ctx.username, owner=owner)
-        ctx.extras["token"] = services.create_token(organization=org, name="auth-bench", actor=owner)[1]
+        org = organizations.create_organization(name=ctx.username, owner=owner)
+        ctx.extras["token"] = tokens.create_token(organization=org, name="auth-bench", actor=owner)[1]
         atexit.register(lambda: Organization.objects.filter(pk=org.pk).delete())
     return {"HTTP_AUTHORIZATION": f"Bearer {ctx.extras['token']}"}
 

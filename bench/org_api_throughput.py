@@ -33,17 +33,18 @@ def create_fixture(vendors: list[str]) -> tuple[str, str, str, int]:
     from django.contrib.auth import get_user_model
 
     from cvewatch.catalog.models import Vendor
-    from cvewatch.organizations import selectors, services
+    from cvewatch.organizations import selectors
+    from cvewatch.organizations.services import organizations, projects, tokens
 
     name = f"bench-{secrets.token_hex(4)}"
     user = get_user_model().objects.create_user(username=name, password=secrets.token_urlsafe(24))
-    organization = services.create_organization(name=name, owner=user)
+    organization = organizations.create_organization(name=name, owner=user)
     present = list(Vendor.objects.filter(name__in=vendors).values_list("name", flat=True))
     missing = sorted(set(vendors) - set(present))
     if missing:
         print(f"note: vendors not in this catalog, left out of the subscription: {', '.join(missing)}")
-    project = services.create_project(organization=organization, name="bench", vendors=present, actor=user)
-    _, token = services.create_token(organization=organization, name="bench", actor=user)
+    project = projects.create_project(organization=organization, name="bench", vendors=present, actor=user)
+    _, token = tokens.create_token(organization=organization, name="bench", actor=user)
     return name, organization.name, token, selectors.cves_for_project(project=project).count()
 
 

@@ -103,7 +103,8 @@ def main() -> None:
         os.environ["CVEWATCH_DATA_DIR"] = tempfile.mkdtemp(prefix="cvewatch-schemathesis-")
     callers = _prepare()
     port = _free_port()
-    env = {**os.environ, "CVEWATCH_API_RATE_LIMIT": "off", "CVEWATCH_LOG_LEVEL": "WARNING"}
+    # No job worker: this run is about the API, and a worker would follow the upstream feeds.
+    env = {**os.environ, "CVEWATCH_API_RATE_LIMIT": "off", "CVEWATCH_LOG_LEVEL": "WARNING", "CVEWATCH_WORKER": "external"}
     server_log = Path(tempfile.gettempdir()) / f"cvewatch-schemathesis-{port}.log"
     print(f"serving on 127.0.0.1:{port}; server log: {server_log}")
     server = subprocess.Popen(

@@ -53,6 +53,16 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CVEWATCH_EMAIL_URL", "", "SMTP server: smtp://user:pass@host:25, smtp+tls://… (STARTTLS), smtps://… "
             "(implicit TLS). Unset: mails are written to the log."),
     Setting("CVEWATCH_EMAIL_FROM", "cvewatch@localhost", "Sender address of outgoing mail."),
+    # --- job engine (wt-e) ---
+    Setting("CVEWATCH_REDIS_URL", "", "Redis URL (redis://host:6379/0) for the job queue, shared by every worker "
+            "and server. Unset: the queue is a SQLite file in the data dir (one machine)."),
+    Setting("CVEWATCH_WORKER", "internal", "internal: `cvewatch serve` also runs one job worker (restarted if it "
+            "dies); external: it runs none and `cvewatch worker` runs elsewhere."),
+    Setting("CVEWATCH_WORKER_THREADS", "2", "Threads of a job worker (`cvewatch worker`, serve's internal one): "
+            "jobs run at once."),
+    Setting("CVEWATCH_QUEUE_NAME", "cvewatch", "Name of the job queue (its key prefix on Redis): instances sharing "
+            "one Redis need different names."),
+    # --- end job engine ---
     # --- sync (cvewatch/sync/, docs/sync.md) ---
     Setting("CVEWATCH_SOURCES", "cvelist,nvd,kev,epss,cwe",
             "Comma-separated sync sources to run: cvelist, nvd, kev, epss, cwe, opencve-kb."),
@@ -72,8 +82,6 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CVEWATCH_NVD_API_KEY", "", "NVD API key, sent as the apiKey header (raises the rate limit)."),
     # --- end sync ---
     # --- throttling and rate limits (issue 10, docs/api.md) ---
-    Setting("CVEWATCH_REDIS_URL", "", "Redis URL (redis://host:6379/0) shared by every server and worker: the job "
-            "queue, failed-login counters and API rate limits. Unset: those live in the process (one machine)."),
     Setting("CVEWATCH_API_RATE_LIMIT", "1200/minute", "Requests each API caller (person or token) may make: "
             "N/second, N/minute, N/hour or N/day; off: no limit. Beyond it: 429 with Retry-After."),
     Setting("CVEWATCH_LOGIN_FAILURE_LIMIT", "10", "Failed logins (web or API Basic) per account and per client "
@@ -115,6 +123,13 @@ def env_int(name: str, *, minimum: int = 1, maximum: int = 1_000_000) -> int:
 
 def env_list(name: str) -> list[str]:
     return [part.strip() for part in env_str(name).split(",") if part.strip()]
+
+
+def env_choice(name: str, choices: tuple[str, ...]) -> str:
+    value = env_str(name).lower()
+    if value not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, not {value!r}")
+    return value
 
 
 # --- sync ---

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "cvewatch.api",
     "cvewatch.organizations",
     "cvewatch.web",
+    "cvewatch.jobs",
     "cvewatch.sync",  # sync
     "django.contrib.admin",  # sync: SyncSource/SyncRun read-only in the admin
     "axes",  # failed-login lock-out (issue 10); its signal handlers count the failures
@@ -130,8 +131,7 @@ SECURE_REFERRER_POLICY = "same-origin"
 # Failed logins (the /login form, the admin, API Basic) are counted by django-axes per account and per
 # client address, and API callers by a DRF throttle on django-ratelimit's counters; both keep them in the
 # `throttle` cache: this process's memory, or Redis shared by every process when CVEWATCH_REDIS_URL is set.
-REDIS_URL = config.env_str("CVEWATCH_REDIS_URL")
-CACHES = config.caches(REDIS_URL)
+CACHES = config.caches(config.env_str("CVEWATCH_REDIS_URL"))  # the same Redis as the job queue
 API_RATE_LIMIT = config.api_rate_limit()  # (requests, seconds) or None
 RATELIMIT_USE_CACHE = "throttle"  # django-ratelimit's counters (api/throttling.py)
 PROXY_COUNT = config.env_int("CVEWATCH_PROXY_COUNT", minimum=0, maximum=10)
@@ -203,6 +203,21 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,  # /api/schema itself is not part of the API it describes
     "SCHEMA_PATH_PREFIX": "/api",
+}
+
+# --- Job engine (Huey; read by huey.contrib.djhuey, built in cvewatch.jobs.queue) ------------------------
+REDIS_URL = config.env_str("CVEWATCH_REDIS_URL")
+WORKER_MODE = config.env_choice("CVEWATCH_WORKER", ("internal", "external"))
+WORKER_THREADS = config.env_int("CVEWATCH_WORKER_THREADS", maximum=64)
+HUEY = {
+    "name": config.env_str("CVEWATCH_QUEUE_NAME") or "cvewatch",
+    # Redis pops each task exactly once across machines; the SQLite file serves one machine without a server.
+    "huey_class": "huey.RedisHuey" if REDIS_URL else "huey.SqliteHuey",
+    **({"url": REDIS_URL} if REDIS_URL else {"filename": str(DATA_DIR / "jobs.sqlite3")}),
+    "results": False,  # nothing reads task return values; storing them would only grow the queue store
+    "immediate": False,  # djhuey would otherwise run tasks inline whenever DEBUG is on
+    "utc": True,
+    "consumer": {"workers": WORKER_THREADS, "worker_type": "thread"},
 }
 
 # --- Logging --------------------------------------------------------------------------------------------

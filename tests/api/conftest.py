@@ -7,12 +7,11 @@ import json
 from pathlib import Path
 
 import pytest
-from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 
 from cvewatch.api.authentication import credential_cache
 from cvewatch.catalog.models import Cve
-from tests.support.people import PASSWORD
+from tests.support.people import PASSWORD, make_user
 
 KB_DIR = Path(__file__).resolve().parent.parent / "data" / "opencve-kb"
 
@@ -56,9 +55,7 @@ def _fresh_credential_cache():
 
 @pytest.fixture
 def user(db):
-    return get_user_model().objects.create_user(
-        username="alice", email="alice@example.com", password=PASSWORD
-    )
+    return make_user("alice")
 
 
 def basic_header(username: str, password: str) -> str:

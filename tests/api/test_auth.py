@@ -8,8 +8,8 @@ import pytest
 from rest_framework.test import APIClient
 
 from cvewatch.api.authentication import VerifiedCredentialCache, credential_cache
-from tests.api.conftest import PASSWORD, basic_header
-from tests.support.people import CountingHasher
+from tests.api.conftest import basic_header
+from tests.support.people import PASSWORD, CountingHasher
 
 pytestmark = pytest.mark.django_db
 
@@ -121,10 +121,10 @@ def test_cache_is_a_bounded_lru_with_expiry():
 @pytest.fixture
 def bearer(user) -> APIClient:
     """A client with a real organization API token (cvewatch.organizations)."""
-    from cvewatch.organizations import services
+    from cvewatch.organizations.services import organizations, tokens
 
-    organization = services.create_organization(name="acme", owner=user)
-    secret = services.create_token(organization=organization, name="ci", actor=user)[1]
+    organization = organizations.create_organization(name="acme", owner=user)
+    secret = tokens.create_token(organization=organization, name="ci", actor=user)[1]
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
     return client

@@ -184,3 +184,15 @@ def test_rejected_cves_are_served(api):
     )
     assert ids(api.get("/api/cve")) == ["CVE-2024-0001"]
     assert api.get("/api/cve/CVE-2024-0001").json()["description"].startswith("** REJECT **")
+
+
+# Mathematical bold digits: Python's \d and str.isdigit() take them, the CVE JSON 5 schema's [0-9] does not.
+NON_ASCII_ID = "CVE-𝟐𝟎𝟐𝟏-𝟒𝟒𝟐𝟐𝟖"
+
+
+def test_a_cve_id_with_non_ascii_digits_is_a_404(api):
+    # The importer never stores such an id; a row written past it must still not be served as a CVE.
+    CveFactory(cve_id=NON_ASCII_ID)
+    response = api.get(f"/api/cve/{NON_ASCII_ID}")
+    assert response.status_code == 404
+    assert response.json() == {"detail": "No Cve matches the given query."}

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import pytest
 from rest_framework.test import APIClient
 
-from cvewatch.organizations import services
+from cvewatch.organizations.services import organizations, projects, tokens
 from tests.factories import CveFactory, ProductFactory, VendorFactory, WeaknessFactory
 
 pytestmark = pytest.mark.django_db
@@ -97,11 +97,11 @@ def world(user):
         )
     ProductFactory(vendor=VendorFactory(name="acme"), name="anvil")
     WeaknessFactory(cwe_id="CWE-20")
-    acme = services.create_organization(name="acme", owner=user)
-    services.create_project(organization=acme, name="production", vendors=["acme"], actor=user)
-    services.create_project(organization=acme, name="archive", actor=user)
-    services.create_organization(name="beta", owner=user)
-    _, secret = services.create_token(organization=acme, name="ci", actor=user)
+    acme = organizations.create_organization(name="acme", owner=user)
+    projects.create_project(organization=acme, name="production", vendors=["acme"], actor=user)
+    projects.create_project(organization=acme, name="archive", actor=user)
+    organizations.create_organization(name="beta", owner=user)
+    _, secret = tokens.create_token(organization=acme, name="ci", actor=user)
     return secret
 
 

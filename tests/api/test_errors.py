@@ -10,7 +10,8 @@ from rest_framework.test import APIRequestFactory
 
 from cvewatch.api.views import ListView
 from cvewatch.core import errors
-from tests.api.conftest import PASSWORD, basic_header
+from tests.api.conftest import basic_header
+from tests.support.people import PASSWORD
 
 pytestmark = pytest.mark.django_db
 

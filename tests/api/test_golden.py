@@ -22,9 +22,10 @@ import pytest
 from rest_framework.test import APIClient
 
 from cvewatch.catalog.models import Product, Vendor, Weakness
-from cvewatch.organizations import services
 from cvewatch.organizations.models import Organization, Project
-from tests.api.conftest import PASSWORD, basic_header
+from cvewatch.organizations.services import organizations, projects, tokens
+from tests.api.conftest import basic_header
+from tests.support.people import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
@@ -132,8 +133,8 @@ def callers(kb_all, user) -> dict[str, APIClient]:
 
     # Enough CVEs for a second page: a few CVE JSON 5 records next to the knowledge-base ones.
     import_paths([CVE5 / f"{cve_id}.json" for cve_id in CVE5_RECORDS])
-    organization = services.create_organization(name="acme", owner=user)
-    services.create_project(
+    organization = organizations.create_organization(name="acme", owner=user)
+    projects.create_project(
         organization=organization,
         name="production",
         description="What runs in production",
@@ -141,9 +142,9 @@ def callers(kb_all, user) -> dict[str, APIClient]:
         products=["apache/log4j"],
         actor=user,
     )
-    services.create_project(organization=organization, name="archive", active=False, actor=user)
-    services.create_organization(name="beta", owner=user)
-    _, secret = services.create_token(organization=organization, name="ci", actor=user)
+    projects.create_project(organization=organization, name="archive", active=False, actor=user)
+    organizations.create_organization(name="beta", owner=user)
+    _, secret = tokens.create_token(organization=organization, name="ci", actor=user)
     _pin(Vendor, "{row.name}")
     _pin(Product, "{row.vendor.name}/{row.name}", Product.objects.select_related("vendor"))
     _pin(Weakness, "{row.cwe_id}")

@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.http import QueryDict
 
-from cvewatch.catalog import selectors
+from cvewatch.catalog import names, selectors
 from cvewatch.catalog.filters import NO_FILTER, CveFilter
 from cvewatch.core.errors import NotFound
 from tests.factories import CveFactory
@@ -25,6 +25,17 @@ def test_values_are_trimmed_and_names_normalised_as_the_contract_says():
         search="log4j", vendor="vmware", product="spring_framework", weakness="CWE-79"
     )
     assert cve_filter.active == {"search", "vendor", "weakness"}
+
+
+@pytest.mark.parametrize(
+    ("vendor", "product"), [("Palo\tAlto  Networks", "Webex\t Meetings"), ("Cisco", "IOS   XE"), ("Linux", "")]
+)
+def test_names_are_spelled_by_catalog_names_query_rules(vendor, product):
+    # One home: the filter spells names exactly as catalog.names' query rules do, any whitespace included.
+    cve_filter = CveFilter.from_params({"vendor": vendor, "product": product})
+    assert cve_filter.vendor == names.vendor_from_query(vendor)
+    assert cve_filter.product == names.product_from_query(product)
+    assert " " not in cve_filter.vendor + cve_filter.product and "\t" not in cve_filter.vendor + cve_filter.product
 
 
 def test_a_query_dict_reads_like_a_mapping():

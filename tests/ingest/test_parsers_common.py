@@ -80,7 +80,7 @@ def _parsed_by_every_format() -> dict[str, CveRecord]:
         "nvd-1.1": next(iter(nvd_feed_records(load_json(orjson.dumps(feed))))),
     }
     assert all(isinstance(r, CveRecord) for r in records.values())
-    return records  # type: ignore[return-value]
+    return records
 
 
 def test_every_parser_picks_the_same_description_and_references() -> None:

@@ -136,7 +136,7 @@ def test_kev_bad_entries_are_skipped() -> None:
     assert out[3] == Skipped("kev.json#CVE-2025-0002", "dueDate 'soon' is not a date")
     assert out[4] == Skipped("kev.json#CVE-2025-0003", "product: expected a string, got an array")
     assert out[5] == Skipped("kev.json#vulnerabilities[5]", "expected an object, got a string")
-    assert out[6].due_date is None  # type: ignore[union-attr]
+    assert out[6].due_date is None
     with pytest.raises(ParseError, match="not a CISA KEV catalog"):
         parse_kev(b'{"catalogVersion": "1"}')
 
@@ -148,7 +148,7 @@ def test_epss_with_model_header() -> None:
     scores = list(parse_epss((DATA / "epss" / "epss_scores-2024-01-01.csv").read_bytes(), origin="e.csv"))
     assert len(scores) == 5
     assert scores[1] == EpssScore("CVE-2021-44228", 0.97565, 0.99996, date(2024, 1, 1))
-    assert {s.score_date for s in scores} == {date(2024, 1, 1)}  # type: ignore[union-attr]
+    assert {s.score_date for s in scores} == {date(2024, 1, 1)}
 
 
 def test_epss_plain_and_gzipped_bytes_after_decompression() -> None:

@@ -6,12 +6,13 @@ import base64
 from dataclasses import dataclass
 
 import pytest
+from django.contrib.auth.models import AbstractBaseUser
 from rest_framework.test import APIClient
 
 from cvewatch.organizations.models import Organization, Project
 from cvewatch.organizations.services import organizations, projects, tokens
 from tests.factories import ProductFactory, VendorFactory
-from tests.support.people import PASSWORD, make_user  # noqa: F401  (re-exported to test_isolation.py)
+from tests.support.people import PASSWORD, make_user
 
 
 @dataclass
@@ -19,18 +20,18 @@ class Tenant:
     """One organization of the isolation matrix with its user, token and project."""
 
     org: Organization
-    user: object
+    user: AbstractBaseUser
     project: Project
     token: str
 
     def user_client(self) -> APIClient:
         client = APIClient()
-        client.login(username=self.user.get_username(), password=PASSWORD)  # type: ignore[attr-defined]
+        client.login(username=self.user.get_username(), password=PASSWORD)
         return client
 
     def basic_client(self) -> APIClient:
         client = APIClient()
-        raw = base64.b64encode(f"{self.user.get_username()}:{PASSWORD}".encode()).decode()  # type: ignore[attr-defined]
+        raw = base64.b64encode(f"{self.user.get_username()}:{PASSWORD}".encode()).decode()
         client.credentials(HTTP_AUTHORIZATION=f"Basic {raw}")
         return client
 

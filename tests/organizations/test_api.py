@@ -14,9 +14,10 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from cvewatch.organizations import selectors, services
+from cvewatch.organizations import selectors
 from cvewatch.organizations.callers import TokenUser
 from cvewatch.organizations.models import OrganizationToken
+from cvewatch.organizations.services import organizations, projects, tokens
 from tests.factories import CveFactory, ProductFactory, VendorFactory
 from tests.organizations.conftest import Tenant, make_tenant
 
@@ -89,7 +90,7 @@ def test_unknown_id_and_wrong_secret_are_invalid_tokens(acme):
 def test_revoked_token_is_refused_on_the_next_request(acme):
     client = acme.token_client()
     assert client.get("/api/organizations/acme").status_code == 200
-    services.revoke_token(organization=acme.org, token_id=acme.token.split(".")[1], actor=acme.user)
+    tokens.revoke_token(organization=acme.org, token_id=acme.token.split(".")[1], actor=acme.user)
     _invalid(client.get("/api/organizations/acme"))
     _invalid(client.get("/api/cve"))
 
@@ -102,7 +103,7 @@ def test_expired_token_is_refused(acme):
 
 
 def test_token_of_a_deleted_organization_is_refused(acme):
-    services.delete_organization(organization=acme.org, actor=acme.user)
+    organizations.delete_organization(organization=acme.org, actor=acme.user)
     _invalid(acme.token_client().get("/api/cve"))
 
 
@@ -121,8 +122,8 @@ def test_basic_and_session_callers_still_work(acme):
 
 
 def test_organization_list_and_detail_shapes(acme):
-    services.create_organization(name="zeta", owner=acme.user)
-    services.create_organization(name="beta", owner=acme.user)
+    organizations.create_organization(name="zeta", owner=acme.user)
+    organizations.create_organization(name="beta", owner=acme.user)
     client = acme.basic_client()
     body = client.get("/api/organizations").json()
     assert body["count"] == 3 and body["next"] is None and body["previous"] is None
@@ -135,8 +136,8 @@ def test_organization_list_and_detail_shapes(acme):
 
 
 def test_project_list_includes_inactive_projects_by_name(acme):
-    services.create_project(organization=acme.org, name="archive", active=False, actor=acme.user)
-    services.create_project(organization=acme.org, name="staging", description="pre-prod", actor=acme.user)
+    projects.create_project(organization=acme.org, name="archive", active=False, actor=acme.user)
+    projects.create_project(organization=acme.org, name="staging", description="pre-prod", actor=acme.user)
     body = acme.token_client().get("/api/organizations/acme/projects").json()
     assert [p["name"] for p in body["results"]] == ["archive", "production", "staging"]
     staging = body["results"][2]
@@ -146,7 +147,7 @@ def test_project_list_includes_inactive_projects_by_name(acme):
 
 def test_project_detail_groups_subscriptions(acme):
     ProductFactory(vendor=VendorFactory(name="apache"), name="airflow")
-    services.subscribe_project(project=acme.project, products=["apache/airflow"], actor=acme.user)
+    projects.subscribe_project(project=acme.project, products=["apache/airflow"], actor=acme.user)
     detail = acme.token_client().get("/api/organizations/acme/projects/production").json()
     assert list(detail) == ["id", "created_at", "updated_at", "name", "description", "subscriptions"]
     assert detail["id"] == str(acme.project.uuid)
@@ -154,7 +155,7 @@ def test_project_detail_groups_subscriptions(acme):
 
 
 def test_project_detail_without_subscriptions(acme):
-    services.create_project(organization=acme.org, name="empty", actor=acme.user)
+    projects.create_project(organization=acme.org, name="empty", actor=acme.user)
     detail = acme.token_client().get("/api/organizations/acme/projects/empty").json()
     assert detail["subscriptions"] == {"vendors": [], "products": {}}
 
@@ -224,7 +225,7 @@ def test_project_cves_take_the_cve_filters(acme, cves):
 
 
 def test_project_without_subscriptions_has_no_cves(acme, cves):
-    services.create_project(organization=acme.org, name="empty", actor=acme.user)
+    projects.create_project(organization=acme.org, name="empty", actor=acme.user)
     body = acme.token_client().get("/api/organizations/acme/projects/empty/cve").json()
     assert body == {"count": 0, "next": None, "previous": None, "results": []}
 
@@ -235,7 +236,7 @@ def test_the_secret_never_reaches_the_logs(acme, caplog):
     with CaptureQueriesContext(connection) as queries:
         acme.token_client().get("/api/organizations/acme")
         bearer(f"opc_org.{token_id}.{secret[::-1]}").get("/api/organizations/acme")
-        services.revoke_token(organization=acme.org, token_id=token_id, actor=acme.user)
+        tokens.revoke_token(organization=acme.org, token_id=token_id, actor=acme.user)
         acme.token_client().get("/api/cve")
     assert not [q for q in queries.captured_queries if secret in q["sql"] or secret[::-1] in q["sql"]]
     assert caplog.records  # the 401s are logged by django.request...
@@ -244,7 +245,7 @@ def test_the_secret_never_reaches_the_logs(acme, caplog):
 
 
 def test_token_user_behaves_like_an_unprivileged_authenticated_user(acme):
-    token = services.authenticate_token(raw=acme.token)
+    token = tokens.authenticate_token(raw=acme.token)
     user = TokenUser(token)
     assert user.is_authenticated and not user.is_anonymous and user.is_active
     assert not (user.is_staff or user.is_superuser)
@@ -256,4 +257,3 @@ def test_token_user_behaves_like_an_unprivileged_authenticated_user(acme):
     # selectors scope it to its organization; person-scoped reads find nothing rather than crash
     assert list(selectors.organizations_for(caller=user)) == [acme.org]
     assert selectors.membership_of(organization=acme.org, user=user) is None
-    assert not selectors.is_owner(organization=acme.org, user=user)

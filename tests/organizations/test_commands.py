@@ -35,7 +35,7 @@ def acme(db) -> Organization:
 
 
 def test_org_create_and_list(acme):
-    assert selectors.is_owner(organization=acme, user=acme.members.get())
+    assert selectors.membership_of(organization=acme, user=acme.members.get()).role == Role.OWNER
     make_user("bob")
     run("org", "add-member", "acme", "bob", "--role", "owner")
     out, _ = run("org", "list")

@@ -6,9 +6,10 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
-from cvewatch.organizations import services
+from cvewatch.organizations.services import members, projects
 from tests.factories import CveFactory, VendorFactory
-from tests.organizations.conftest import PASSWORD, Tenant, make_tenant, make_user
+from tests.organizations.conftest import Tenant, make_tenant
+from tests.support.people import PASSWORD, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -25,8 +26,8 @@ def tenants(db) -> dict[str, Tenant]:
     acme = make_tenant("acme", "alice", "production", vendors=["fortinet"])
     globex = make_tenant("globex", "bob", "research", vendors=["cisco"])
     # the same project name in both organizations must not leak either
-    services.create_project(organization=acme.org, name="shared", vendors=["fortinet"], actor=acme.user)
-    services.create_project(organization=globex.org, name="shared", vendors=["cisco"], actor=globex.user)
+    projects.create_project(organization=acme.org, name="shared", vendors=["fortinet"], actor=acme.user)
+    projects.create_project(organization=globex.org, name="shared", vendors=["cisco"], actor=globex.user)
     return {"acme": acme, "globex": globex}
 
 
@@ -97,11 +98,11 @@ def test_an_outsider_sees_no_organization(tenants):
 
 def test_a_member_of_both_sees_both_and_loses_access_on_removal(tenants):
     acme, globex = tenants["acme"], tenants["globex"]
-    services.add_member(organization=globex.org, user=acme.user, actor=globex.user)
+    members.add_member(organization=globex.org, user=acme.user, actor=globex.user)
     client = acme.basic_client()
     assert [o["name"] for o in client.get("/api/organizations").json()["results"]] == ["acme", "globex"]
     assert client.get("/api/organizations/globex/projects/research/cve").status_code == 200
-    services.remove_member(organization=globex.org, user=acme.user, actor=globex.user)
+    members.remove_member(organization=globex.org, user=acme.user, actor=globex.user)
     assert client.get("/api/organizations/globex/projects/research/cve").json() == NO_ORG
     # the token of acme never sees globex, whatever its creator can see
     assert acme.token_client().get("/api/organizations").json()["count"] == 1

@@ -14,6 +14,9 @@ def test_demo_loads_the_real_sample_data_and_prints_a_working_login(tmp_path, se
     password = (tmp_path / "demo-login.txt").read_text().strip()
     assert f"password:    {password}" in out
     assert (tmp_path / "demo-login.txt").stat().st_mode & 0o777 == 0o600
+    # The first start says what the job worker will download, and how to choose.
+    assert f"the job worker follows the upstream feeds every {settings.SYNC_INTERVAL} s: " in out
+    assert "CVEWATCH_SOURCES" in out
     assert Cve.objects.count() > 4000
     assert Cve.objects.filter(cve_id__in=["CVE-2021-44228", "CVE-2022-22965"]).count() == 2
     project = Project.objects.get(organization__name="demo", name="production")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from cvewatch.organizations import services
+from cvewatch.organizations.services import projects
 from tests.factories import CveFactory
 from tests.web.conftest import client_for
 
@@ -36,7 +36,7 @@ def busy(catalog, org, owner):
         CveFactory(
             vendors=["acme", "acme$PRODUCT$rocket", f"other{n}"], weaknesses=["CWE-79"], cvss31_score=9.8
         )
-    services.create_project(
+    projects.create_project(
         organization=org, name="production", vendors=["acme"], products=["apache/log4j"], actor=owner
     )
     return client_for(owner)

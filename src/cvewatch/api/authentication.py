@@ -2,11 +2,11 @@
 
 Bearer organization tokens live in cvewatch.organizations.api.authentication.
 
-Password hashers are deliberately slow (hundreds of ms), which made OpenCVE's Basic-authenticated API slow
-on every request. A successful verification is remembered for a few minutes in process memory, keyed by an
-HMAC of "username:password" under SECRET_KEY (never the password nor an unkeyed hash of it). A hit still
-loads the user and is accepted only if the account is active and its stored password hash is the one we
-verified against, so a password change or a deactivation takes effect on the next request.
+Password hashers are deliberately slow (their defence against guessing), which made OpenCVE's
+Basic-authenticated API slow on every request. A successful verification is remembered for a few minutes in
+process memory, keyed by an HMAC of "username:password" under SECRET_KEY (never the password nor an unkeyed
+hash of it). A hit still loads the user and is accepted only if the account is active and its stored password
+hash is the one we verified against, so a password change or a deactivation takes effect on the next request.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """The one API exception handler: domain errors and DRF errors → the contract's statuses and bodies.
 
-Every `cvewatch.core.errors` kind is answered here and nowhere else, as `{"detail": <message>}`:
-NotFound 404, InvalidInput 400, Conflict 409, NotAllowed 403, AuthenticationFailed 401 (with the Basic
-challenge). Views raise, or let the selectors raise; they never build an error response themselves.
+Every `cvewatch.core.errors` kind is answered here and nowhere else, as `{"detail": <message>}` with the
+status the kind carries (`http_status`); a 401 also carries the Basic challenge. Views raise, or let the
+selectors raise; they never build an error response themselves.
 """
 
 from __future__ import annotations
@@ -16,24 +16,13 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from cvewatch.api.authentication import BASIC_CHALLENGE
 from cvewatch.core import errors
 
-# Most specific first; a DomainError of no listed kind is the caller's mistake: 400.
-STATUS_OF: tuple[tuple[type[errors.DomainError], int], ...] = (
-    (errors.NotFound, status.HTTP_404_NOT_FOUND),
-    (errors.InvalidInput, status.HTTP_400_BAD_REQUEST),
-    (errors.Conflict, status.HTTP_409_CONFLICT),
-    (errors.NotAllowed, status.HTTP_403_FORBIDDEN),
-    (errors.AuthenticationFailed, status.HTTP_401_UNAUTHORIZED),
-    (errors.DomainError, status.HTTP_400_BAD_REQUEST),
-)
-
 
 def api_exception(exc: errors.DomainError) -> exceptions.APIException:
     """The DRF exception that answers a domain error: its kind's status, its message as the detail."""
-    code = next(code for kind, code in STATUS_OF if isinstance(exc, kind))
-    if code == status.HTTP_401_UNAUTHORIZED:
+    if exc.http_status == status.HTTP_401_UNAUTHORIZED:
         return exceptions.AuthenticationFailed(exc.message)
     api_exc = exceptions.APIException(exc.message)
-    api_exc.status_code = code
+    api_exc.status_code = exc.http_status
     return api_exc
 
 

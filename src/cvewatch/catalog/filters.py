@@ -7,8 +7,8 @@ query parameters and hand it to the selectors; nothing else decides what a param
 
 Parameters (combined with AND; unknown parameters and empty values are ignored):
 - `search`: a case-insensitive substring of the CVE id or description, or an exact vendor/product name;
-- `vendor` (lower case, spaces removed) and `product` (lower case, spaces as `_`; only with `vendor`): an
-  unknown one raises NotFound("Vendor") / NotFound("Product");
+- `vendor` and `product` (only with `vendor`), spelled by catalog.names' query rules (a vendor loses its
+  whitespace, a product's becomes `_`): an unknown one raises NotFound("Vendor") / NotFound("Product");
 - `cvss`: a CVSS v3.1 range (CVSS_RANGES) or `empty`, case-insensitive; any other value is ignored;
 - `weakness`: an exact CWE id; an unknown one matches nothing;
 - `tag`: a tag of the person calling; users have no tags yet, so a person's tag raises NotFound("UserTag").
@@ -23,7 +23,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from cvewatch.catalog import selectors
+from cvewatch.catalog import names, selectors
 from cvewatch.catalog.models import Cve, CveProduct, CveVendor, CveWeakness, Weakness
 from cvewatch.core.errors import NotFound
 
@@ -59,13 +59,13 @@ class CveFilter:
         def value(key: str) -> str:
             return str(params.get(key) or "").strip()
 
-        vendor = selectors.normalize_vendor_name(value("vendor"))
+        vendor = names.vendor_from_query(value("vendor"))
         cvss = value("cvss").lower()
         is_person = user is not None and getattr(user, "is_authenticated", False)
         return cls(
             search=value("search"),
             vendor=vendor,
-            product=selectors.normalize_product_name(value("product")) if vendor else "",
+            product=names.product_from_query(value("product")) if vendor else "",
             cvss=cvss if cvss in CVSS_RANGES or cvss == CVSS_EMPTY else "",
             weakness=value("weakness"),
             tag=value("tag") if is_person else "",

@@ -151,7 +151,7 @@ class SourceRecord(models.Model):
 
 
 class Change(models.Model):
-    """One recorded change of a CVE: the contract's §7 events, e.g. [{"type": "title", "details": {...}}]."""
+    """One recorded change of a CVE: its events (docs/import.md), [{"type": "title", "details": ...}]."""
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     cve = models.ForeignKey(Cve, on_delete=models.CASCADE, related_name="changes")

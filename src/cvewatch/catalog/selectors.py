@@ -17,7 +17,7 @@ from django.db import connection
 from django.db.models import Exists, Max, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
-from cvewatch.catalog import search
+from cvewatch.catalog import names, search
 from cvewatch.catalog.models import Cve, CveProduct, CveVendor, CveWeakness, Product, Vendor, Weakness
 from cvewatch.core.errors import NotFound
 
@@ -29,16 +29,6 @@ CVE_LIST_FIELDS = ("id", "cve_id", "description", "created_at", "updated_at")
 CVE_ORDER = ("-updated_at", "-id")
 
 
-def normalize_vendor_name(value: str) -> str:
-    """The `vendor` filter's spelling: lower case, spaces removed (OpenCVE's rule)."""
-    return value.strip().lower().replace(" ", "")
-
-
-def normalize_product_name(value: str) -> str:
-    """The `product` filter's spelling: lower case, spaces as "_" (CPE 2.3 style)."""
-    return value.strip().lower().replace(" ", "_")
-
-
 # --- CVEs -------------------------------------------------------------------------------------------------
 
 
@@ -48,6 +38,9 @@ def cve_list() -> QuerySet[Cve]:
 
 
 def cve_detail(*, cve_id: str) -> Cve:
+    """The CVE of an id spelled as stored; what is not a CVE id (non-ASCII digits too) is NotFound."""
+    if not names.is_cve_id(cve_id):
+        raise NotFound("Cve")
     try:
         return Cve.objects.get(cve_id=cve_id)
     except Cve.DoesNotExist:
@@ -106,7 +99,7 @@ class CountedCves:
     or the search structure alone), and the page plan depends on that count. With many matches the page is
     read by walking the (-updated_at, -id) index and testing each CVE (`walk`), stopping after one page;
     with few, by fetching the matches and sorting them (`fetch`). SQLite has no statistics to make that
-    choice itself, and the wrong plan costs 100x.
+    choice itself, and the wrong plan costs orders of magnitude.
     """
 
     ordered = True

@@ -290,7 +290,7 @@ def row_values(view: View) -> dict[str, Any]:
 def diff_views(
     old: Mapping[str, Any] | None, new: Mapping[str, Any], *, known_vendors: Container[str]
 ) -> list[Event]:
-    """The contract's change events (§7) turning old into new; old None means the CVE is new.
+    """The change events (docs/import.md) turning old into new; old None means the CVE is new.
 
     known_vendors holds every vendor and "vendor$PRODUCT$product" name seen before; the new view's names
     outside it make the first_time event. A new CVE gets only created and first_time: its full content is
@@ -308,13 +308,13 @@ def diff_views(
     for field in ("description", "title"):
         before, after = old.get(field) or "", new.get(field) or ""
         if before != after:
-            events.append({"type": field, "details": {"old": before or None, "new": after}})
+            events.append({"type": ChangeType(field).value, "details": {"old": before or None, "new": after}})
     for field in UNION_FIELDS:
         before_set, after_set = set(old.get(field) or ()), set(new.get(field) or ())
         if before_set != after_set:
             events.append(
                 {
-                    "type": field,
+                    "type": ChangeType(field).value,
                     "details": {
                         "added": sorted(after_set - before_set),
                         "removed": sorted(before_set - after_set),

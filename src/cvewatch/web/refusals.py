@@ -12,8 +12,7 @@ Views run a service call inside one of these context managers instead of catchin
 - `caught_refusal`: nothing shown, for pages that render the message themselves (`refusal.message`,
   `refusal.status`).
 
-The status follows the error's kind: 404 not found, 400 invalid input, 409 conflict, 403 not allowed,
-401 authentication failed, as the API's exception handler answers them.
+The status is the one the error's kind carries (`core.errors`' `http_status`), as the API answers it.
 """
 
 from __future__ import annotations
@@ -26,14 +25,6 @@ from django.contrib import messages
 from django.http import HttpRequest
 
 from cvewatch.core import errors
-
-_STATUS: tuple[tuple[type[errors.DomainError], int], ...] = (
-    (errors.NotFound, 404),
-    (errors.InvalidInput, 400),
-    (errors.Conflict, 409),
-    (errors.NotAllowed, 403),
-    (errors.AuthenticationFailed, 401),
-)
 
 
 class Refusal:
@@ -50,10 +41,7 @@ class Refusal:
 
     @property
     def status(self) -> int:
-        for kind, status in _STATUS:
-            if isinstance(self.error, kind):
-                return status
-        return 400
+        return self.error.http_status if self.error is not None else errors.DomainError.http_status
 
 
 @contextmanager

@@ -7,13 +7,15 @@ from __future__ import annotations
 
 from django.db.models import Case, IntegerField, QuerySet, Value, When
 
+from cvewatch.catalog import names
 from cvewatch.catalog import selectors as catalog
 from cvewatch.catalog.models import Change, Cve, Product, Vendor
 
 
 def _normalise(term: str) -> str:
-    # Catalog names are lower case with "_" for spaces (CPE style); search the way they are spelled.
-    return catalog.normalize_product_name(term)
+    # Stored names are lower case with "_" for whitespace (CPE style): the product filter's spelling finds
+    # vendors and products alike, as they are stored.
+    return names.product_from_query(term)
 
 
 def _ranked(queryset: QuerySet, field: str, needle: str) -> QuerySet:

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import PasswordResetForm
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -40,7 +41,7 @@ class PasswordResetView(auth_views.PasswordResetView):
     subject_template_name = "web/accounts/password_reset_subject.txt"
     success_url = "/password-reset/sent"
 
-    def form_valid(self, form):  # type: ignore[no-untyped-def]
+    def form_valid(self, form: PasswordResetForm) -> HttpResponse:
         # Behind a proxy the request's host may be internal; the configured public URL wins for mailed links.
         if settings.BASE_URL:
             parts = urlsplit(settings.BASE_URL)

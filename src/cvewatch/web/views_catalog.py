@@ -10,7 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from cvewatch.catalog import selectors
+from cvewatch.catalog import names, selectors
 from cvewatch.catalog.choices import METRIC_NAMES
 from cvewatch.catalog.filters import CveFilter
 from cvewatch.core.errors import NotFound
@@ -104,7 +104,7 @@ def cve_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def cve_detail(request: HttpRequest, cve_id: str) -> HttpResponse:
     try:
-        cve = selectors.cve_detail(cve_id=cve_id.upper())
+        cve = selectors.cve_detail(cve_id=names.normalize_cve_id(cve_id) or cve_id)
     except NotFound as exc:
         raise Http404(exc.message) from None
     metrics = [(name, (cve.metrics or {}).get(name) or {}) for name in METRIC_NAMES]
@@ -129,8 +129,8 @@ def _split_vendors(flat: list[str]) -> tuple[list[str], dict[str, list[str]]]:
     vendors: list[str] = []
     products: dict[str, list[str]] = {}
     for item in flat:
-        if "$PRODUCT$" in item:
-            vendor, product = item.split("$PRODUCT$", 1)
+        if names.is_product(item):
+            vendor, product = names.split_product(item)
             products.setdefault(vendor, []).append(product)
         else:
             vendors.append(item)

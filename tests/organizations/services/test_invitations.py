@@ -94,7 +94,7 @@ def test_invitation_for_an_owner_role_makes_an_owner(org, owner):
     _, raw = _invite(organization=org, email="boss@example.com", role=Role.OWNER, actor=owner)
     assert invitations.invitation_for_token(token=raw).organization == org
     invitations.accept_invitation(token=raw, user=invitee)
-    assert selectors.is_owner(organization=org, user=invitee)
+    assert selectors.membership_of(organization=org, user=invitee).role == Role.OWNER
 
 
 def test_the_service_mails_the_link_built_from_the_base_url(org, owner, settings, mailoutbox):

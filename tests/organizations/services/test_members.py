@@ -22,10 +22,10 @@ pytestmark = pytest.mark.django_db
 
 def test_owner_promotes_and_demotes_members(org, owner, member):
     members.change_member_role(organization=org, user=member, role=Role.OWNER, actor=owner)
-    assert selectors.is_owner(organization=org, user=member)
+    assert selectors.membership_of(organization=org, user=member).role == Role.OWNER
     # with two owners, the first one may now be demoted (by the other)
     members.change_member_role(organization=org, user=owner, role=Role.MEMBER, actor=member)
-    assert not selectors.is_owner(organization=org, user=owner)
+    assert selectors.membership_of(organization=org, user=owner).role == Role.MEMBER
 
 
 def test_members_cannot_change_roles_or_remove_others(org, owner, member, outsider):
@@ -45,7 +45,7 @@ def test_the_last_owner_can_neither_be_demoted_nor_leave_nor_be_removed(org, own
         members.remove_member(organization=org, user=owner, actor=owner)
     with pytest.raises(LastOwner):
         members.remove_member(organization=org, user=owner, actor=None)
-    assert selectors.is_owner(organization=org, user=owner)
+    assert selectors.membership_of(organization=org, user=owner).role == Role.OWNER
 
 
 def test_owner_removes_a_member_and_a_member_may_leave(org, owner, member, outsider):

@@ -7,10 +7,11 @@ from rest_framework.authentication import BaseAuthentication, get_authorization_
 from rest_framework.request import Request
 
 from cvewatch.api.authentication import BASIC_CHALLENGE
-from cvewatch.organizations import services, tokens
+from cvewatch.organizations import tokens
 from cvewatch.organizations.callers import TokenUser
 from cvewatch.organizations.errors import InvalidToken
 from cvewatch.organizations.models import OrganizationToken
+from cvewatch.organizations.services import tokens as token_services
 
 
 class OrganizationTokenAuthentication(BaseAuthentication):
@@ -28,7 +29,7 @@ class OrganizationTokenAuthentication(BaseAuthentication):
         try:
             if not raw.isascii():
                 raise InvalidToken("non-ASCII token")
-            token = services.authenticate_token(raw=raw)
+            token = token_services.authenticate_token(raw=raw)
         except InvalidToken:
             raise exceptions.AuthenticationFailed("Invalid token.") from None
         return TokenUser(token), token

@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from cvewatch.catalog.models import Product, Vendor
-from cvewatch.catalog.selectors import normalize_product_name, normalize_vendor_name
+from cvewatch.catalog.names import is_product, product_from_query, split_product, vendor_from_query
 from cvewatch.organizations.errors import DuplicateName, UnknownProduct, UnknownVendor
 from cvewatch.organizations.models import Organization, Project, ProjectProduct, ProjectVendor
 from cvewatch.organizations.names import validate_name
@@ -25,13 +25,13 @@ ProductRef = str | tuple[str, str]
 def _split_product_ref(ref: ProductRef) -> tuple[str, str]:
     if isinstance(ref, tuple):
         vendor, product = ref
-    elif "$PRODUCT$" in ref:
-        vendor, _, product = ref.partition("$PRODUCT$")
+    elif is_product(ref):
+        vendor, product = split_product(ref)
     else:
         vendor, sep, product = ref.partition("/")
         if not sep:
             raise UnknownProduct(f"invalid product {ref!r}: write it as VENDOR/PRODUCT")
-    vendor, product = normalize_vendor_name(vendor or ""), normalize_product_name(product or "")
+    vendor, product = vendor_from_query(vendor or ""), product_from_query(product or "")
     if not vendor or not product:
         raise UnknownProduct(f"invalid product {ref!r}: write it as VENDOR/PRODUCT")
     return vendor, product
@@ -39,7 +39,7 @@ def _split_product_ref(ref: ProductRef) -> tuple[str, str]:
 
 def resolve_vendors(names: Iterable[str]) -> list[Vendor]:
     """Catalog vendors by name (normalised), or UnknownVendor naming every missing one."""
-    wanted = list(dict.fromkeys(normalize_vendor_name(n or "") for n in names))
+    wanted = list(dict.fromkeys(vendor_from_query(n or "") for n in names))
     if not wanted:
         return []
     found = {v.name: v for v in Vendor.objects.filter(name__in=wanted)}

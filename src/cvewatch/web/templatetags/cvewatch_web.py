@@ -9,6 +9,7 @@ from django.conf import settings
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
+from cvewatch.catalog import names
 from cvewatch.organizations.choices import Role
 from cvewatch.web import orgs
 
@@ -57,7 +58,7 @@ def cvss_badge(cve: Any) -> str:
 
 @register.simple_tag
 def metric_summary(name: str, data: Any) -> str:
-    """One line for a metric's data in any of the contract's shapes (§5)."""
+    """One line for a metric's data in any of the shapes `metrics` holds (docs/api.md)."""
     if not data:
         return mark_safe('<span class="muted">—</span>')
     if isinstance(data, str):
@@ -84,8 +85,8 @@ def metric_summary(name: str, data: Any) -> str:
 @register.filter
 def human_vendor(value: str) -> str:
     """ "apache$PRODUCT$log4j" → "apache / log4j"; other values unchanged."""
-    if isinstance(value, str) and "$PRODUCT$" in value:
-        vendor, product = value.split("$PRODUCT$", 1)
+    if isinstance(value, str) and names.is_product(value):
+        vendor, product = names.split_product(value)
         return f"{vendor} / {product}"
     return str(value)
 

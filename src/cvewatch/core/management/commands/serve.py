@@ -1,14 +1,30 @@
-"""cvewatch serve [--bind HOST:PORT]: the production WSGI server (gunicorn), never runserver."""
+"""cvewatch serve [--bind HOST:PORT]: the production WSGI server (gunicorn), never runserver.
+
+Unless CVEWATCH_WORKER=external it also keeps one job worker (`cvewatch worker`) running beside gunicorn's
+web workers: started with the server, restarted if it dies, stopped with it (see core/supervisor.py).
+"""
 
 from __future__ import annotations
+
+import os
+import sys
 
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
+from django.db.backends.signals import connection_created
 from django.db.migrations.executor import MigrationExecutor
 
 from cvewatch import config
+from cvewatch.core.supervisor import ChildProcess
+
+# The job worker stops within 8 s of SIGTERM (jobs.consumer); past this it is killed.
+JOB_WORKER_STOP_TIMEOUT = 15.0
+# Every web thread holds its own SQLite connection, and settings size each one's page cache for the importer
+# (64 MiB): 2 workers x 4 threads could hold 512 MiB. The API's reads are served from the OS page cache
+# just as well, so the web workers keep 8 MiB each (bench/serve_memory.py measures the whole tree).
+WEB_SQLITE_CACHE_KIB = 8192
 
 
 class Command(BaseCommand):
@@ -32,8 +48,10 @@ class Command(BaseCommand):
                 raise CommandError(f"{len(pending)} migrations are pending: run `cvewatch migrate`")
             call_command("migrate", interactive=False, verbosity=0)
         connection.close()  # never share a connection with forked workers
+        connection_created.connect(_small_sqlite_cache, dispatch_uid="serve-sqlite-cache")
 
         from gunicorn.app.base import BaseApplication
+        from gunicorn.arbiter import Arbiter
 
         from cvewatch.wsgi import application
 
@@ -50,6 +68,28 @@ class Command(BaseCommand):
             "proc_name": "cvewatch",
         }
 
+        job_worker = None
+        if settings.WORKER_MODE == "internal":
+            job_worker = ChildProcess(
+                name="job worker",
+                argv=[sys.executable, "-m", "cvewatch", "worker", "--parent-pid", str(os.getpid())],
+            )
+
+        class _Arbiter(Arbiter):
+            # The arbiter's loop runs manage_workers about once a second and stop() on every way out
+            # (SIGTERM, SIGINT, SIGQUIT, a crash of the loop): the job worker follows the web workers.
+            def manage_workers(self):
+                super().manage_workers()
+                if job_worker is not None:
+                    job_worker.ensure_running()
+
+            def stop(self, graceful=True):
+                if job_worker is None:
+                    return super().stop(graceful)
+                job_worker.terminate()  # it winds down while the web workers do
+                super().stop(graceful)
+                job_worker.reap(timeout=JOB_WORKER_STOP_TIMEOUT)
+
         class _Server(BaseApplication):
             def load_config(self):
                 for key, value in options.items():
@@ -58,6 +98,16 @@ class Command(BaseCommand):
             def load(self):
                 return application
 
-        self.stdout.write(f"cvewatch listening on http://{bind}/", ending="\n")
+            def run(self):
+                _Arbiter(self).run()
+
+        worker_note = "with its job worker" if job_worker else "without a job worker (CVEWATCH_WORKER=external)"
+        self.stdout.write(f"cvewatch listening on http://{bind}/ {worker_note}", ending="\n")
         self.stdout.flush()
         _Server().run()
+
+
+def _small_sqlite_cache(sender, connection, **kwargs) -> None:
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA cache_size=-{WEB_SQLITE_CACHE_KIB}")

@@ -52,9 +52,20 @@ class Command(BaseCommand):
             f"  password:    {password}\n"
             f"  (kept in {self._login_file()}; change it with `cvewatch changepassword {DEMO_USER}`)\n"
             f"  organization '{DEMO_ORG}' with project '{DEMO_PROJECT}' watching {', '.join(DEMO_VENDORS)}\n"
+            f"{self._sync_line()}"
         )
         if not no_serve:
             call_command("serve", bind=bind)
+
+    def _sync_line(self) -> str:
+        """Say what the job worker will follow, so a first run's downloads are no surprise."""
+        if os.environ.get("CVEWATCH_WORKER", "internal") == "external":
+            return "  no job worker here (CVEWATCH_WORKER=external): run `cvewatch worker` to follow the feeds\n"
+        sources = ", ".join(settings.SYNC_SOURCES) or "none"
+        return (
+            f"  the job worker follows the upstream feeds every {settings.SYNC_INTERVAL} s: {sources}\n"
+            "  (set CVEWATCH_SOURCES to choose, e.g. CVEWATCH_SOURCES=kev,epss,cwe for small downloads only)\n"
+        )
 
     def _login_file(self) -> Path:
         return Path(settings.DATA_DIR) / "demo-login.txt"
