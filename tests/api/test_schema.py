@@ -58,7 +58,7 @@ def test_the_schema_describes_every_route_and_scheme():
     assert {p["name"] for p in cve_list["parameters"]} == {
         "search", "vendor", "product", "cvss", "weakness", "tag", "page",
     }
-    assert set(cve_list["responses"]) == {"200", "400", "401", "404", "429"}
+    assert set(cve_list["responses"]) == {"200", "400", "401", "404", "414", "429"}
     detail = schema["components"]["schemas"]["CveDetail"]
     assert detail["additionalProperties"] is False
     assert set(detail["required"]) == {

@@ -7,7 +7,8 @@ scheme, the CVE filters, and the errors every endpoint may answer, each `{"detai
 - 400: a NUL character in a query parameter (web/nul_bytes.py);
 - 401: no usable credentials, or wrong ones (with `WWW-Authenticate: Basic realm="api"`);
 - 404: a missing object, an invalid page or a path that does not exist;
-- 429: over the rate limit, or a failed-login lock-out (with `Retry-After`).
+- 429: over the rate limit, or a failed-login lock-out (with `Retry-After`);
+- 414 (text/html): a request line over 4,094 bytes, refused by gunicorn before Django sees it.
 
 The view is `api.views.SchemaView` (drf-spectacular's views import the schema class: not from here).
 schemathesis checks the live API against it (tests/api/test_schema.py, bench/schemathesis_long.py).
@@ -37,6 +38,14 @@ ERRORS: dict[str, str] = {
     "401": "No usable credentials, or wrong ones; `WWW-Authenticate: Basic realm=\"api\"`.",
     "404": "A missing object (`No <Model> matches the given query.`), `Invalid page.` or `Not found.`",
     "429": "Over the rate limit, or locked out after failed logins; `Retry-After` says for how long.",
+}
+
+
+# Not the API's answer but the HTTP server's, before the request reaches Django: gunicorn refuses a request
+# line over 4,094 bytes with an HTML page.
+URI_TOO_LONG = {
+    "description": "The request line is over 4,094 bytes: refused by the HTTP server (gunicorn), in HTML.",
+    "content": {"text/html": {"schema": {"type": "string"}}},
 }
 
 
@@ -88,6 +97,7 @@ class ApiAutoSchema(AutoSchema):
                     OpenApiResponse(ErrorSerializer, description=description), code, direction=direction
                 ),
             )
+        responses.setdefault("414", URI_TOO_LONG)
         return responses
 
     def _resolve_path_parameters(self, variables: list[str]) -> list[dict[str, Any]]:
