@@ -10,6 +10,7 @@ import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 
 class ConfigError(Exception):
@@ -38,7 +39,8 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("CVEWATCH_PAGE_SIZE", "10", "API page size (OpenCVE's default is 10)."),
     Setting("CVEWATCH_DEBUG", "false", "Django debug mode. Never in production."),
-    Setting("CVEWATCH_ALLOWED_HOSTS", "*", "Comma-separated host names the server answers to."),
+    Setting("CVEWATCH_ALLOWED_HOSTS", "", "Extra comma-separated host names the server answers to, besides the host of "
+            "CVEWATCH_BASE_URL (unset: the bind address's); `*` is refused."),
     Setting(
         "CVEWATCH_CSRF_TRUSTED_ORIGINS",
         "",
@@ -48,8 +50,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CVEWATCH_WORKERS", "2", "Server worker processes for `cvewatch serve`."),
     Setting("CVEWATCH_THREADS", "4", "Threads per server worker for `cvewatch serve`."),
     Setting("CVEWATCH_LOG_LEVEL", "INFO", "Log level: DEBUG, INFO, WARNING, ERROR."),
-    Setting("CVEWATCH_ALLOW_SIGNUP", "true", "Whether visitors may create their own account."),
-    Setting("CVEWATCH_BASE_URL", "", "Public URL of this instance (https://cve.example.com), used in mails."),
+    Setting("CVEWATCH_ALLOW_SIGNUP", "false", "Whether visitors may create their own account (off: only "
+            "invitations and the operator create accounts)."),
+    Setting("CVEWATCH_BASE_URL", "", "Public URL of this instance (https://cve.example.com): the only origin of "
+            "links in mails, and the host the server answers to. https: Secure cookies and HSTS. Unset: "
+            "http://CVEWATCH_BIND for a local install."),
     Setting("CVEWATCH_EMAIL_URL", "", "SMTP server: smtp://user:pass@host:25, smtp+tls://… (STARTTLS), smtps://… "
             "(implicit TLS). Unset: mails are written to the log."),
     Setting("CVEWATCH_EMAIL_FROM", "cvewatch@localhost", "Sender address of outgoing mail."),
@@ -183,10 +188,78 @@ def caches(redis_url: str) -> dict[str, dict[str, object]]:
 # --- end throttling ---
 
 
+# --- hosts and links (docs/security.md) ---
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+_WILDCARD_HOSTS = {"", "0.0.0.0", "[::]", "::"}
+
+
+def split_bind(bind: str) -> tuple[str, int]:
+    """HOST:PORT (an IPv6 host in brackets) as its host and port; ConfigError for anything else."""
+    host, sep, port = bind.strip().rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ConfigError(f"the bind address must be HOST:PORT, not {bind!r}")
+    return host.lower(), int(port)
+
+
+def base_url(*, bind: str | None = None) -> str:
+    """CVEWATCH_BASE_URL, else http://BIND for a local install; "" when bound to every interface without it.
+
+    Links in mails are built from this alone, never from a request's Host header.
+    """
+    configured = env_str("CVEWATCH_BASE_URL").rstrip("/")
+    if configured:
+        parts = urlsplit(configured)
+        if parts.scheme not in {"http", "https"} or not parts.hostname or parts.query or parts.fragment:
+            raise ConfigError(f"CVEWATCH_BASE_URL must be an http(s) URL such as https://cve.example.com, "
+                              f"not {configured!r}")
+        return configured
+    host, port = split_bind(bind if bind is not None else env_str("CVEWATCH_BIND"))
+    return "" if host in _WILDCARD_HOSTS else f"http://{host}:{port}"
+
+
+def allowed_hosts(*, bind: str | None = None) -> list[str]:
+    """The Host values the server answers: CVEWATCH_BASE_URL's host, else the bind address's; never `*`."""
+    hosts = env_list("CVEWATCH_ALLOWED_HOSTS")
+    if "*" in hosts:
+        raise ConfigError("CVEWATCH_ALLOWED_HOSTS may not be '*': a forged Host would be answered; list names")
+    configured = env_str("CVEWATCH_BASE_URL")
+    if configured:
+        hostname = urlsplit(base_url()).hostname or ""
+        return [*hosts, f"[{hostname}]" if ":" in hostname else hostname]
+    host, _ = split_bind(bind if bind is not None else env_str("CVEWATCH_BIND"))
+    local = list(LOOPBACK_HOSTS) if host in _WILDCARD_HOSTS or host in LOOPBACK_HOSTS else [host]
+    return list(dict.fromkeys([*hosts, *local]))
+# --- end hosts and links ---
+
+
+# What cvewatch keeps in the data dir (the SQLite databases with their WAL/SHM/journal, the secret key, the
+# demo login, logs): owner-only. Other files an operator put there are left as they are.
+_PRIVATE_FILES = ("*.sqlite3", "*.sqlite3-*", "secret_key", "demo-login.txt", "*.log", "*.log.*")
+
+
 def data_dir() -> Path:
+    """The data directory, made owner-only (0700, its cvewatch files 0600).
+
+    Also sets this process's umask to 077, so whatever cvewatch creates from now on (a new database and its
+    WAL and SHM, which SQLite creates with the database's mode, logs, backups) is the owner's only.
+    """
     path = Path(env_str("CVEWATCH_DATA_DIR") or "./var").expanduser().resolve()
-    path.mkdir(parents=True, exist_ok=True)
+    os.umask(0o077)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    _make_private(path, 0o700)
+    for pattern in _PRIVATE_FILES:
+        for file in path.glob(pattern):
+            if file.is_file() and not file.is_symlink():
+                _make_private(file, 0o600)
     return path
+
+
+def _make_private(path: Path, mode: int) -> None:
+    try:
+        if path.stat().st_uid == os.getuid() and path.stat().st_mode & 0o777 != mode:
+            path.chmod(mode)
+    except OSError:  # not ours to change (a shared mount, say): leave it
+        pass
 
 
 def secret_key(directory: Path) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import dj_database_url
 
@@ -12,9 +13,11 @@ from cvewatch import config
 DATA_DIR = config.data_dir()
 DEBUG = config.env_bool("CVEWATCH_DEBUG")
 SECRET_KEY = config.secret_key(DATA_DIR)
-ALLOWED_HOSTS = config.env_list("CVEWATCH_ALLOWED_HOSTS") or ["*"]
+# Hosts and links (docs/security.md): mailed links come from BASE_URL only, never from a request's Host, and
+# a Host that is neither BASE_URL's nor (for a local install) the bind address's is a 400.
+BASE_URL = config.base_url()
+ALLOWED_HOSTS = config.allowed_hosts()
 CSRF_TRUSTED_ORIGINS = config.env_list("CVEWATCH_CSRF_TRUSTED_ORIGINS")
-BASE_URL = config.env_str("CVEWATCH_BASE_URL").rstrip("/")
 ALLOW_SIGNUP = config.env_bool("CVEWATCH_ALLOW_SIGNUP")
 PAGE_SIZE = config.env_int("CVEWATCH_PAGE_SIZE", minimum=1, maximum=1000)
 
@@ -47,6 +50,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "cvewatch.core.headers.DeploymentHeadersMiddleware",  # CSP always, HSTS for https (docs/security.md)
     "cvewatch.web.nul_bytes.RefuseNulBytesMiddleware",  # issue 10: a NUL never reaches a query
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -126,6 +130,23 @@ SESSION_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Deployment headers (docs/security.md). An https CVEWATCH_BASE_URL means TLS ends at a proxy in front of
+# gunicorn: cookies travel only over https and browsers are told to stay on it (HSTS, a year, subdomains of
+# this host too). The pages have no inline script, so scripts come from our own origin only, always.
+HTTPS = BASE_URL.startswith("https://")
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS
+SECURE_HSTS_SECONDS = 31_536_000 if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
+CONTENT_SECURITY_POLICY = "script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+if config.env_str("CVEWATCH_BASE_URL"):
+    CSRF_TRUSTED_ORIGINS.append("{0.scheme}://{0.netloc}".format(urlsplit(BASE_URL)))  # the form posts that arrive through the proxy come from there
+SILENCED_SYSTEM_CHECKS = [
+    # The proxy that ends TLS redirects http to https: a redirect here would loop whenever it does not pass
+    # the scheme on, and HSTS keeps browsers on https anyway.
+    "security.W008",
+    # Preloading commits the whole registered domain to https in browsers; that is its owner's decision.
+    "security.W021",
+]
 
 # --- Throttling and rate limits (issue 10; docs/api.md) ------------------------------------------------
 # Failed logins (the /login form, the admin, API Basic) are counted by django-axes per account and per

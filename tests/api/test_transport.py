@@ -16,7 +16,18 @@ def test_head_and_options_are_allowed(api, log4shell):
 
 
 @pytest.mark.parametrize(
-    "path", ["/api/cve/", "/api/cve/CVE-2021-44228/", "/api/vendors/", "/api/weaknesses/"]
+    "path",
+    [
+        "/api/cve/",
+        "/api/cve/CVE-2021-44228/",
+        "/api/vendors/",
+        "/api/weaknesses/",
+        "/api/organizations/",
+        "/api/organizations/acme/projects/",
+        "/api/",
+        "/api",
+        "/api/no-such-thing",
+    ],
 )
 def test_trailing_slash_is_404_not_a_redirect(api, log4shell, path):
     response = api.get(path)

@@ -124,6 +124,32 @@ def test_tar_gz_bundle_streams_members_with_origins(tmp_path: Path) -> None:
     assert origin.startswith(str(bundle) + "!")
 
 
+def test_links_and_devices_in_a_tar_are_reported_as_skipped_with_their_reason(tmp_path: Path) -> None:
+    (cve,) = _cve_files(1)
+    bundle = tmp_path / "special.tar.gz"
+    with tarfile.open(bundle, "w:gz") as tar:
+        tar.add(cve, arcname=f"cves/{cve.name}")
+        for name, kind in (("cves/link.json", tarfile.SYMTYPE), ("cves/hard.json", tarfile.LNKTYPE)):
+            info = tarfile.TarInfo(name)
+            info.type, info.linkname = kind, "/etc/passwd"
+            tar.addfile(info)
+        for name, kind in (("cves/tty.json", tarfile.CHRTYPE), ("cves/fifo.json", tarfile.FIFOTYPE)):
+            info = tarfile.TarInfo(name)
+            info.type = kind
+            tar.addfile(info)
+        directory = tarfile.TarInfo("cves/empty-dir")
+        directory.type = tarfile.DIRTYPE
+        tar.addfile(directory)
+    items = list(iter_items([bundle]))
+    assert [i.cve_id for i in items if isinstance(i, CveRecord) and i.source == "mitre"] == [cve.stem]
+    assert _skipped(items) == [
+        Skipped(f"{bundle}!cves/link.json", "a symbolic link in the archive: links are not followed"),
+        Skipped(f"{bundle}!cves/hard.json", "a hard link in the archive: links are not followed"),
+        Skipped(f"{bundle}!cves/tty.json", "a device or FIFO in the archive: not read"),
+        Skipped(f"{bundle}!cves/fifo.json", "a device or FIFO in the archive: not read"),
+    ]  # a directory is no input: nothing to report
+
+
 def _json_error(data: bytes) -> str:
     try:
         orjson.loads(data)

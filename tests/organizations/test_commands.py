@@ -133,6 +133,7 @@ def test_token_create_prints_the_token_once_and_it_works(acme):
     [
         (("token", "create", "acme", "ci", "--expires", "31/12/2999"), "invalid date"),
         (("token", "create", "acme", "ci", "--expires", "2001-01-01"), "in the future"),
+        (("token", "create", "acme", "ci", "--expires", "9999-12-31"), "must be before 9999-01-01"),
         (("token", "create", "acme", " "), "must not be empty"),
         (("token", "create", "ghost", "ci"), "no organization named 'ghost'"),
         (("token", "revoke", "acme", "AAAAAAAAAAAA"), "has no token 'AAAAAAAAAAAA'"),
@@ -214,3 +215,12 @@ def test_token_list_shows_the_status_the_model_computes(acme):
     statuses = {line.split("\t")[1]: line.split("\t")[2] for line in listing.splitlines()[1:]}
     assert statuses["live"] == "active" and statuses["old"] == "expired"
     assert statuses["gone"].startswith("revoked 20")
+
+
+def test_createuser_vouches_for_the_address_it_is_given(monkeypatch):
+    monkeypatch.setenv("CVEWATCH_PASSWORD", "a long enough pass phrase")
+    run("createuser", "alice", "--email", "Alice@Example.com")
+    run("createuser", "bob")
+    alice = selectors.user_named(username="alice")
+    assert selectors.email_is_verified(user=alice)
+    assert not selectors.email_is_verified(user=selectors.user_named(username="bob"))

@@ -6,6 +6,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import MD5PasswordHasher
 from django.contrib.auth.models import AbstractBaseUser
 
+from cvewatch.organizations.services import accounts
+
 PASSWORD = "correct horse battery staple"
 
 # PBKDF2 at its production cost (~0.25 s a user) would dominate the suite; no test is about its cost.
@@ -24,7 +26,11 @@ class CountingHasher(MD5PasswordHasher):
         return super().verify(password, encoded)
 
 
-def make_user(username: str, *, email: str | None = None) -> AbstractBaseUser:
-    return get_user_model().objects.create_user(
+def make_user(username: str, *, email: str | None = None, verified: bool = True) -> AbstractBaseUser:
+    """A user with PASSWORD; their e-mail address is verified unless `verified=False`."""
+    user = get_user_model().objects.create_user(
         username=username, email=email if email is not None else f"{username}@example.com", password=PASSWORD
     )
+    if verified and user.email:
+        accounts.mark_email_verified(user=user)
+    return user

@@ -56,8 +56,17 @@ def context(browser: Browser, live_server) -> Iterator[BrowserContext]:
         viewport={"width": 1280, "height": 900},
     )
     ctx.set_default_timeout(10_000)
+    # Every page runs under the Content-Security-Policy (script-src 'self'): a page that breaks it (an
+    # inline script or handler, an eval) is reported by Chromium on the console and fails the test.
+    violations: list[str] = []
+
+    def watch(page: Page) -> None:
+        page.on("console", lambda msg: violations.append(msg.text) if "Content Security Policy" in msg.text else None)
+
+    ctx.on("page", watch)
     try:
         yield ctx
+        assert violations == [], violations
     finally:
         ctx.close()
 
@@ -69,7 +78,8 @@ def shot(page: Page, name: str) -> None:
 
 
 def sign_in(page: Page, username: str) -> None:
-    page.goto("/login")
+    response = page.goto("/login")
+    assert response is not None and "script-src 'self'" in response.headers["content-security-policy"]
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
     shot(page, "login")

@@ -22,6 +22,7 @@ def test_invitation_mail_goes_through_smtp_and_its_link_joins_the_organization(
     smtp_server, settings, owner_client, org
 ):
     settings.BASE_URL = BASE
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "internal.example"]  # e.g. a proxy's internal name
     response = owner_client.post(
         "/org/acme/invitations",
         {"email": "Newcomer@Example.com", "role": "owner"},

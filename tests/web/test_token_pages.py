@@ -73,6 +73,8 @@ def test_validation_errors(owner_client, org):
     assert past.status_code == 400 and b"the expiry date must be in the future" in past.content
     bad_date = owner_client.post("/org/acme/tokens", {"name": "x", "expires": "tomorrow"})
     assert bad_date.status_code == 400 and b"Enter a valid date." in bad_date.content
+    last_day = owner_client.post("/org/acme/tokens", {"name": "forever", "expires": "9999-12-31"})
+    assert last_day.status_code == 400 and b"the expiry date must be before 9999-01-01" in last_day.content
     assert not OrganizationToken.objects.exists()
 
 

@@ -125,6 +125,8 @@ def _tar(stream: IO[bytes], origin: str, on_progress: Progress | None) -> Iterat
         with tarfile.open(fileobj=stream, mode="r|*") as tar:
             for member in tar:
                 if not member.isfile():
+                    if not member.isdir():  # links and devices are never followed or read: say so
+                        yield Skipped(f"{origin}!{member.name}", _special_member(member))
                     continue
                 member_name = member.name
                 base = member_name.rpartition("/")[2]
@@ -141,6 +143,16 @@ def _tar(stream: IO[bytes], origin: str, on_progress: Progress | None) -> Iterat
                 yield from _member(data, base, member_origin, on_progress)
     except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:
         yield Skipped(origin, f"archive is truncated or corrupt after {count} readable members: {_why(exc)}")
+
+
+def _special_member(member: tarfile.TarInfo) -> str:
+    if member.issym():
+        return "a symbolic link in the archive: links are not followed"
+    if member.islnk():
+        return "a hard link in the archive: links are not followed"
+    if member.isdev():
+        return "a device or FIFO in the archive: not read"
+    return "not a regular file in the archive: not read"
 
 
 def _zip(stream: IO[bytes], origin: str, on_progress: Progress | None) -> Iterator[Item]:

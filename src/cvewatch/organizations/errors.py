@@ -66,3 +66,15 @@ class TokenError(errors.NotFound):
 
 class InvalidToken(errors.AuthenticationFailed):
     """The presented API token is unknown, wrong, revoked or expired (the API answers 401 "Invalid token.")."""
+
+
+class AccountExists(errors.Conflict):
+    """A new account's username, or its e-mail address, is already taken (on the form's field it names)."""
+
+    def __init__(self, message: str, *, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class VerificationError(errors.InvalidInput):
+    """An e-mail confirmation link is unknown, expired or stale, or an action needs a verified address."""

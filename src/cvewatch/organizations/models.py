@@ -177,3 +177,18 @@ class TokenEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.token_id} by {self.actor_label}"
+
+
+class VerifiedEmail(models.Model):
+    """The e-mail address a user has proven to receive mail at (a link mailed to it was opened).
+
+    A user's address counts as verified only while it is still the address recorded here: changing the
+    account's e-mail drops the proof. `selectors.email_is_verified` is the one place that reads it.
+    """
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="verified_email")
+    email = models.CharField(max_length=254)
+    verified_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.email

@@ -22,6 +22,7 @@ from cvewatch.organizations.models import (
     ProjectProduct,
     ProjectVendor,
     TokenEvent,
+    VerifiedEmail,
 )
 
 
@@ -160,13 +161,27 @@ def pending_invitations(*, organization: Organization) -> QuerySet[Invitation]:
 
 
 def invitations_for_user(*, user: object) -> QuerySet[Invitation]:
-    """Pending invitations addressed to the user's e-mail address."""
+    """Pending invitations addressed to the user's e-mail address, once that address is verified."""
     email = (getattr(user, "email", "") or "").strip().lower()
-    if not email:
+    if not email or not email_is_verified(user=user):  # registering an address shows nothing sent to it
         return Invitation.objects.none()
     return Invitation.objects.filter(
         email=email, accepted_at__isnull=True, closed_at__isnull=True, expires_at__gt=timezone.now()
     ).select_related("organization")
+
+
+def email_is_verified(*, user: object) -> bool:
+    """Whether the user has proven to receive mail at their account's current e-mail address.
+
+    The one rule others call (accepting invitations, alerts to a user's address): an address is trusted only
+    once a link mailed to it came back (sign-up confirmation, an invitation that created the account, a
+    password reset), or the operator created the account with it.
+    """
+    email = (getattr(user, "email", "") or "").strip().lower()
+    pk = getattr(user, "pk", None)
+    if not email or pk is None:
+        return False
+    return VerifiedEmail.objects.filter(user_id=pk, email=email).exists()
 
 
 def tokens_of(*, organization: Organization) -> QuerySet[OrganizationToken]:

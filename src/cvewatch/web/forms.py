@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
-from django.contrib.auth import get_user_model
-from django.contrib.auth.forms import UserCreationForm
+from django.contrib.auth import get_user_model, password_validation
+from django.contrib.auth.forms import UserCreationForm, UsernameField
 
 from cvewatch.organizations.choices import Role
 
@@ -19,17 +21,37 @@ CVSS_CHOICES = [
 
 
 class SignupForm(UserCreationForm):
-    email = forms.EmailField(required=True, help_text="Used for password resets and invitations.")
+    # No check that the address is free here: the answer must not tell whether it has an account
+    # (services.accounts.sign_up mails the address either way).
+    email = forms.EmailField(required=True, help_text="We mail you a link to confirm it.")
 
     class Meta(UserCreationForm.Meta):
         model = get_user_model()
         fields = ("username", "email")
 
-    def clean_email(self) -> str:
-        email = self.cleaned_data["email"].strip()
-        if get_user_model().objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError("An account already uses this email address.")
-        return email
+
+class InvitedAccountForm(forms.Form):
+    """The account an invitation creates: the address is the invited one; a username and a password."""
+
+    username = UsernameField(max_length=150)
+    password1 = forms.CharField(label="Password", strip=False, widget=forms.PasswordInput)
+    password2 = forms.CharField(label="Password (again)", strip=False, widget=forms.PasswordInput)
+
+    def __init__(self, *args: Any, email: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.email = email
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("password1") and data.get("password1") != data.get("password2"):
+            self.add_error("password2", "The two passwords differ.")
+        elif data.get("password1"):
+            candidate = get_user_model()(username=data.get("username", ""), email=self.email)
+            try:
+                password_validation.validate_password(data["password1"], candidate)
+            except forms.ValidationError as exc:
+                self.add_error("password1", exc)
+        return data
 
 
 class CveFilterForm(forms.Form):

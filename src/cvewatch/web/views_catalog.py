@@ -63,6 +63,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "org": org,
             "projects": projects,
             "invitations": invitations,
+            "email_verified": org_selectors.email_is_verified(user=request.user),
         },
     )
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import authenticate, login
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -15,10 +15,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from cvewatch.organizations import selectors
 from cvewatch.organizations.choices import Role
-from cvewatch.organizations.models import Membership, Organization
+from cvewatch.organizations.models import Invitation, Membership, Organization
 from cvewatch.organizations.services import invitations, members, organizations
 from cvewatch.web import orgs
-from cvewatch.web.forms import InviteForm, OrganizationForm, RoleForm
+from cvewatch.web.forms import InvitedAccountForm, InviteForm, OrganizationForm, RoleForm
 from cvewatch.web.refusals import caught_refusal, refusal_as_message, refusal_on_form
 
 
@@ -99,8 +99,6 @@ def invite(request: HttpRequest, org: str) -> HttpResponse:
             email=form.cleaned_data["email"],
             role=form.cleaned_data["role"],
             actor=request.user,
-            # Only when CVEWATCH_BASE_URL is unset, as before; nothing new trusts the Host header.
-            origin="" if settings.BASE_URL else request.build_absolute_uri("/"),
         )
     if refusal:
         return _back_to_settings(organization.name)
@@ -183,14 +181,15 @@ def remove_member(request: HttpRequest, org: str, user_id: int) -> HttpResponse:
     )
 
 
-@login_required
 @require_http_methods(["GET", "POST"])
 def invitation(request: HttpRequest, token: str) -> HttpResponse:
-    """An invitation link: shows what it is, then joins or declines on POST."""
+    """An invitation link: shows what it is, then joins or declines on POST; a visitor creates the account."""
     with caught_refusal() as refusal:
         pending = invitations.invitation_for_token(token=token)
     if refusal:  # an unknown, used, withdrawn or expired link is no page at all
         return render(request, "web/orgs/invitation.html", {"error": refusal.message}, status=404)
+    if not request.user.is_authenticated:
+        return _invitation_for_visitor(request, token, pending)
     if request.method == "POST":
         declining = request.POST.get("action") == "decline"
         with caught_refusal() as refusal:
@@ -202,18 +201,46 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
             return render(
                 request,
                 "web/orgs/invitation.html",
-                {"invitation": pending, "error": refusal.message},
+                {"invitation": pending, "error": refusal.message, **_addressee(request, pending)},
                 status=400,
             )
         if declining:
             messages.info(request, f"You declined the invitation to {pending.organization.name}.")
             return redirect("web:dashboard")
-        orgs.remember_organization(request, pending.organization)
-        messages.success(request, f"Welcome to {pending.organization.name}.")
-        return redirect("web:org_settings", pending.organization.name)
-    email_matches = (request.user.email or "").strip().lower() == pending.email
+        return _joined(request, pending.organization)
+    return render(request, "web/orgs/invitation.html", {"invitation": pending, **_addressee(request, pending)})
+
+
+def _addressee(request: HttpRequest, pending: Invitation) -> dict[str, bool]:
+    matches = (request.user.email or "").strip().lower() == pending.email
+    return {"email_matches": matches, "email_verified": matches and selectors.email_is_verified(user=request.user)}
+
+
+def _joined(request: HttpRequest, organization: Organization) -> HttpResponse:
+    orgs.remember_organization(request, organization)
+    messages.success(request, f"Welcome to {organization.name}.")
+    return redirect("web:org_settings", organization.name)
+
+
+def _invitation_for_visitor(request: HttpRequest, token: str, pending: Invitation) -> HttpResponse:
+    """Not signed in: sign in to answer, or let the invitation create the account for the invited address."""
+    form = InvitedAccountForm(request.POST or None, email=pending.email)
+    if request.method == "POST" and form.is_valid():
+        with refusal_on_form(form) as refusal:
+            invitations.accept_invitation_with_new_account(
+                token=token, username=form.cleaned_data["username"], password=form.cleaned_data["password1"]
+            )
+        if not refusal:
+            user = authenticate(
+                request, username=form.cleaned_data["username"], password=form.cleaned_data["password1"]
+            )
+            login(request, user)
+            return _joined(request, pending.organization)
     return render(
-        request, "web/orgs/invitation.html", {"invitation": pending, "email_matches": email_matches}
+        request,
+        "web/orgs/invitation.html",
+        {"invitation": pending, "account_form": form, "login_next": request.path},
+        status=400 if form.errors else 200,
     )
 
 

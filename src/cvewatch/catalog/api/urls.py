@@ -1,8 +1,7 @@
 """The catalog's API routes. No trailing slashes, and APPEND_SLASH is off."""
 
-from django.urls import path, re_path
+from django.urls import path
 
-from cvewatch.api.views import not_found
 from cvewatch.catalog.api import views
 
 urlpatterns = [
@@ -25,7 +24,4 @@ urlpatterns = [
     path("weaknesses", views.WeaknessListView.as_view(), name="api-weakness-list"),
     path("weaknesses/<str:cwe_id>", views.WeaknessDetailView.as_view(), name="api-weakness-detail"),
     path("weaknesses/<str:cwe_id>/cve", views.WeaknessCveListView.as_view(), name="api-weakness-cve-list"),
-    # The catalog's paths with a trailing slash (or deeper): a JSON 404. Other /api/ prefixes are left to
-    # their apps.
-    re_path(r"^(?:cve|vendors|weaknesses)(?:/.*)?/$", not_found),
 ]

@@ -1,7 +1,8 @@
 """Invitations by e-mail: inviting (the service sends the mail), accepting, declining, withdrawing.
 
 The link carries a random token; only its HMAC is stored. It is accepted by a logged-in user whose account
-e-mail matches the invitation's (case-insensitively); a newer invitation to the same address replaces a
+e-mail matches the invitation's (case-insensitively) and is verified, or it creates its own account for the
+invited address; a newer invitation to the same address replaces a
 pending one.
 """
 
@@ -19,10 +20,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from cvewatch.core.mail import DjangoMailer, Mail, Mailer, MailNotSent
-from cvewatch.organizations import tokens
+from cvewatch.organizations import selectors, tokens
 from cvewatch.organizations.choices import Role
-from cvewatch.organizations.errors import InvalidValue, InvitationError, MembershipError
+from cvewatch.organizations.errors import InvalidValue, InvitationError, MembershipError, VerificationError
 from cvewatch.organizations.models import Invitation, Membership, Organization
+from cvewatch.organizations.services import accounts
 from cvewatch.organizations.services.access import User, check_role, require_owner
 
 logger = logging.getLogger(__name__)
@@ -53,15 +55,14 @@ def invite_member(
     email: str,
     role: str = Role.MEMBER,
     actor: User | None,
-    origin: str = "",
     mailer: Mailer | None = None,
     lifetime: dt.timedelta = INVITATION_LIFETIME,
 ) -> SentInvitation:
     """Invite an e-mail address (owners, or the operator) and mail them the link.
 
-    The link starts with CVEWATCH_BASE_URL. `origin` (scheme://host of the web request) is used only when
-    that is unset, as the web always did; without either there is no absolute link, so no mail is sent and
-    the link is the bare path. The invitation's transaction ends before the mail goes out (committed, unless
+    The link starts with settings.BASE_URL (CVEWATCH_BASE_URL, or the bind address of a local install), never
+    with a request's host; without it there is no absolute link, so no mail is sent and the link is the bare
+    path. The invitation's transaction ends before the mail goes out (committed, unless
     the caller holds an outer one), and it stays when the mail fails (`mailed` False, `mail_error` says why).
     """
     check_role(role)
@@ -90,9 +91,8 @@ def invite_member(
             created_at=now,
             expires_at=now + lifetime,
         )
-    base = settings.BASE_URL or origin.rstrip("/")
-    link = base + invitation_path(raw)
-    if not base:
+    link = settings.BASE_URL + invitation_path(raw)
+    if not settings.BASE_URL:
         return SentInvitation(invitation, raw, link, mailed=False, mail_error="CVEWATCH_BASE_URL is not set")
     inviter = "The cvewatch operator" if actor is None else actor.get_username()
     try:
@@ -143,6 +143,11 @@ def invitation_for_token(*, token: str) -> Invitation:
 def _check_addressee(invitation: Invitation, user: User) -> None:
     if (getattr(user, "email", "") or "").strip().lower() != invitation.email:
         raise InvitationError("this invitation was sent to another e-mail address")
+    # Anyone may register any address (when sign-up is open): only a proven one may answer for it.
+    if not selectors.email_is_verified(user=user):
+        raise VerificationError(
+            f"confirm your e-mail address {invitation.email} first: open the link we mail you, then come back"
+        )
 
 
 def accept_invitation(*, token: str, user: User) -> Membership:
@@ -158,6 +163,22 @@ def accept_invitation(*, token: str, user: User) -> Membership:
         return Membership.objects.create(
             organization=invitation.organization, user=user, role=invitation.role
         )
+
+
+def accept_invitation_with_new_account(*, token: str, username: str, password: str) -> Membership:
+    """The invitation creates its account: the invited address, proven by the link, joins as the role.
+
+    The link was mailed to the invited address, so the new account's address counts as verified.
+    """
+    with transaction.atomic():
+        invitation = _pending_invitation_locked(token)
+        user = accounts.create_account(
+            username=username, email=invitation.email, password=password, email_verified=True
+        )
+        invitation.accepted_at = timezone.now()
+        invitation.accepted_by = user
+        invitation.save(update_fields=["accepted_at", "accepted_by"])
+        return Membership.objects.create(organization=invitation.organization, user=user, role=invitation.role)
 
 
 def decline_invitation(*, token: str, user: User) -> None:

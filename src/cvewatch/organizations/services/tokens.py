@@ -24,6 +24,10 @@ LAST_USED_RESOLUTION = dt.timedelta(seconds=60)
 _NO_HASH = "0" * 64
 
 
+# The day after the last one would not exist (9999-12-31 has no next midnight); far past any real use.
+MAX_EXPIRY_DATE = dt.date(9999, 1, 1)
+
+
 def _expiry(expires: dt.datetime | dt.date | None, now: dt.datetime) -> dt.datetime | None:
     if expires is None:
         return None
@@ -33,6 +37,8 @@ def _expiry(expires: dt.datetime | dt.date | None, now: dt.datetime) -> dt.datet
         at = expires
     else:
         # A date means "valid through that day (UTC)": the token stops at the next midnight.
+        if expires >= MAX_EXPIRY_DATE:
+            raise InvalidValue(f"the expiry date must be before {MAX_EXPIRY_DATE.isoformat()}")
         at = dt.datetime.combine(expires + dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC)
     if at <= now:
         raise InvalidValue("the expiry date must be in the future")

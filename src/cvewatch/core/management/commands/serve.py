@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 from django.conf import settings
 from django.core.management import call_command
@@ -38,9 +39,18 @@ class Command(BaseCommand):
 
     def handle(self, *args, bind, workers, threads, no_migrate, **options):
         bind = bind or config.env_str("CVEWATCH_BIND") or "127.0.0.1:8000"
-        host, sep, port = bind.rpartition(":")
-        if not sep or not host or not port.isdigit():
-            raise CommandError(f"--bind must be HOST:PORT, not {bind!r}")
+        try:
+            # Without CVEWATCH_BASE_URL the hosts answered and the links mailed follow the address served.
+            settings.ALLOWED_HOSTS = config.allowed_hosts(bind=bind)
+            settings.BASE_URL = config.base_url(bind=bind)
+        except config.ConfigError as exc:
+            raise CommandError(str(exc).replace("the bind address", "--bind")) from None
+        os.environ["CVEWATCH_BIND"] = bind  # the job worker started below derives the same links from it
+        if not settings.BASE_URL:
+            self.stderr.write(
+                f"Serving {bind} without CVEWATCH_BASE_URL: only {', '.join(settings.ALLOWED_HOSTS)} are answered "
+                "and no mail carries a link. Set CVEWATCH_BASE_URL to the public URL."
+            )
         executor = MigrationExecutor(connection)
         pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
         if pending:
@@ -66,6 +76,9 @@ class Command(BaseCommand):
             "timeout": 60,
             "keepalive": 5,
             "proc_name": "cvewatch",
+            # Control characters in logged values (a Basic username with a newline) cannot forge lines.
+            "logger_class": "cvewatch.core.accesslog.EscapingLogger",
+            **_control_socket(Path(settings.DATA_DIR)),
         }
 
         job_worker = None
@@ -105,6 +118,18 @@ class Command(BaseCommand):
         self.stdout.write(f"cvewatch listening on http://{bind}/ {worker_note}", ending="\n")
         self.stdout.flush()
         _Server().run()
+
+
+# A unix socket path longer than this does not fit sockaddr_un (108 bytes with its NUL, on Linux).
+_MAX_SOCKET_PATH = 100
+
+
+def _control_socket(data_dir: Path) -> dict[str, object]:
+    """gunicorn's control socket in the data dir (owner only), not ~/.gunicorn shared by every instance."""
+    path = data_dir / "gunicorn.ctl"
+    if len(os.fsencode(path)) > _MAX_SOCKET_PATH:
+        return {"control_socket_disable": True}  # better none than one in the shared home directory
+    return {"control_socket": str(path), "control_socket_mode": 0o600}
 
 
 def _small_sqlite_cache(sender, connection, **kwargs) -> None:
