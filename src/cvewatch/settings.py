@@ -170,7 +170,7 @@ AXES_LOCKOUT_CALLABLE = "cvewatch.web.lockout.lockout_response"
 AXES_ENABLE_ADMIN = False  # the cache handler keeps no rows to show
 AXES_DISABLE_ACCESS_LOG = True
 # The in-process cache counts per server process (the limits are per process without Redis): by design.
-SILENCED_SYSTEM_CHECKS = ["axes.W001"]
+SILENCED_SYSTEM_CHECKS.append("axes.W001")
 # --- end throttling ---
 
 # --- Mail -----------------------------------------------------------------------------------------------
