@@ -5,8 +5,11 @@ permission → JSON response) on the real database, so the difference between a 
 its authentication adds. To add a scheme, append a Case to CASES (see `basic_cached`).
 
     .venv/bin/python bench/auth_overhead.py [--requests 2000]
+    CVEWATCH_REDIS_URL=redis://127.0.0.1:6379/0 .venv/bin/python bench/auth_overhead.py   # counters in Redis
 
 Without CVEWATCH_DATA_DIR or CVEWATCH_DATABASE_URL a throw-away SQLite data dir is created and migrated.
+Only the `+ rate limit` case runs the API's throttle (api/throttling.py), with a quota just above the
+requests it makes: its counter lives in the in-process cache, or in Redis when CVEWATCH_REDIS_URL is set.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ class Case:
     headers: Callable[[Context], dict[str, str]]
     requests: int | None = None  # fewer for slow cases (e.g. a full password hash each time)
     setup: Callable[[Context], None] | None = None  # runs once before measuring
+    throttled: bool = False  # with the API's rate limit (DEFAULT_THROTTLE_CLASSES); the others run without
 
 
 def _basic(ctx: Context) -> dict[str, str]:
@@ -57,6 +61,15 @@ CASES: list[Case] = [
         requests=20,
     ),
 ]
+
+
+def _rate_limit_above(requests: int) -> Callable[[Context], None]:
+    def setup(ctx: Context) -> None:
+        from django.conf import settings
+
+        settings.API_RATE_LIMIT = (requests + 10, 3600)
+
+    return setup
 
 
 # --- Organization API token (organizations engineer's part) ------------------------------------------------
@@ -107,6 +120,7 @@ def _view_for(case: Case) -> Callable[..., Any]:
 
     class Probe(APIView):
         authentication_classes = [import_string(path) for path in case.authentication_classes]
+        throttle_classes = APIView.throttle_classes if case.throttled else []
         permission_classes = [permissions.IsAuthenticated] if case.authentication_classes else [permissions.AllowAny]
 
         def get(self, request: Any) -> Response:
@@ -142,6 +156,16 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=2000)
     args = parser.parse_args()
     _prepare_database()
+    CASES.append(
+        Case(
+            "basic_cached + rate limit (throttle cache: "
+            + ("Redis)" if os.environ.get("CVEWATCH_REDIS_URL") else "in process)"),
+            ["cvewatch.api.authentication.CachedBasicAuthentication"],
+            _basic,
+            setup=_rate_limit_above(args.requests + 1),
+            throttled=True,
+        )
+    )
     from django.contrib.auth import get_user_model
     from django.db import connection
 

@@ -58,7 +58,7 @@ def main() -> None:
     os.environ.pop("CVEWATCH_DATABASE_URL", None)
     if args.database_url:
         os.environ["CVEWATCH_DATABASE_URL"] = args.database_url
-    os.environ.update(SYNC_ENV, CVEWATCH_WORKER="internal", CVEWATCH_LOG_LEVEL="WARNING")
+    os.environ.update(SYNC_ENV, CVEWATCH_WORKER="internal", CVEWATCH_LOG_LEVEL="WARNING", CVEWATCH_API_RATE_LIMIT="off")
     cves, sample = prepare_catalog()
     username, password = create_bench_user()
     authorization = "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()

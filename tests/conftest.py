@@ -1,6 +1,8 @@
 from pathlib import Path
 
 import pytest
+from django.core.cache import caches
+from django.core.cache.backends.locmem import LocMemCache
 
 from cvewatch.organizations.models import Organization
 from cvewatch.organizations.services import members, organizations
@@ -9,6 +11,21 @@ from tests.support.people import FAST_PASSWORD_HASHERS, make_user
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_throttle_counters():
+    """Failed-login and rate-limit counters live in the in-process `throttle` cache; no test inherits any.
+
+    Never cleared when a test points it at Redis: clearing a Redis cache flushes the whole database.
+    """
+    def clear() -> None:
+        if isinstance(caches["throttle"], LocMemCache):
+            caches["throttle"].clear()
+
+    clear()
+    yield
+    clear()
 
 
 @pytest.fixture(autouse=True)

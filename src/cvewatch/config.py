@@ -100,6 +100,15 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CVEWATCH_ALLOW_PRIVATE_WEBHOOKS", "false", "Alerts: allow outbound URLs that resolve to private, "
             "loopback or link-local addresses (refused by default, also after a redirect)."),
     # --- end alerts ---
+    # --- throttling and rate limits (issue 10, docs/api.md) ---
+    Setting("CVEWATCH_API_RATE_LIMIT", "1200/minute", "Requests each API caller (person or token) may make: "
+            "N/second, N/minute, N/hour or N/day; off: no limit. Beyond it: 429 with Retry-After."),
+    Setting("CVEWATCH_LOGIN_FAILURE_LIMIT", "10", "Failed logins (web or API Basic) per account and per client "
+            "address before that account or address is locked out."),
+    Setting("CVEWATCH_LOGIN_LOCKOUT", "900", "Seconds a lock-out lasts; failures older than this are forgotten."),
+    Setting("CVEWATCH_PROXY_COUNT", "0", "Reverse proxies in front of cvewatch: the client address is taken that "
+            "many hops from the right of X-Forwarded-For. 0: the connection's address (X-Forwarded-For ignored)."),
+    # --- end throttling ---
     Setting("CVEWATCH_TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres",
             "Test suite only: the PostgreSQL server the suite's PostgreSQL run uses."),
 )
@@ -162,6 +171,35 @@ def sync_urls() -> dict[str, str]:
     names = {name: f"CVEWATCH_{name.upper().replace('-', '_')}_URL" for name in SYNC_SOURCE_NAMES}
     return {name: env_str(var) or _DEFAULTS[var] for name, var in names.items()}
 # --- end sync ---
+
+
+# --- throttling ---
+RATE_PERIODS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+
+
+def api_rate_limit() -> tuple[int, int] | None:
+    """CVEWATCH_API_RATE_LIMIT as (requests, window in seconds), or None when it is `off`."""
+    raw = env_str("CVEWATCH_API_RATE_LIMIT").lower()
+    if raw in {"off", "none", "0"}:
+        return None
+    count, _, period = raw.partition("/")
+    if not (count.isdigit() and int(count) > 0 and period in RATE_PERIODS):
+        raise ConfigError(
+            f"CVEWATCH_API_RATE_LIMIT must be N/second, N/minute, N/hour, N/day or off, not {raw!r}"
+        )
+    return int(count), RATE_PERIODS[period]
+
+
+def caches(redis_url: str) -> dict[str, dict[str, object]]:
+    """Django's CACHES: `throttle` (login failures, API rate limits) in Redis when a URL is given, else here."""
+    local = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    throttle = (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_url, "KEY_PREFIX": "cvewatch"}
+        if redis_url
+        else {**local, "LOCATION": "cvewatch-throttle"}
+    )
+    return {"default": {**local, "LOCATION": "cvewatch"}, "throttle": throttle}
+# --- end throttling ---
 
 
 # --- hosts and links (docs/security.md) ---

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 import dj_database_url
@@ -46,11 +47,14 @@ INSTALLED_APPS = [
     "cvewatch.sync",  # sync
     "django.contrib.admin",  # sync: SyncSource/SyncRun read-only in the admin
     "cvewatch.alerts",  # alerts (wt-f)
+    "axes",  # failed-login lock-out (issue 10); its signal handlers count the failures
+    "drf_spectacular",  # the OpenAPI schema at /api/schema (cvewatch/api/schema.py)
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "cvewatch.core.headers.DeploymentHeadersMiddleware",  # CSP always, HSTS for https (docs/security.md)
+    "cvewatch.web.nul_bytes.RefuseNulBytesMiddleware",  # issue 10: a NUL never reaches a query
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -58,6 +62,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # answers a locked-out login form with the lock-out page (429)
 ]
 
 ROOT_URLCONF = "cvewatch.urls"
@@ -146,9 +151,30 @@ SILENCED_SYSTEM_CHECKS = [
     "security.W021",
 ]
 
-CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "cvewatch"},
-}
+# --- Throttling and rate limits (issue 10; docs/api.md) ------------------------------------------------
+# Failed logins (the /login form, the admin, API Basic) are counted by django-axes per account and per
+# client address, and API callers by a DRF throttle on django-ratelimit's counters; both keep them in the
+# `throttle` cache: this process's memory, or Redis shared by every process when CVEWATCH_REDIS_URL is set.
+CACHES = config.caches(config.env_str("CVEWATCH_REDIS_URL"))  # the same Redis as the job queue
+API_RATE_LIMIT = config.api_rate_limit()  # (requests, seconds) or None
+RATELIMIT_USE_CACHE = "throttle"  # django-ratelimit's counters (api/throttling.py)
+PROXY_COUNT = config.env_int("CVEWATCH_PROXY_COUNT", minimum=0, maximum=10)
+AUTHENTICATION_BACKENDS = [
+    "cvewatch.api.throttling.LockoutBackend",  # django-axes: refuses a locked-out account or address first
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
+AXES_CACHE = "throttle"
+AXES_FAILURE_LIMIT = config.env_int("CVEWATCH_LOGIN_FAILURE_LIMIT", maximum=10_000)
+AXES_COOLOFF_TIME = timedelta(seconds=config.env_int("CVEWATCH_LOGIN_LOCKOUT", maximum=30 * 86400))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each on its own: per account, and per address
+AXES_CLIENT_IP_CALLABLE = "cvewatch.api.throttling.client_address"  # CVEWATCH_PROXY_COUNT, never a bare XFF
+AXES_LOCKOUT_CALLABLE = "cvewatch.web.lockout.lockout_response"
+AXES_ENABLE_ADMIN = False  # the cache handler keeps no rows to show
+AXES_DISABLE_ACCESS_LOG = True
+# The in-process cache counts per server process (the limits are per process without Redis): by design.
+SILENCED_SYSTEM_CHECKS.append("axes.W001")
+# --- end throttling ---
 
 # --- Mail -----------------------------------------------------------------------------------------------
 EMAIL_URL = config.env_str("CVEWATCH_EMAIL_URL")
@@ -198,6 +224,16 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "cvewatch.api.exceptions.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "DATETIME_FORMAT": "iso-8601",
+    "DEFAULT_THROTTLE_CLASSES": ["cvewatch.api.throttling.ApiRateThrottle"],  # CVEWATCH_API_RATE_LIMIT
+    "NUM_PROXIES": PROXY_COUNT,  # client addresses from X-Forwarded-For only behind that many proxies
+    "DEFAULT_SCHEMA_CLASS": "cvewatch.api.schema.ApiAutoSchema",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "cvewatch API",
+    "DESCRIPTION": "OpenCVE-compatible, read-only CVE catalog and organizations API (docs/api.md).",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,  # /api/schema itself is not part of the API it describes
+    "SCHEMA_PATH_PREFIX": "/api",
 }
 
 # --- Job engine (Huey; read by huey.contrib.djhuey, built in cvewatch.jobs.queue) ------------------------

@@ -3,10 +3,11 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
 
-from cvewatch.api.views import not_found
+from cvewatch.api.views import SchemaView, not_found
 
 urlpatterns = [
     path("admin/", admin.site.urls),  # operators: users, organizations, sync sources and runs
+    path("api/schema", SchemaView.as_view(), name="api-schema"),  # OpenAPI 3, JSON
     path("api/", include("cvewatch.catalog.api.urls")),
     path("api/", include("cvewatch.organizations.api.urls")),
     re_path(r"^api(?:/|$)", not_found),  # any other /api path (a trailing slash too): a JSON 404, never HTML

@@ -115,6 +115,10 @@ def test_the_data_dir_and_its_files_are_the_owners_only(served):
 
 def test_the_control_socket_is_in_the_data_dir_not_the_home_directory(served):
     socket_path = served.data / "gunicorn.ctl"
+    # gunicorn starts its control server after spawning the workers, so a worker may answer first.
+    deadline = time.monotonic() + 10
+    while not socket_path.is_socket() and time.monotonic() < deadline:
+        time.sleep(0.1)
     assert socket_path.is_socket() and _mode(socket_path) == 0o600
     assert not (served.home / ".gunicorn").exists()
 

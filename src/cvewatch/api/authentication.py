@@ -21,7 +21,12 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from rest_framework import exceptions
 from rest_framework.authentication import BasicAuthentication, SessionAuthentication
+
+from cvewatch.api.throttling import lockout_seconds
+
+LOCKED_OUT = "Too many failed logins for this account or address."
 
 # The contract's challenge for a request without (usable) credentials; the exception handler uses it too.
 BASIC_CHALLENGE = 'Basic realm="api"'
@@ -89,11 +94,21 @@ class CachedBasicAuthentication(BasicAuthentication):
     www_authenticate_realm = "api"
 
     def authenticate_credentials(self, userid: str, password: str, request: Any = None) -> tuple[Any, None]:
+        if "\x00" in userid or "\x00" in password:
+            # No account can hold a NUL, and PostgreSQL refuses one in a query: wrong credentials.
+            raise exceptions.AuthenticationFailed("Invalid username/password.")
         key = _keyed_digest(f"{userid}:{password}")
         user = self._user_from_cache(key)
         if user is not None:
             return (user, None)
-        user, auth = super().authenticate_credentials(userid, password, request)
+        try:
+            user, auth = super().authenticate_credentials(userid, password, request)
+        except exceptions.AuthenticationFailed:
+            # django-axes (settings.AUTHENTICATION_BACKENDS) counted the failure, or refused a locked-out
+            # account or address before hashing anything: that is a 429, not a wrong password.
+            if getattr(request, "axes_locked_out", False):
+                raise exceptions.Throttled(wait=lockout_seconds(), detail=LOCKED_OUT) from None
+            raise
         credential_cache.put(key, user_pk=user.pk, password_hash=user.password)
         return (user, auth)
 

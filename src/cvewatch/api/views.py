@@ -12,11 +12,13 @@ from typing import Any
 
 from django.db.models import Model
 from django.http import HttpRequest, JsonResponse
-from rest_framework import generics
+from drf_spectacular.views import SpectacularJSONAPIView
+from rest_framework import generics, permissions
 from rest_framework.authentication import BasicAuthentication, SessionAuthentication
 from rest_framework.request import Request
 
 from cvewatch.api.negotiation import JsonOnly
+from cvewatch.api.throttling import RateLimitHeadersMixin
 
 
 def person_of(request: Request) -> Any | None:
@@ -31,8 +33,8 @@ def not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
     return JsonResponse({"detail": "Not found."}, status=404)
 
 
-class ReadOnlyMixin:
-    """The API is read-only: any method but GET, HEAD and OPTIONS is a 405."""
+class ReadOnlyMixin(RateLimitHeadersMixin):
+    """The API is read-only: any method but GET, HEAD and OPTIONS is a 405. Rate-limited (api/throttling.py)."""
 
     http_method_names = ["get", "head", "options"]
     content_negotiation_class = JsonOnly
@@ -48,3 +50,10 @@ class DetailView(ReadOnlyMixin, generics.RetrieveAPIView):
 
     def lookup(self) -> Model:
         raise NotImplementedError
+
+
+class SchemaView(SpectacularJSONAPIView):
+    """GET /api/schema: the OpenAPI 3 schema as JSON, for anyone (it describes the API, it holds no data)."""
+
+    authentication_classes: list[Any] = []
+    permission_classes = [permissions.AllowAny]

@@ -6,15 +6,18 @@ Endpoint classes carry comments, not docstrings: DRF serves a docstring in OPTIO
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema
 
 from cvewatch.api.views import DetailView, ListView, person_of
 from cvewatch.catalog import selectors
 from cvewatch.catalog.api import serializers
+from cvewatch.catalog.api.schema import CVE_FILTER_PARAMETERS
 from cvewatch.catalog.filters import CveFilter
 from cvewatch.catalog.models import Cve, Product, Vendor, Weakness
 
 
 # GET /api/cve: every CVE, filtered by the query parameters.
+@extend_schema(parameters=CVE_FILTER_PARAMETERS)
 class CveListView(ListView):
     serializer_class = serializers.CveListSerializer
 

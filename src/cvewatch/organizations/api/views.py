@@ -10,14 +10,17 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 
 from cvewatch.api.views import DetailView, ListView, person_of
+from cvewatch.catalog.api.schema import CVE_FILTER_PARAMETERS
 from cvewatch.catalog.api.serializers import CveListSerializer
 from cvewatch.catalog.filters import CveFilter
 from cvewatch.catalog.selectors import CountedCves
 from cvewatch.core.errors import NotFound
 from cvewatch.organizations import selectors
+from cvewatch.organizations.api import schema  # noqa: F401  (registers the token scheme and shapes)
 from cvewatch.organizations.api.serializers import (
     OrganizationSerializer,
     ProjectDetailSerializer,
@@ -77,6 +80,7 @@ class ProjectDetailView(DetailView):
 
 
 # GET .../projects/{project}/cve: the project's CVEs, filtered by the query parameters as /api/cve is.
+@extend_schema(parameters=CVE_FILTER_PARAMETERS)
 class ProjectCveListView(ListView):
     serializer_class = CveListSerializer
 
