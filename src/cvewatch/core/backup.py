@@ -172,11 +172,8 @@ def _manifest(source: Path) -> dict:  # type: ignore[type-arg]
 
 
 def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
     with path.open("rb") as stream:
-        while chunk := stream.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return hashlib.file_digest(stream, "sha256").hexdigest()
 
 
 def _write_private(path: Path, data: bytes) -> None:

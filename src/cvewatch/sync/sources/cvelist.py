@@ -249,8 +249,5 @@ def _next_day(day: str) -> str:
 
 
 def _file_digest(path: Path) -> str:
-    sha = hashlib.sha256()
     with path.open("rb") as stream:
-        while chunk := stream.read(1 << 20):
-            sha.update(chunk)
-    return sha.hexdigest()
+        return hashlib.file_digest(stream, "sha256").hexdigest()

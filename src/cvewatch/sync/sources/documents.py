@@ -77,11 +77,8 @@ def _check_usable(path: Path) -> None:
 
 
 def _digest(path: Path) -> str:
-    sha = hashlib.sha256()
     with path.open("rb") as stream:
-        while chunk := stream.read(1 << 20):
-            sha.update(chunk)
-    return sha.hexdigest()
+        return hashlib.file_digest(stream, "sha256").hexdigest()
 
 
 def _safe_version(version_of: Callable[[Path], Version], path: Path) -> Version:
