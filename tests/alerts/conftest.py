@@ -71,7 +71,12 @@ class Receiver:
 def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:  # noqa: N802 (http.server's hook name)
-            body = self.rfile.read(int(self.headers.get("content-length") or 0))
+            length = int(self.headers.get("content-length") or 0)
+            body = self.rfile.read(length)
+            if len(body) < length:
+                # The sender died mid-request (a worker SIGKILLed while sending): like any HTTP server, drop
+                # the truncated request; it never arrived, so it is neither recorded nor answered.
+                return
             with receiver.lock:
                 receiver.received.append(Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body))
                 n = receiver.counts.get(self.path, 0)

@@ -125,6 +125,11 @@ def _base_env(data_dir: Path) -> dict[str, str]:
         CVEWATCH_SECRET_KEY="jobs-tests-" + "x" * 40,
         CVEWATCH_LOG_LEVEL="INFO",
         PYTHONUNBUFFERED="1",
+        # A worker syncs what is due as it starts: never the real upstreams from a test (this machine may have
+        # no network, and a connect that hangs would hold the worker past the shutdown these tests time).
+        # Tests that sync something else set their own sources and URLs.
+        CVEWATCH_SOURCES="kev",
+        CVEWATCH_KEV_URL=str(Path(__file__).resolve().parent.parent / "data" / "kev" / "kev_subset.json"),
     )
     return env
 
