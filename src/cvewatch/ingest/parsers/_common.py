@@ -25,11 +25,16 @@ def english_text(entries: object, path: str) -> str | None:
     return first
 
 
+def texts_of(entries: object, path: str, key: str) -> list[str]:
+    """The non-empty text under `key` of each object of a list, in order."""
+    texts = []
+    for index, entry in enumerate(as_list(entries, path)):
+        text = as_text(as_obj(entry, f"{path}[{index}]").get(key), f"{path}[{index}].{key}")
+        if text:
+            texts.append(text)
+    return texts
+
+
 def reference_urls(entries: object, path: str) -> list[str]:
     """The non-empty "url" of each object of a references list, in order (CVE JSON 5 and NVD alike)."""
-    urls = []
-    for index, entry in enumerate(as_list(entries, path)):
-        url = as_text(as_obj(entry, f"{path}[{index}]").get("url"), f"{path}[{index}].url")
-        if url:
-            urls.append(url)
-    return urls
+    return texts_of(entries, path, "url")

@@ -16,7 +16,7 @@ from cvewatch.ingest.normalize import (
     parse_timestamp,
     unique,
 )
-from cvewatch.ingest.parsers._common import english_text, reference_urls
+from cvewatch.ingest.parsers._common import english_text, reference_urls, texts_of
 from cvewatch.ingest.parsers._json import as_list, as_obj, as_score, as_text, dumps, kind
 from cvewatch.ingest.records import CveRecord, Metric, ParseError, Skipped
 
@@ -96,7 +96,7 @@ def nvd_api_record(cve: dict[str, Any]) -> CveRecord:
     cwes = []
     for index, weakness in enumerate(as_list(cve.get("weaknesses"), "weaknesses")):
         descriptions = as_obj(weakness, f"weaknesses[{index}]").get("description")
-        for value in _values(descriptions, f"weaknesses[{index}].description"):
+        for value in texts_of(descriptions, f"weaknesses[{index}].description", "value"):
             cwe = normalize_cwe_id(value)  # drops NVD-CWE-Other / NVD-CWE-noinfo
             if cwe is not None:
                 cwes.append(cwe)
@@ -207,7 +207,7 @@ def nvd_feed_record(item: dict[str, Any]) -> CveRecord:
     problems = as_obj(cve.get("problemtype"), "cve.problemtype").get("problemtype_data")
     for index, problem in enumerate(as_list(problems, "cve.problemtype.problemtype_data")):
         path = f"cve.problemtype.problemtype_data[{index}]"
-        for value in _values(as_obj(problem, path).get("description"), f"{path}.description"):
+        for value in texts_of(as_obj(problem, path).get("description"), f"{path}.description", "value"):
             cwe = normalize_cwe_id(value)
             if cwe is not None:
                 cwes.append(cwe)
@@ -291,15 +291,6 @@ def _vendors(cpes: list[str]) -> tuple[str, ...]:
     for cpe in cpes:
         keys.extend(cpe_vendor_keys(cpe))
     return unique(keys)
-
-
-def _values(entries: object, path: str) -> list[str]:
-    values = []
-    for index, entry in enumerate(as_list(entries, path)):
-        value = as_text(as_obj(entry, f"{path}[{index}]").get("value"), f"{path}[{index}].value")
-        if value:
-            values.append(value)
-    return values
 
 
 def _cve_id(value: object, path: str) -> str:
