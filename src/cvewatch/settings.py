@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "cvewatch.sync",  # sync
     "django.contrib.admin",  # sync: SyncSource/SyncRun read-only in the admin
     "cvewatch.alerts",  # alerts (wt-f)
+    "cvewatch.workbench",  # tags, triage, saved views, query subscriptions (issue 9)
     "axes",  # failed-login lock-out (issue 10); its signal handlers count the failures
     "drf_spectacular",  # the OpenAPI schema at /api/schema (cvewatch/api/schema.py)
 ]

@@ -89,3 +89,7 @@ def catalog(db):
         types=["title", "weaknesses"],
     )
     return {"log4j": log4j, "spring": spring, "lonely": lonely}
+
+
+# The real-browser fixtures (Playwright + Debian's Chromium), shared by every browser test module.
+from tests.support.browser import browser, context  # noqa: E402,F401

@@ -1,101 +1,20 @@
 """Real-browser flows: Playwright drives Debian's Chromium (headless) against the live test server.
 
-Kept to a handful: each launches pages in a real browser. Set CVEWATCH_WEB_SCREENSHOTS=/some/dir to keep
-screenshots of the pages visited (for looking at the UI during development).
+Fixtures and helpers are in tests/support/browser.py; screenshots go to var/screenshots/.
 """
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import urllib.error
-import urllib.request
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import BrowserContext, expect
 
 from cvewatch.organizations.services import organizations, projects
-from tests.support.people import PASSWORD, make_user
-
-# Playwright's sync API runs an event loop in this thread; Django's ORM calls made by the test itself
-# (fixtures, assertions) would otherwise be refused as "called from an async context".
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-SCREENSHOTS = os.environ.get("CVEWATCH_WEB_SCREENSHOTS", "")
+from tests.support.browser import api_get, shot, sign_in
+from tests.support.people import make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
-@pytest.fixture
-def context(browser: Browser, live_server) -> Iterator[BrowserContext]:
-    ctx = browser.new_context(
-        base_url=live_server.url,
-        permissions=["clipboard-read", "clipboard-write"],
-        viewport={"width": 1280, "height": 900},
-    )
-    ctx.set_default_timeout(10_000)
-    # Every page runs under the Content-Security-Policy (script-src 'self'): a page that breaks it (an
-    # inline script or handler, an eval) is reported by Chromium on the console and fails the test.
-    violations: list[str] = []
-
-    def watch(page: Page) -> None:
-        page.on("console", lambda msg: violations.append(msg.text) if "Content Security Policy" in msg.text else None)
-
-    ctx.on("page", watch)
-    try:
-        yield ctx
-        assert violations == [], violations
-    finally:
-        ctx.close()
-
-
-def shot(page: Page, name: str) -> None:
-    if SCREENSHOTS:
-        Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(SCREENSHOTS) / f"{name}.png"), full_page=True)
-
-
-def sign_in(page: Page, username: str) -> None:
-    response = page.goto("/login")
-    assert response is not None and "script-src 'self'" in response.headers["content-security-policy"]
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    shot(page, "login")
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
-
-
-def api_get(url: str, token: str) -> tuple[int, dict]:
-    request = urllib.request.Request(
-        url, headers={"Authorization": f"Bearer {token}", "Accept": "application/json"}
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read())
 
 
 def test_token_lifecycle_in_the_browser(context: BrowserContext, live_server):
