@@ -1,0 +1,188 @@
+"""Reads of the workbench, every one scoped by the caller: tags are the person's own; triage and saved views
+are read through an organization the caller is a member of (the edges resolve it with organizations'
+selectors, which only ever return the caller's organizations).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+
+from cvewatch.catalog.models import Cve, CveProduct, CveVendor
+from cvewatch.core.errors import NotFound
+from cvewatch.organizations.choices import Role
+from cvewatch.organizations.models import Membership, Organization, Project, ProjectProduct, ProjectVendor
+from cvewatch.workbench.models import CveTag, SavedView, Triage, TriageEvent, TriageStatus, UserTag
+
+TRIAGE_HISTORY_LIMIT = 20
+
+# --- Tags -------------------------------------------------------------------------------------------------
+
+
+def tags_of(*, user: AbstractBaseUser) -> QuerySet[UserTag]:
+    """The person's tags by name, each with `cve_count`."""
+    return UserTag.objects.filter(user_id=user.pk).annotate(cve_count=Count("cves")).order_by("name")
+
+
+def tag_of(*, user: AbstractBaseUser, name: str, for_update: bool = False) -> UserTag:
+    """The person's tag named `name`, or NotFound("UserTag") (also for another person's tag)."""
+    rows = UserTag.objects.filter(user_id=user.pk, name=(name or "").strip())
+    tag = (rows.select_for_update() if for_update else rows).first()
+    if tag is None:
+        raise NotFound("UserTag")
+    return tag
+
+
+def tags_for_cve(*, user: AbstractBaseUser, cve: Cve) -> list[UserTag]:
+    """All the person's tags, each with `on_cve` saying whether it is on this CVE (one query)."""
+    return list(
+        UserTag.objects.filter(user_id=user.pk)
+        .annotate(on_cve=Exists(CveTag.objects.filter(tag=OuterRef("pk"), cve=cve)))
+        .order_by("name")
+    )
+
+
+def tagged_with(queryset: QuerySet[Cve], *, user: AbstractBaseUser, name: str) -> QuerySet[Cve]:
+    """The CVEs of `queryset` carrying the person's tag `name` (NotFound("UserTag") for an unknown tag)."""
+    tag = tag_of(user=user, name=name)
+    return queryset.filter(pk__in=CveTag.objects.filter(tag=tag).values("cve_id"))
+
+
+# --- Triage -----------------------------------------------------------------------------------------------
+
+
+def project_watches(*, project: Project, cve: Cve) -> bool:
+    """Whether the CVE is one of the project's (linked to a subscribed vendor or product)."""
+    return _watching(Project.objects.filter(pk=project.pk), cve).exists()
+
+
+def _watching(projects: QuerySet[Project], cve: Cve) -> QuerySet[Project]:
+    vendor_ids = CveVendor.objects.filter(cve=cve).values("vendor_id")
+    product_ids = CveProduct.objects.filter(cve=cve).values("product_id")
+    return projects.filter(
+        Q(Exists(ProjectVendor.objects.filter(project=OuterRef("pk"), vendor_id__in=vendor_ids)))
+        | Q(Exists(ProjectProduct.objects.filter(project=OuterRef("pk"), product_id__in=product_ids)))
+    )
+
+
+def triage_condition(*, project: Project, status: str = "", assignee: str = "") -> Q:
+    """A filter on the project's CVEs by triage status and/or assignee username (an untriaged CVE is 'to
+    evaluate' and has no assignee; assignee "-" means nobody). Unknown statuses match nothing."""
+    condition = Q()
+    rows = Triage.objects.filter(project=project, cve=OuterRef("pk"))
+    if status == TriageStatus.TO_EVALUATE:
+        condition &= ~Q(Exists(rows.exclude(status=TriageStatus.TO_EVALUATE)))
+    elif status:
+        condition &= Q(Exists(rows.filter(status=status)))
+    if assignee == "-":
+        condition &= ~Q(Exists(rows.filter(assignee__isnull=False)))
+    elif assignee:
+        condition &= Q(Exists(rows.filter(assignee__username=assignee)))
+    return condition
+
+
+def triages_by_cve(*, project: Project, cve_ids: list[int]) -> dict[int, Triage]:
+    """The project's triage rows of these CVEs (with their assignee), by CVE id: one query for a page."""
+    rows = Triage.objects.filter(project=project, cve_id__in=cve_ids).select_related("assignee")
+    return {row.cve_id: row for row in rows}
+
+
+def assignable_members(*, organization: Organization) -> list[Any]:
+    """The users a triage may be assigned to: the organization's members, by username."""
+    return [
+        m.user
+        for m in Membership.objects.filter(organization=organization)
+        .select_related("user")
+        .order_by("user__username")
+    ]
+
+
+@dataclass
+class ProjectTriage:
+    """One project's triage of one CVE for the CVE page: its row (None: untriaged) and latest events."""
+
+    project: Project
+    triage: Triage | None
+    events: list[TriageEvent] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        return self.triage.status if self.triage else TriageStatus.TO_EVALUATE
+
+    @property
+    def status_label(self) -> str:
+        return TriageStatus(self.status).label
+
+    @property
+    def assignee(self) -> str:
+        return self.triage.assignee.get_username() if self.triage and self.triage.assignee else ""
+
+
+def cve_triages(*, organization: Organization, cve: Cve) -> list[ProjectTriage]:
+    """The triage of the CVE in each active project of the organization that watches it (three queries)."""
+    projects = list(
+        _watching(Project.objects.filter(organization=organization, active=True), cve).order_by("name")
+    )
+    if not projects:
+        return []
+    triages = {
+        t.project_id: t
+        for t in Triage.objects.filter(project__in=projects, cve=cve).select_related("assignee")
+    }
+    events: dict[int, list[TriageEvent]] = {}
+    if triages:
+        rows = TriageEvent.objects.filter(triage__in=list(triages.values())).order_by("-created_at", "-id")
+        for event in rows[: TRIAGE_HISTORY_LIMIT * len(triages)]:
+            events.setdefault(event.triage_id, []).append(event)
+    result = []
+    for project in projects:
+        triage = triages.get(project.pk)
+        history = events.get(triage.pk, [])[:TRIAGE_HISTORY_LIMIT] if triage else []
+        result.append(ProjectTriage(project=project, triage=triage, events=history))
+    return result
+
+
+def triage_history(*, project: Project, cve: Cve) -> list[TriageEvent]:
+    return list(
+        TriageEvent.objects.filter(triage__project=project, triage__cve=cve).order_by("-created_at", "-id")
+    )
+
+
+# --- Saved views ------------------------------------------------------------------------------------------
+
+
+def views_for(*, user: AbstractBaseUser, organization: Organization) -> QuerySet[SavedView]:
+    """The views the person sees in the organization: their own and the ones shared with it, by name.
+
+    Nothing unless the person is a member (a former member's own views stay hidden with the rest).
+    """
+    return (
+        SavedView.objects.filter(organization=organization, organization__memberships__user_id=user.pk)
+        .filter(Q(owner_id=user.pk) | Q(shared=True))
+        .select_related("owner")
+        .order_by("name", "id")
+    )
+
+
+def view_for(*, user: AbstractBaseUser, organization: Organization, view_id: int) -> SavedView:
+    """One view the person sees, or NotFound("SavedView") (another person's private view is not found)."""
+    view = views_for(user=user, organization=organization).filter(pk=view_id).first()
+    if view is None:
+        raise NotFound("SavedView")
+    return view
+
+
+def may_edit_view(*, user: AbstractBaseUser, view: SavedView) -> bool:
+    """The owner edits a view; an owner of the organization also edits the views shared with it."""
+    if view.owner_id == user.pk:
+        return True
+    return view.shared and is_org_owner(user=user, organization_id=view.organization_id)
+
+
+def is_org_owner(*, user: AbstractBaseUser, organization_id: int) -> bool:
+    return Membership.objects.filter(
+        organization_id=organization_id, user_id=user.pk, role=Role.OWNER
+    ).exists()
