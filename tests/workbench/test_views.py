@@ -22,7 +22,7 @@ def test_create_normalises_the_query(org, owner):
         organization=org,
         owner=owner,
         name="  Critical   apache ",
-        query="?vendor=apache&page=3&cvss=critical&search=",
+        query="?vendor=apache&page=3&cvss=critical&search=&view=7",
     )
     assert (view.name, view.query, view.shared) == ("Critical apache", "vendor=apache&cvss=critical", False)
 

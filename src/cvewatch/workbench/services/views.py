@@ -19,8 +19,8 @@ from cvewatch.workbench.models import SavedView
 
 VIEW_NAME_MAX_LENGTH = 64
 QUERY_MAX_LENGTH = 2000
-# Paging and the form's own fields are not part of what a view selects.
-_DROPPED_PARAMS = {"page", "csrfmiddlewaretoken"}
+# Paging, the open view's marker and the form's own fields are not part of what a view selects.
+_DROPPED_PARAMS = {"page", "view", "csrfmiddlewaretoken"}
 
 
 def validate_view_name(name: str) -> str:
