@@ -100,17 +100,22 @@ def test_triage_a_project_cve_and_filter_by_status(context: BrowserContext, acme
     page.goto("/org/acme/projects/production")
     cves = page.locator("#project-cves")
     expect(cves.locator("table.cves tbody tr")).to_have_count(2)
-    cves.get_by_label("Triage status").select_option(label="Remediation in progress")
+    cves.get_by_label("Filter by triage status").select_option(label="Remediation in progress")
     cves.get_by_role("button", name="Filter").click()
     expect(page).to_have_url(re.compile(r"status=remediation_in_progress"))
     rows = page.locator("#project-cves table.cves tbody tr")
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text("CVE-2021-44228")
     expect(rows.first).to_contain_text("max")
-    page.locator("#project-cves").get_by_label("Triage status").select_option(label="To evaluate")
+    page.locator("#project-cves").get_by_label("Filter by triage status").select_option(label="To evaluate")
     page.locator("#project-cves").get_by_role("button", name="Filter").click()
     expect(page.locator("#project-cves table.cves tbody tr").first).to_contain_text("CVE-2022-22965")
     shots(page, "workbench-project-triage", "#project-cves", scrolls=True)
+    # Set a status right in the list: the select submits on change and the list keeps its filter.
+    page.get_by_label("Triage status of CVE-2022-22965").select_option(label="Not applicable")
+    expect(page.get_by_text("Triage of CVE-2022-22965 in production saved.")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"status=to_evaluate"))
+    expect(page.locator("#project-cves table.cves tbody tr")).to_contain_text(["No CVE matches"])
 
 
 def test_save_a_view_and_reopen_it(context: BrowserContext, acme):

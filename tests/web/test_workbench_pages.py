@@ -186,6 +186,11 @@ def test_project_list_shows_and_filters_triage(owner_client, owner, production, 
     assert back["Location"] == f"{base}?status=resolved"
     evil = owner_client.post(TRIAGE, {"status": "resolved", "next": "https://evil.example/"})
     assert evil["Location"].startswith(LOG4J)
+    # The list's quick status form sends no assignee: the assignee stays.
+    listing = owner_client.get(base).content.decode()
+    assert 'id="row-status-' in listing and "data-autosubmit" in listing
+    owner_client.post(TRIAGE, {"status": "to_evaluate", "next": base})
+    assert Triage.objects.get(cve=catalog["log4j"]).assignee.username == "olivia"
 
 
 # --- Saved views ------------------------------------------------------------------------------------------

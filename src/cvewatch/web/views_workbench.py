@@ -25,7 +25,7 @@ from cvewatch.web.refusals import caught_refusal, refusal_on_form
 from cvewatch.workbench import selectors
 from cvewatch.workbench.models import TriageStatus
 from cvewatch.workbench.services import tags as tag_services
-from cvewatch.workbench.services.triage import set_triage
+from cvewatch.workbench.services.triage import UNCHANGED, set_triage
 
 
 def cve_panel_context(request: HttpRequest, cve: Cve) -> dict[str, Any]:
@@ -107,7 +107,8 @@ def cve_triage(request: HttpRequest, org: str, project: str, cve_id: str) -> Htt
             cve=cve,
             actor=request.user,
             status=form.cleaned_data["status"],
-            assignee=form.cleaned_data["assignee"] or None,
+            # The project list's quick status form sends no assignee: leave it as it is then.
+            assignee=(form.cleaned_data["assignee"] or None) if "assignee" in request.POST else UNCHANGED,
         )
     notice = f"Triage of {cve.cve_id} in {row.name} saved."
     answer = _panel_answer(request, cve, error=refusal.message, notice="" if refusal else notice)
