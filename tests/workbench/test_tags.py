@@ -101,3 +101,14 @@ def test_selectors_count_and_filter(owner, log4j, unwatched):
         "urgent": True,
     }
     assert list(selectors.tagged_with(Cve.objects.all(), user=owner, name="urgent")) == [log4j]
+
+
+def test_add_tag_to_cve_reuses_a_tag_of_any_case_or_creates_one(owner, outsider, log4j):
+    tags.create_tag(user=owner, name="Urgent", color="#000000")
+    assert tags.add_tag_to_cve(user=owner, cve=log4j, name="urgent").name == "Urgent"
+    assert tags.add_tag_to_cve(user=owner, cve=log4j, name="URGENT").name == "Urgent"  # idempotent
+    created = tags.add_tag_to_cve(user=outsider, cve=log4j, name="urgent")  # eve's own, new tag
+    assert (created.user, created.name, created.color) == (outsider, "urgent", tags.DEFAULT_COLOR)
+    assert CveTag.objects.count() == 2
+    with pytest.raises(InvalidTagName):
+        tags.add_tag_to_cve(user=owner, cve=log4j, name="not ok")

@@ -83,10 +83,8 @@ def cve_tags(request: HttpRequest, cve_id: str) -> HttpResponse:
             tag_services.untag_cve(user=request.user, cve=cve, name=name)
             notice = f"Tag {name} removed."
         elif action == "add":
-            if not selectors.tags_of(user=request.user).filter(name=name).exists():
-                tag_services.create_tag(user=request.user, name=name)
-            tag_services.tag_cve(user=request.user, cve=cve, name=name)
-            notice = f"Tagged {name}."
+            tag = tag_services.add_tag_to_cve(user=request.user, cve=cve, name=name)
+            notice = f"Tagged {tag.name}."
         else:
             return HttpResponse("Unknown action.", status=400)
     return _panel_answer(request, cve, error=refusal.message, notice="" if refusal else notice)

@@ -111,6 +111,16 @@ def tag_cve(*, user: AbstractBaseUser, cve: Cve, name: str) -> bool:
     return created
 
 
+def add_tag_to_cve(*, user: AbstractBaseUser, cve: Cve, name: str) -> UserTag:
+    """Tag the CVE with the user's tag of that name (any case), creating the tag first when there is none."""
+    name = validate_tag_name(name)
+    tag = UserTag.objects.filter(user_id=user.pk, name__iexact=name).order_by("name").first()
+    if tag is None:
+        tag = create_tag(user=user, name=name)
+    CveTag.objects.get_or_create(tag=tag, cve=cve)
+    return tag
+
+
 def untag_cve(*, user: AbstractBaseUser, cve: Cve, name: str) -> bool:
     """Take the user's tag off the CVE; True when it was there."""
     tag = selectors.tag_of(user=user, name=name)
