@@ -94,3 +94,54 @@ def test_condition_treats_untriaged_as_to_evaluate(production, log4j, owner):
     assert matching(assignee="olivia") == {"CVE-2021-44228"}
     assert matching(assignee="-") == {"CVE-2022-0002"}
     assert matching(status=TriageStatus.RESOLVED) == set()
+
+
+def test_project_cves_by_triage_keeps_to_the_watched_cves(production, log4j, owner):
+    from cvewatch.organizations.services import projects
+
+    spring = CveFactory(cve_id="CVE-2022-22965", vendors=["vmware"])
+    projects.subscribe_project(project=production, vendors=["vmware"], actor=owner)
+    set_triage(project=production, cve=spring, actor=owner, status=TriageStatus.RESOLVED, assignee="max")
+    set_triage(project=production, cve=log4j, actor=owner, status=TriageStatus.RESOLVED)
+
+    def ids(**kwargs):
+        return [c.cve_id for c in selectors.project_triage_listing(project=production, **kwargs)[:50]]
+
+    assert ids(status=TriageStatus.RESOLVED) == ["CVE-2022-22965", "CVE-2021-44228"]  # newest-updated first
+    assert ids(assignee="max") == ["CVE-2022-22965"]
+    assert ids(status=TriageStatus.RESOLVED, assignee="-") == ["CVE-2021-44228"]
+    # Unsubscribed: the triage row stays, the CVE leaves the project's lists.
+    projects.unsubscribe_project(project=production, vendors=["vmware"], actor=owner)
+    assert ids(assignee="max") == []
+    assert ids(status=TriageStatus.RESOLVED) == ["CVE-2021-44228"]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "expected"),
+    [
+        ({"status": TriageStatus.TO_EVALUATE}, 3),
+        ({"assignee": "-"}, 3),
+        ({"status": TriageStatus.TO_EVALUATE, "assignee": "-"}, 2),
+        ({"status": TriageStatus.RESOLVED}, 1),
+        ({"assignee": "max"}, 1),
+    ],
+)
+def test_listing_counts_match_the_rows(production, log4j, owner, kwargs, expected):
+    """The untriaged plan counts by subtraction: it must agree with the rows, also for a CVE triaged
+    'to evaluate' with an assignee, and with a triage row of a CVE the project no longer watches."""
+    others = [CveFactory(vendors=["apache"]) for _ in range(3)]
+    gone = CveFactory(vendors=["vmware"])
+    from cvewatch.organizations.services import projects
+
+    projects.subscribe_project(project=production, vendors=["vmware"], actor=owner)
+    set_triage(project=production, cve=log4j, actor=owner, status=TriageStatus.RESOLVED)
+    set_triage(
+        project=production, cve=others[0], actor=owner, status=TriageStatus.TO_EVALUATE, assignee="max"
+    )
+    set_triage(project=production, cve=gone, actor=owner, status=TriageStatus.RESOLVED, assignee="max")
+    projects.unsubscribe_project(project=production, vendors=["vmware"], actor=owner)
+    listing = selectors.project_triage_listing(project=production, **kwargs)
+    rows = list(listing[:50])
+    assert listing.count() == len(rows) == expected
+    if kwargs.get("status") == TriageStatus.TO_EVALUATE:
+        assert log4j not in rows

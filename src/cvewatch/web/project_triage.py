@@ -11,7 +11,6 @@ from typing import Any
 from django.core.paginator import Page
 
 from cvewatch.catalog.filters import CveFilter
-from cvewatch.organizations import selectors as org_selectors
 from cvewatch.organizations.models import Organization, Project
 from cvewatch.web.forms_workbench import TRIAGE_FILTER_CHOICES
 from cvewatch.workbench import selectors
@@ -28,8 +27,9 @@ def triage_filter(params: Mapping[str, Any]) -> dict[str, str]:
 
 def triaged_cves(*, project: Project, cve_filter: CveFilter, status: str = "", assignee: str = "") -> Any:
     """The project's CVEs passing the list's filters and the triage filter, newest-updated first."""
-    condition = selectors.triage_condition(project=project, status=status, assignee=assignee)
-    return cve_filter.apply(org_selectors.cves_for_project(project=project)).filter(condition)
+    return selectors.project_triage_listing(
+        project=project, cve_filter=cve_filter, status=status, assignee=assignee
+    )
 
 
 def mark_page(*, project: Project, page: Page) -> None:

@@ -11,8 +11,11 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
+from cvewatch.catalog import selectors as catalog_selectors
+from cvewatch.catalog.filters import NO_FILTER, CveFilter
 from cvewatch.catalog.models import Cve, CveProduct, CveVendor
 from cvewatch.core.errors import NotFound
+from cvewatch.organizations import selectors as org_selectors
 from cvewatch.organizations.choices import Role
 from cvewatch.organizations.models import Membership, Organization, Project, ProjectProduct, ProjectVendor
 from cvewatch.workbench.models import CveTag, SavedView, Triage, TriageEvent, TriageStatus, UserTag
@@ -70,18 +73,65 @@ def _watching(projects: QuerySet[Project], cve: Cve) -> QuerySet[Project]:
 
 def triage_condition(*, project: Project, status: str = "", assignee: str = "") -> Q:
     """A filter on the project's CVEs by triage status and/or assignee username (an untriaged CVE is 'to
-    evaluate' and has no assignee; assignee "-" means nobody). Unknown statuses match nothing."""
+    evaluate' and has no assignee; assignee "-" means nobody). Unknown statuses match nothing.
+
+    Written as `id [NOT] IN (SELECT cve_id ...)` over the (project, status) index rather than correlated
+    EXISTS: on the 213k-CVE corpus SQLite counts and pages a 11k-CVE project about a third faster so.
+    """
+    rows = Triage.objects.filter(project=project)
     condition = Q()
-    rows = Triage.objects.filter(project=project, cve=OuterRef("pk"))
     if status == TriageStatus.TO_EVALUATE:
-        condition &= ~Q(Exists(rows.exclude(status=TriageStatus.TO_EVALUATE)))
+        condition &= ~Q(pk__in=rows.exclude(status=TriageStatus.TO_EVALUATE).values("cve_id"))
     elif status:
-        condition &= Q(Exists(rows.filter(status=status)))
+        condition &= Q(pk__in=rows.filter(status=status).values("cve_id"))
     if assignee == "-":
-        condition &= ~Q(Exists(rows.filter(assignee__isnull=False)))
+        condition &= ~Q(pk__in=rows.filter(assignee__isnull=False).values("cve_id"))
     elif assignee:
-        condition &= Q(Exists(rows.filter(assignee__username=assignee)))
+        condition &= Q(pk__in=rows.filter(assignee__username=assignee).values("cve_id"))
     return condition
+
+
+def project_triage_listing(
+    *, project: Project, cve_filter: CveFilter = NO_FILTER, status: str = "", assignee: str = ""
+) -> QuerySet[Cve] | catalog_selectors.CountedCves:
+    """The project's CVEs passing the list's filters and this triage (see triage_condition), newest first.
+
+    Two plans, by what the filter names (on the 213k-CVE corpus, an 11k-CVE project, 1,000 triaged):
+    - triaged CVEs (a status other than 'to evaluate', an assignee): driven from the project's triage rows,
+      each CVE then probed for a subscription (200 resolved CVEs counted in ~12 ms instead of 70 ms);
+    - the untriaged rest ('to evaluate', 'nobody'), most of the project: counted as the project's count
+      minus its triaged CVEs that do not pass, and paged like the project's list (CountedCves' walk or
+      fetch), instead of one NOT IN over every project CVE (~200 ms of SQL).
+    """
+    condition = triage_condition(project=project, status=status, assignee=assignee)
+    names_triaged = (status and status != TriageStatus.TO_EVALUATE) or (assignee and assignee != "-")
+    watched = _watched_by(project)
+    if names_triaged:
+        return cve_filter.apply(catalog_selectors.cve_list().filter(condition).filter(watched))
+    listing = org_selectors.project_cve_listing(project=project, cve_filter=cve_filter)
+    failing = Q()
+    if status == TriageStatus.TO_EVALUATE:
+        failing |= ~Q(status=TriageStatus.TO_EVALUATE)
+    if assignee == "-":
+        failing |= Q(assignee__isnull=False)
+    excluded_ids = Triage.objects.filter(project=project).filter(failing).values("cve_id")
+    excluded = cve_filter.apply(Cve.objects.filter(pk__in=excluded_ids).filter(watched))
+    return catalog_selectors.CountedCves(
+        count=lambda: listing.count() - excluded.count(),
+        walk=cve_filter.apply(catalog_selectors.cve_list()).filter(watched).filter(condition),
+        fetch=cve_filter.apply(catalog_selectors.cve_list())
+        .filter(pk__in=org_selectors.cves_for_project(project=project).values("pk"))
+        .filter(condition),
+    )
+
+
+def _watched_by(project: Project) -> Q:
+    """CVEs linked to one of the project's subscribed vendors or products (probed per CVE)."""
+    vendor_ids = ProjectVendor.objects.filter(project=project).values("vendor_id")
+    product_ids = ProjectProduct.objects.filter(project=project).values("product_id")
+    return Q(Exists(CveVendor.objects.filter(cve=OuterRef("pk"), vendor_id__in=vendor_ids))) | Q(
+        Exists(CveProduct.objects.filter(cve=OuterRef("pk"), product_id__in=product_ids))
+    )
 
 
 def triages_by_cve(*, project: Project, cve_ids: list[int]) -> dict[int, Triage]:
