@@ -145,3 +145,19 @@ def test_listing_counts_match_the_rows(production, log4j, owner, kwargs, expecte
     assert listing.count() == len(rows) == expected
     if kwargs.get("status") == TriageStatus.TO_EVALUATE:
         assert log4j not in rows
+
+
+def test_a_departed_assignee_stays_until_changed(production, log4j, owner, member):
+    from cvewatch.organizations.services import members
+
+    set_triage(project=production, cve=log4j, actor=owner, status=TriageStatus.ANALYSIS, assignee="max")
+    members.remove_member(organization=production.organization, user=member, actor=owner)
+    # The panel sends the assignee it shows: keeping max while changing the status is no refusal.
+    triage = set_triage(
+        project=production, cve=log4j, actor=owner, status=TriageStatus.RESOLVED, assignee="max"
+    )
+    assert (triage.status, triage.assignee) == (TriageStatus.RESOLVED, member)
+    assert [e[1] for e in events()] == ["status", "assignee", "status"]
+    set_triage(project=production, cve=log4j, actor=owner, assignee="")  # unassigning works
+    with pytest.raises(InvalidTriage, match="not a member"):  # assigning them anew does not
+        set_triage(project=production, cve=log4j, actor=owner, assignee="max")

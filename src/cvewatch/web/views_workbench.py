@@ -33,6 +33,7 @@ def cve_panel_context(request: HttpRequest, cve: Cve) -> dict[str, Any]:
     project of the current organization that watches it (with the members a triage may be assigned to)."""
     organization = orgs.current_organization(request)
     triages = selectors.cve_triages(organization=organization, cve=cve) if organization else []
+    members = selectors.assignable_members(organization=organization) if triages else []
     tags = selectors.tags_for_cve(user=request.user, cve=cve)
     return {
         "workbench": {
@@ -40,7 +41,8 @@ def cve_panel_context(request: HttpRequest, cve: Cve) -> dict[str, Any]:
             "tags_other": [t for t in tags if not t.on_cve],
             "organization": organization,
             "triages": triages,
-            "members": selectors.assignable_members(organization=organization) if triages else [],
+            "members": members,
+            "member_names": {m.get_username() for m in members},
             "statuses": TriageStatus.choices,
         }
     }

@@ -42,6 +42,14 @@ def set_triage(
     require_member(project.organization, actor)
     if isinstance(status, str) and status not in TriageStatus.values:
         raise InvalidTriage(f"unknown status {status!r}: use one of {', '.join(TriageStatus.values)}")
+    if isinstance(assignee, str) and assignee.strip():
+        current = (
+            Triage.objects.filter(project=project, cve=cve)
+            .values_list("assignee__username", flat=True)
+            .first()
+        )
+        if assignee.strip() == current:  # kept as it is, even if they have left the organization since
+            assignee = UNCHANGED
     assignee_user = None
     if isinstance(assignee, str) and assignee.strip():
         membership = (
