@@ -7,7 +7,9 @@ from cvewatch.web import views_alerts as alerts
 from cvewatch.web import views_catalog as catalog
 from cvewatch.web import views_orgs as orgs
 from cvewatch.web import views_projects as projects
+from cvewatch.web import views_saved as saved
 from cvewatch.web import views_tokens as tokens
+from cvewatch.web import views_workbench as workbench
 
 app_name = "web"
 
@@ -36,6 +38,15 @@ urlpatterns = [
     path("", catalog.dashboard, name="dashboard"),
     path("cve", catalog.cve_list, name="cve_list"),
     path("cve/<str:cve_id>", catalog.cve_detail, name="cve_detail"),
+    # Workbench (wt-t): tags, triage, saved views
+    path("cve/<str:cve_id>/tags", workbench.cve_tags, name="cve_tags"),
+    path("tags", workbench.tag_list, name="tag_list"),
+    path("tags/<str:name>/edit", workbench.tag_edit, name="tag_edit"),
+    path("tags/<str:name>/delete", workbench.tag_delete, name="tag_delete"),
+    path("views", saved.view_list, name="view_list"),
+    path("views/<int:view_id>", saved.view_open, name="view_open"),
+    path("views/<int:view_id>/rename", saved.view_rename, name="view_rename"),
+    path("views/<int:view_id>/delete", saved.view_delete, name="view_delete"),
     path("vendors", catalog.vendor_list, name="vendor_list"),
     path("vendors/<path:name>", catalog.vendor_detail, name="vendor_detail"),
     # Organizations
@@ -70,6 +81,11 @@ urlpatterns = [
     path("org/<slug:org>/projects/<slug:project>/subscribe", projects.subscribe, name="project_subscribe"),
     path(
         "org/<slug:org>/projects/<slug:project>/unsubscribe", projects.unsubscribe, name="project_unsubscribe"
+    ),
+    path(
+        "org/<slug:org>/projects/<slug:project>/triage/<str:cve_id>",
+        workbench.cve_triage,
+        name="cve_triage",
     ),
     # Alerts (wt-f): a project's notifications and its delivery log
     path("org/<slug:org>/projects/<slug:project>/notifications", alerts.notification_list, name="notification_list"),

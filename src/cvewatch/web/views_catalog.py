@@ -19,6 +19,9 @@ from cvewatch.organizations.models import Organization, Project
 from cvewatch.web import selectors as web_selectors
 from cvewatch.web.forms import CveFilterForm
 from cvewatch.web.orgs import current_organization
+from cvewatch.web.views_saved import saved_views_context
+from cvewatch.web.views_workbench import cve_panel_context
+from cvewatch.workbench import selectors as workbench_selectors
 
 PAGE_SIZE = 25
 RECENT_CVES = 15
@@ -76,17 +79,28 @@ def _projects_of(org: Organization) -> list[Project]:
 @require_GET
 def cve_list(request: HttpRequest) -> HttpResponse:
     form = CveFilterForm(request.GET or None)  # shows the filters; CveFilter reads them, as the API does
-    cve_filter = CveFilter.from_params(request.GET, user=request.user)
+    params = request.GET.copy()
+    # The person's tag filters through the workbench's selector here, because CveFilter (catalog, below the
+    # workbench) cannot resolve tags yet; once its tag resolver lands, pass `tag` through CveFilter instead.
+    tag = (params.pop("tag", [""])[-1] or "").strip()
+    cve_filter = CveFilter.from_params(params, user=request.user)
     error = ""
     try:
         queryset = selectors.cve_listing(cve_filter=cve_filter)
+        if tag:
+            queryset = workbench_selectors.tagged_with(
+                cve_filter.apply(selectors.cve_list()), user=request.user, name=tag
+            )
     except NotFound as exc:
         # An unknown vendor/product is a filter mistake, shown next to the form rather than a bare 404 page.
-        error = exc.message
+        error = f"You have no tag named {tag!r}." if exc.model_name == "UserTag" else exc.message
         queryset = selectors.cve_list().none()
     page = paginate(request, cve_rows(queryset))
     query = request.GET.copy()
     query.pop("page", None)
+    active_view = query.pop("view", [""])[-1]
+    untagged = query.copy()
+    untagged.pop("tag", None)
     return render(
         request,
         "web/catalog/cve_list.html",
@@ -96,7 +110,11 @@ def cve_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "error": error,
             "query": query.urlencode(),
-            "filtered": cve_filter.is_active,
+            "filtered": cve_filter.is_active or bool(tag),
+            "tag": tag,
+            "untagged_query": untagged.urlencode(),
+            "active_view": active_view,
+            **saved_views_context(request, query=query.urlencode()),
         },
     )
 
@@ -121,6 +139,7 @@ def cve_detail(request: HttpRequest, cve_id: str) -> HttpResponse:
             "vendors": vendors,
             "products": products,
             "changes": changes,
+            **cve_panel_context(request, cve),
         },
     )
 

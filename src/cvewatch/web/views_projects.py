@@ -16,7 +16,7 @@ from cvewatch.core.errors import NotFound
 from cvewatch.organizations import selectors
 from cvewatch.organizations.models import Project
 from cvewatch.organizations.services import projects as project_services
-from cvewatch.web import orgs
+from cvewatch.web import orgs, project_triage
 from cvewatch.web import selectors as web_selectors
 from cvewatch.web.forms import CveFilterForm, ProjectEditForm, ProjectForm
 from cvewatch.web.refusals import refusal_as_message, refusal_on_form
@@ -69,13 +69,18 @@ def project_detail(request: HttpRequest, org: str, project: str) -> HttpResponse
     row = orgs.project_or_404(organization, project)
     form = CveFilterForm(request.GET or None)  # shows the filters; CveFilter reads them, as the API does
     cve_filter = CveFilter.from_params(request.GET, user=request.user)
+    triage_filter = project_triage.triage_filter(request.GET)
     error = ""
     try:
-        queryset = selectors.project_cve_listing(project=row, cve_filter=cve_filter)
+        if triage_filter:
+            queryset = project_triage.triaged_cves(project=row, cve_filter=cve_filter, **triage_filter)
+        else:
+            queryset = selectors.project_cve_listing(project=row, cve_filter=cve_filter)
     except NotFound as exc:
         error = exc.message
         queryset = selectors.cves_for_project(project=row).none()
     page = paginate(request, cve_rows(queryset))
+    project_triage.mark_page(project=row, page=page)
     query = request.GET.copy()
     query.pop("page", None)
     term = (request.GET.get("q") or "").strip()
@@ -92,6 +97,7 @@ def project_detail(request: HttpRequest, org: str, project: str) -> HttpResponse
             "form": form,
             "error": error,
             "q": term,
+            **project_triage.filter_context(organization=organization, params=request.GET),
             **(_search_results(term) if term else {}),
         },
     )

@@ -39,4 +39,10 @@
     var select = event.target.closest("select[data-autosubmit]");
     if (select && select.form) select.form.submit();
   });
+
+  // Workbench (wt-t): <form data-confirm="Question?"> asks before submitting; without JS it submits directly.
+  document.addEventListener("submit", function (event) {
+    var form = event.target.closest("form[data-confirm]");
+    if (form && !window.confirm(form.getAttribute("data-confirm"))) event.preventDefault();
+  });
 })();
