@@ -5,6 +5,7 @@ from django.urls import path
 from cvewatch.web import views_accounts as accounts
 from cvewatch.web import views_alerts as alerts
 from cvewatch.web import views_catalog as catalog
+from cvewatch.web import views_export as export
 from cvewatch.web import views_orgs as orgs
 from cvewatch.web import views_projects as projects
 from cvewatch.web import views_tokens as tokens
@@ -35,6 +36,7 @@ urlpatterns = [
     # Catalog
     path("", catalog.dashboard, name="dashboard"),
     path("cve", catalog.cve_list, name="cve_list"),
+    path("cve/export.csv", export.cve_export, name="cve_export"),  # before cve/<id>: export (lane x)
     path("cve/<str:cve_id>", catalog.cve_detail, name="cve_detail"),
     path("vendors", catalog.vendor_list, name="vendor_list"),
     path("vendors/<path:name>", catalog.vendor_detail, name="vendor_detail"),
@@ -59,6 +61,7 @@ urlpatterns = [
     path("org/<slug:org>/projects", projects.project_list, name="project_list"),
     path("org/<slug:org>/new-project", projects.project_create, name="project_create"),
     path("org/<slug:org>/projects/<slug:project>", projects.project_detail, name="project_detail"),
+    path("org/<slug:org>/projects/<slug:project>/export.csv", export.project_export, name="project_export"),
     path("org/<slug:org>/projects/<slug:project>/edit", projects.project_edit, name="project_edit"),
     path("org/<slug:org>/projects/<slug:project>/active", projects.project_set_active, name="project_active"),
     path("org/<slug:org>/projects/<slug:project>/delete", projects.project_delete, name="project_delete"),
