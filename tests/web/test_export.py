@@ -7,7 +7,8 @@ import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.db.models import QuerySet
+from django.db.models.sql.compiler import SQLCompiler
+from django.db.models.sql.constants import MULTI
 from django.http import StreamingHttpResponse
 
 from cvewatch.catalog import export
@@ -126,7 +127,7 @@ def test_the_list_pages_link_their_export_with_their_filters(owner_client, org, 
 def test_the_export_streams_rows_from_a_cursor_not_a_loaded_list(
     owner_client, monkeypatch, django_assert_max_num_queries
 ):
-    """Thousands of rows go out in pieces read from one iterator; the first piece comes before most rows."""
+    """Thousands of rows go out in pieces read in chunks from one query; the first piece comes before most rows."""
     start = datetime(2020, 1, 1, tzinfo=UTC)
     Cve.objects.bulk_create(
         Cve(
@@ -138,25 +139,32 @@ def test_the_export_streams_rows_from_a_cursor_not_a_loaded_list(
         for n in range(5000)
     )
     pulled: list[int] = []
-    chunk_sizes: list[int] = []
-    real_iterator = QuerySet.iterator
+    fetches: list[tuple[bool, int]] = []
+    real_execute_sql = SQLCompiler.execute_sql
 
-    def counting_iterator(self, chunk_size=None):
-        chunk_sizes.append(chunk_size)
-        for row in real_iterator(self, chunk_size=chunk_size):
-            pulled.append(1)
-            yield row
+    def counting_execute_sql(self, result_type=MULTI, chunked_fetch=False, chunk_size=100):
+        result = real_execute_sql(self, result_type, chunked_fetch=chunked_fetch, chunk_size=chunk_size)
+        if not (chunked_fetch and self.query.model is Cve):
+            return result
+        fetches.append((chunked_fetch, chunk_size))
 
-    monkeypatch.setattr(QuerySet, "iterator", counting_iterator)
+        def chunks():
+            for chunk in result:
+                pulled.extend(1 for _ in chunk)
+                yield chunk
+
+        return chunks()
+
+    monkeypatch.setattr(SQLCompiler, "execute_sql", counting_execute_sql)
     response = owner_client.get("/cve/export.csv")
     assert isinstance(response, StreamingHttpResponse)
     pieces = iter(response.streaming_content)
     first = next(pieces)
     assert first.startswith(b"cve_id,title,")
-    assert 0 < len(pulled) < 1000, "the first piece must go out before the whole list is read"
+    assert 0 < len(pulled) <= export.EXPORT_CHUNK < 5000, "the first piece goes out after one chunk is read"
     with django_assert_max_num_queries(2):
         rest = b"".join(pieces)
-    assert chunk_sizes == [export.EXPORT_CHUNK]
+    assert fetches == [(True, export.EXPORT_CHUNK)]
     assert len(pulled) == 5000
     lines = (first + rest).decode().splitlines()
     assert len(lines) == 5001 and lines[1].startswith("CVE-2020-14999,")

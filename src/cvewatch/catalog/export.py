@@ -1,9 +1,9 @@
 """CSV export of a CVE list: the columns, the rows, and the CSV text, streamed without a row cap.
 
-The rows come from one query read through `.iterator(chunk_size=EXPORT_CHUNK)`: a server-side cursor on
-PostgreSQL (outside a transaction; ATOMIC_REQUESTS is off and server-side cursors are not disabled), a
-stepping cursor on SQLite, so memory holds one chunk of rows and one small text buffer however long the list
-is. The same list plans as the page shows it (`catalog.selectors.cve_listing`, a project's listing): any
+The rows come from one query read in chunks of EXPORT_CHUNK, as `.iterator(chunk_size=…)` reads them: a
+server-side cursor on PostgreSQL (requests run outside a transaction: ATOMIC_REQUESTS is off, and server-side
+cursors are not disabled), a stepping cursor on SQLite; memory holds one chunk of rows and one small text
+buffer however long the list is. The same list plans as the page shows it (`catalog.selectors.cve_listing`, a project's listing): any
 CveFilter the list takes, a future `q` included, filters the export alike.
 
 Every text cell is guarded against spreadsheet formula injection: a cell that starts with = + - @ or a tab
@@ -18,7 +18,9 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime
 from typing import Any
 
+import orjson
 from django.db.models import QuerySet
+from django.db.models.sql.constants import MULTI
 
 from cvewatch.catalog import names
 from cvewatch.catalog.models import Cve
@@ -96,10 +98,27 @@ def _score(value: float | None) -> str:
     return "" if value is None else f"{value:.1f}"
 
 
-def _day(value: date | datetime | None) -> str:
+def _when(value: date | datetime | str | None) -> str:
+    """A date or a UTC datetime as ISO 8601 (`2024-07-24T00:00:00Z`), from either driver's value.
+
+    SQLite's driver hands back a naive datetime (Django stores UTC), PostgreSQL's an aware one in the
+    connection's time zone (UTC): both print the same.
+    """
     if value is None:
         return ""
-    return value.isoformat().replace("+00:00", "Z") if isinstance(value, datetime) else value.isoformat()
+    if isinstance(value, datetime):
+        text = value.isoformat()
+        return text + "Z" if value.tzinfo is None else text.replace("+00:00", "Z")
+    if isinstance(value, str):  # a driver without converters: Django's stored text
+        return value.replace(" ", "T") + "Z" if " " in value else value
+    return value.isoformat()
+
+
+def _json_list(value: Any) -> list[str]:
+    """A JSON list column as the driver returns it (text, or already decoded)."""
+    if value is None:
+        return []
+    return orjson.loads(value) if isinstance(value, str | bytes) else value
 
 
 def export_queryset(listing: QuerySet[Cve] | CountedCves) -> QuerySet[Cve]:
@@ -109,6 +128,19 @@ def export_queryset(listing: QuerySet[Cve] | CountedCves) -> QuerySet[Cve]:
     return listing.order_by("-updated_at", "-id")
 
 
+def _driver_rows(queryset: QuerySet[Cve]) -> Iterator[tuple[Any, ...]]:
+    """The rows of a values_list queryset as the database driver returns them, a chunk per round trip.
+
+    This is what `.iterator(chunk_size=EXPORT_CHUNK)` runs (the same chunked fetch, a named cursor on
+    PostgreSQL), minus Django's per-value converters: at 200,000 rows those cost half the export's time,
+    and the cells are text again right after (`_when`, `_json_list` read both engines' raw values).
+    """
+    compiler = queryset.query.get_compiler(using=queryset.db)
+    chunks = compiler.execute_sql(MULTI, chunked_fetch=True, chunk_size=EXPORT_CHUNK)
+    for chunk in chunks or ():
+        yield from chunk
+
+
 def export_rows(
     listing: QuerySet[Cve] | CountedCves, *, cve_url: Callable[[str], str]
 ) -> Iterator[list[str]]:
@@ -116,23 +148,23 @@ def export_rows(
     values = export_queryset(listing).values_list(*_FIELDS)
     index = {name: i for i, name in enumerate(_FIELDS)}
     severity_at = [index[name] for name in _SEVERITY_ORDER]
-    for row in values.iterator(chunk_size=EXPORT_CHUNK):
+    for row in _driver_rows(values):
         score = next((row[i] for i in severity_at if row[i] is not None), None)
         cve_id = row[0]
         yield [
             safe_cell(cve_id),
             safe_cell(row[1] or ""),
-            _day(row[2]),
-            _day(row[3]),
+            _when(row[2]),
+            _when(row[3]),
             _score(row[4]),
             _score(row[5]),
             _score(row[6]),
             _score(row[7]),
             severity(score),
-            _day(row[8]),
+            _when(row[8]),
             "" if row[9] is None else f"{row[9]:.5f}",
-            safe_cell(" ".join(row[10] or ())),
-            safe_cell(compact_vendors(row[11])),
+            safe_cell(" ".join(_json_list(row[10]))),
+            safe_cell(compact_vendors(_json_list(row[11]))),
             cve_url(cve_id),
         ]
 
