@@ -210,3 +210,12 @@ def test_people_manage_only_their_own_keys(key, owner_client, outsider_client, o
     assert outsider_client.get("/org/acme/feeds").status_code == 404
     assert outsider_client.post("/org/acme/feeds").status_code == 404
     assert FeedKey.objects.get(key_id=key_id).revoked_at is None
+
+
+def test_the_feeds_page_costs_few_queries(member, key, django_assert_num_queries):
+    browser = client_for(member)
+    browser.get("/org/acme/feeds")
+    # Session and user; the organization; the keys; the navigation (the user's organizations, the role);
+    # the session write that remembers the current organization (savepoint, update, release).
+    with django_assert_num_queries(9):
+        assert browser.get("/org/acme/feeds").status_code == 200
