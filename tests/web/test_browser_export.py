@@ -15,7 +15,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 from cvewatch.organizations.services import organizations, projects
 from tests.factories import CveFactory
 from tests.support.browser import PHONE, shot, sign_in
-from tests.support.people import make_user
+from tests.support.people import PASSWORD, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -95,3 +95,40 @@ def test_create_a_feed_key_and_read_the_feed(context: BrowserContext, acme, live
         root = ET.fromstring(response.read())
     titles = [e.findtext("{http://www.w3.org/2005/Atom}title") for e in root]
     assert any(t and t.startswith("CVE-2021-44228 (CVSS 10.0)") for t in titles)
+
+
+def test_an_operator_retries_a_delivery_in_the_admin(context: BrowserContext, acme):
+    """The admin under the CSP (its scripts are static files): sign in, filter failed deliveries, retry one."""
+    from django.utils import timezone
+
+    from cvewatch.alerts.models import Delivery, Notification
+    from cvewatch.organizations.models import Project
+
+    root = make_user("root")
+    root.is_staff = root.is_superuser = True
+    root.save()
+    notification = Notification.objects.create(
+        project=Project.objects.get(name="production"),
+        name="hook",
+        channel="webhook",
+        target="https://example.org/h",
+    )
+    now = timezone.now()
+    delivery = Delivery.objects.create(
+        notification=notification, status="failed", expires_at=now, period_start=now, period_end=now
+    )
+    page = context.new_page()
+    page.goto("/admin/")
+    page.get_by_label("Username").fill("root")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    shot(page, "admin-index")
+    page.get_by_role("link", name="Deliveries").click()
+    page.get_by_role("link", name="Failed").click()
+    page.locator(f'input[name="_selected_action"][value="{delivery.pk}"]').check()
+    page.locator('select[name="action"]').select_option("retry_deliveries")
+    page.get_by_role("button", name="Go").click()
+    expect(page.get_by_text("1 delivery queued to be sent again.")).to_be_visible()
+    shot(page, "admin-deliveries")
+    delivery.refresh_from_db()
+    assert delivery.status == "pending"
