@@ -1,8 +1,8 @@
 """CSV export of a CVE list: the columns, the rows, and the CSV text, streamed without a row cap.
 
 The rows come from one query read in chunks of EXPORT_CHUNK, as `.iterator(chunk_size=…)` reads them: a
-server-side cursor on PostgreSQL (requests run outside a transaction: ATOMIC_REQUESTS is off, and server-side
-cursors are not disabled), a stepping cursor on SQLite; memory holds one chunk of rows and one small text
+server-side cursor on PostgreSQL (server-side cursors are not disabled; the read runs in its own transaction,
+see `_driver_rows`), a stepping cursor on SQLite; memory holds one chunk of rows and one small text
 buffer however long the list is. The same list plans as the page shows it (`catalog.selectors.cve_listing`, a project's listing): any
 CveFilter the list takes, a future `q` included, filters the export alike.
 
@@ -15,10 +15,12 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import nullcontext
 from datetime import date, datetime
 from typing import Any
 
 import orjson
+from django.db import connections, transaction
 from django.db.models import QuerySet
 from django.db.models.sql.constants import MULTI
 
@@ -134,11 +136,18 @@ def _driver_rows(queryset: QuerySet[Cve]) -> Iterator[tuple[Any, ...]]:
     This is what `.iterator(chunk_size=EXPORT_CHUNK)` runs (the same chunked fetch, a named cursor on
     PostgreSQL), minus Django's per-value converters: at 200,000 rows those cost half the export's time,
     and the cells are text again right after (`_when`, `_json_list` read both engines' raw values).
+
+    On PostgreSQL the read runs in a transaction: in autocommit Django declares the cursor WITH HOLD, which
+    the server computes in full at the implicit commit before the first row comes back (2 s and a server-side
+    copy of the whole catalog); inside a transaction the cursor streams. Not on SQLite, where a transaction
+    (BEGIN IMMEDIATE here) would hold the write lock for the whole download.
     """
-    compiler = queryset.query.get_compiler(using=queryset.db)
-    chunks = compiler.execute_sql(MULTI, chunked_fetch=True, chunk_size=EXPORT_CHUNK)
-    for chunk in chunks or ():
-        yield from chunk
+    in_transaction = connections[queryset.db].vendor == "postgresql"
+    with transaction.atomic(using=queryset.db) if in_transaction else nullcontext():
+        compiler = queryset.query.get_compiler(using=queryset.db)
+        chunks = compiler.execute_sql(MULTI, chunked_fetch=True, chunk_size=EXPORT_CHUNK)
+        for chunk in chunks or ():
+            yield from chunk
 
 
 def export_rows(
