@@ -134,6 +134,11 @@ def test_users_show_whether_their_address_is_verified(operator, world):
     assert 'alt="True"' in html and 'alt="False"' in html
 
 
+def test_slashless_admin_leads_to_the_admin(operator):
+    response = operator.get("/admin")
+    assert response.status_code == 302 and response["Location"] == "/admin/"
+
+
 def test_the_admin_refuses_people_who_are_not_staff(member_client, client):
     for admin_client in (member_client, client):
         response = admin_client.get("/admin/alerts/delivery/")

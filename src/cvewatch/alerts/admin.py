@@ -20,7 +20,6 @@ from cvewatch.alerts.services import sending
 from cvewatch.core.admin import ReadOnlyAdmin
 from cvewatch.core.errors import DomainError
 
-
 # The model's Meta has no plural ("Deliverys"); the display name is the admin's only use of it, so it is set
 # here rather than through a migration of the alerts app.
 Delivery._meta.verbose_name_plural = "deliveries"

@@ -133,17 +133,19 @@ def catalog_feed(request: HttpRequest, kind: str) -> HttpResponse:
 def _feed_urls(request: HttpRequest, organization: Organization, full_key: str) -> list[tuple[str, str, str]]:
     """(what, Atom URL, RSS URL) of every feed the new key reads: each project, then the whole catalog."""
 
-    def url(name: str, **kwargs: str) -> tuple[str, str]:
-        return tuple(  # type: ignore[return-value]
-            absolute_url(request, reverse(name, kwargs={"key": full_key, "kind": kind, **kwargs}))
-            for kind in ("atom", "rss")
-        )
+    def url(name: str, kind: str, **kwargs: str) -> str:
+        return absolute_url(request, reverse(name, kwargs={"key": full_key, "kind": kind, **kwargs}))
+
+    def both(name: str, **kwargs: str) -> tuple[str, str]:
+        return url(name, "atom", **kwargs), url(name, "rss", **kwargs)
 
     rows = [
-        (f"Project {project.name}", *url("web:keyed_project_feed", project=project.name))
+        (f"Project {project.name}", *both("web:keyed_project_feed", project=project.name))
         for project in org_selectors.projects_of(organization=organization)
     ]
-    rows.append(("All CVEs (add the CVE list's filters as ?vendor=…&cvss=…)", *url("web:keyed_catalog_feed")))
+    rows.append(
+        ("All CVEs (add the CVE list's filters as ?vendor=…&cvss=…)", *both("web:keyed_catalog_feed"))
+    )
     return rows
 
 
@@ -152,7 +154,7 @@ def _feed_urls(request: HttpRequest, organization: Organization, full_key: str) 
 @require_http_methods(["GET", "POST"])
 def feed_key_list(request: HttpRequest, org: str) -> HttpResponse:
     organization = orgs.organization_or_404(request, org)
-    full_key, status = "", 200
+    full_key = ""
     if request.method == "POST":
         with refusal_as_message(request) as refusal:
             _, full_key = feed_keys.create_feed_key(organization=organization, user=request.user)
@@ -169,7 +171,6 @@ def feed_key_list(request: HttpRequest, org: str) -> HttpResponse:
             # Rendered in the POST response itself, never stored: reloading cannot show the key again.
             "feed_urls": _feed_urls(request, organization, full_key) if full_key else [],
         },
-        status=status,
     )
 
 
