@@ -2,11 +2,13 @@
 
 from django.contrib import admin
 from django.urls import include, path, re_path
+from django.views.generic import RedirectView
 
 from cvewatch.api.views import SchemaView, not_found
 
 urlpatterns = [
-    path("admin/", admin.site.urls),  # operators: users, organizations, sync sources and runs
+    path("admin/", admin.site.urls),  # operators: users, organizations, tokens, deliveries, sync runs
+    path("admin", RedirectView.as_view(url="/admin/")),  # APPEND_SLASH is off; operators type /admin
     path("api/schema", SchemaView.as_view(), name="api-schema"),  # OpenAPI 3, JSON
     path("api/", include("cvewatch.catalog.api.urls")),
     path("api/", include("cvewatch.organizations.api.urls")),

@@ -2,23 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 
+from cvewatch.core.admin import ReadOnlyAdmin
 from cvewatch.sync.models import SyncRun, SyncSource
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(SyncSource)
@@ -31,5 +18,6 @@ class SyncSourceAdmin(ReadOnlyAdmin):
 class SyncRunAdmin(ReadOnlyAdmin):
     list_display = ("id", "source", "status", "started_at", "finished_at", "worker", "import_run")
     list_filter = ("status", "source")
-    list_select_related = ("source",)
+    list_select_related = ("source", "import_run")
     date_hierarchy = "started_at"
+    search_fields = ("worker",)

@@ -1,10 +1,12 @@
 """Routes of the server-rendered web UI. No trailing slashes, like the API (APPEND_SLASH is off)."""
 
-from django.urls import path
+from django.urls import path, re_path
 
 from cvewatch.web import views_accounts as accounts
 from cvewatch.web import views_alerts as alerts
 from cvewatch.web import views_catalog as catalog
+from cvewatch.web import views_export as export
+from cvewatch.web import views_feeds as feeds
 from cvewatch.web import views_orgs as orgs
 from cvewatch.web import views_projects as projects
 from cvewatch.web import views_saved as saved
@@ -12,6 +14,8 @@ from cvewatch.web import views_tokens as tokens
 from cvewatch.web import views_workbench as workbench
 
 app_name = "web"
+
+_KEY = r"(?P<key>[A-Za-z0-9]+\.[A-Za-z0-9]+)"  # a feed key, <key_id>.<secret>
 
 urlpatterns = [
     # Accounts
@@ -37,6 +41,15 @@ urlpatterns = [
     # Catalog
     path("", catalog.dashboard, name="dashboard"),
     path("cve", catalog.cve_list, name="cve_list"),
+    # Export and feeds (lane x); before cve/<id>, which would take "export.csv" for an id
+    path("cve/export.csv", export.cve_export, name="cve_export"),
+    re_path(r"^cve/feed\.(?P<kind>atom|rss)$", feeds.catalog_feed, name="catalog_feed"),
+    re_path(rf"^feeds/{_KEY}/cve\.(?P<kind>atom|rss)$", feeds.keyed_catalog_feed, name="keyed_catalog_feed"),
+    re_path(
+        rf"^feeds/{_KEY}/projects/(?P<project>[-a-zA-Z0-9_]+)\.(?P<kind>atom|rss)$",
+        feeds.keyed_project_feed,
+        name="keyed_project_feed",
+    ),
     path("cve/<str:cve_id>", catalog.cve_detail, name="cve_detail"),
     # Workbench (wt-t): tags, triage, saved views
     path("cve/<str:cve_id>/tags", workbench.cve_tags, name="cve_tags"),
@@ -70,6 +83,14 @@ urlpatterns = [
     path("org/<slug:org>/projects", projects.project_list, name="project_list"),
     path("org/<slug:org>/new-project", projects.project_create, name="project_create"),
     path("org/<slug:org>/projects/<slug:project>", projects.project_detail, name="project_detail"),
+    path("org/<slug:org>/projects/<slug:project>/export.csv", export.project_export, name="project_export"),
+    re_path(
+        r"^org/(?P<org>[-a-zA-Z0-9_]+)/projects/(?P<project>[-a-zA-Z0-9_]+)/feed\.(?P<kind>atom|rss)$",
+        feeds.project_feed,
+        name="project_feed",
+    ),
+    path("org/<slug:org>/feeds", feeds.feed_key_list, name="feed_key_list"),
+    path("org/<slug:org>/feeds/<str:key_id>/revoke", feeds.feed_key_revoke, name="feed_key_revoke"),
     path("org/<slug:org>/projects/<slug:project>/edit", projects.project_edit, name="project_edit"),
     path("org/<slug:org>/projects/<slug:project>/active", projects.project_set_active, name="project_active"),
     path("org/<slug:org>/projects/<slug:project>/delete", projects.project_delete, name="project_delete"),

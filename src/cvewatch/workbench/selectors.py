@@ -18,7 +18,7 @@ from cvewatch.core.errors import NotFound
 from cvewatch.organizations import selectors as org_selectors
 from cvewatch.organizations.choices import Role
 from cvewatch.organizations.models import Membership, Organization, Project, ProjectProduct, ProjectVendor
-from cvewatch.workbench.models import CveTag, SavedView, Triage, TriageEvent, TriageStatus, UserTag
+from cvewatch.workbench.models import CveTag, FeedKey, SavedView, Triage, TriageEvent, TriageStatus, UserTag
 
 TRIAGE_HISTORY_LIMIT = 20
 
@@ -236,3 +236,13 @@ def is_org_owner(*, user: AbstractBaseUser, organization_id: int) -> bool:
     return Membership.objects.filter(
         organization_id=organization_id, user_id=user.pk, role=Role.OWNER
     ).exists()
+
+
+# --- Feed keys --------------------------------------------------------------------------------------------
+
+
+def feed_keys_of(*, organization: Organization, user: object) -> QuerySet[FeedKey]:
+    """This person's feed keys of this organization (revoked ones too), newest first."""
+    return FeedKey.objects.filter(organization=organization, user_id=getattr(user, "pk", None)).order_by(
+        "-created_at", "-id"
+    )
