@@ -23,7 +23,7 @@ PAGES = [
     ("/cve?page=2", 6),
     ("/cve?vendor=acme", 7),
     ("/cve?search=rocket&cvss=critical", 8),
-    ("/cve/CVE-2021-44228", 6),
+    ("/cve/CVE-2021-44228", 8),  # + its per-source records and its weaknesses' names
     ("/org/acme/projects/production", 15),
     ("/org/acme/projects/production?cvss=critical&page=2", 15),
     ("/org/acme/projects/production?q=apache", 17),

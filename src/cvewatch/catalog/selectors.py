@@ -14,8 +14,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from django.db import connection
-from django.db.models import Exists, Max, OuterRef, Q, QuerySet
+from django.db.models import Case, Count, Exists, IntegerField, Max, OuterRef, Q, QuerySet, Value, When
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Length
 
 from cvewatch.catalog import names, search
 from cvewatch.catalog.models import Cve, CveProduct, CveVendor, CveWeakness, Product, Vendor, Weakness
@@ -239,3 +240,30 @@ def weakness_by_cwe_id(*, cwe_id: str) -> Weakness:
         return Weakness.objects.get(cwe_id=cwe_id)
     except Weakness.DoesNotExist:
         raise NotFound("Weakness") from None
+
+
+def weakness_search(*, term: str = "") -> QuerySet[Weakness]:
+    """Weaknesses whose id or name contains the term, in CWE number order; an exact id ("79", "CWE-79") first."""
+    queryset = Weakness.objects.only("id", "cwe_id", "name")
+    term = term.strip()
+    if term:
+        exact = f"CWE-{term}" if term.isdigit() else term.upper()
+        queryset = queryset.filter(Q(cwe_id__icontains=term) | Q(name__icontains=term)).annotate(
+            exact=Case(When(cwe_id=exact, then=Value(0)), default=Value(1), output_field=IntegerField())
+        )
+        return queryset.order_by("exact", Length("cwe_id"), "cwe_id")
+    return queryset.order_by(Length("cwe_id"), "cwe_id")  # "CWE-n": by length, then text, is by number
+
+
+def weakness_cve_counts(*, weakness_ids: list[int]) -> dict[int, int]:
+    """{weakness id: number of CVEs}, counted on the link table's (weakness, cve) index for these ids only."""
+    if not weakness_ids:
+        return {}
+    rows = (
+        CveWeakness.objects.filter(weakness_id__in=weakness_ids)
+        .order_by()
+        .values("weakness_id")
+        .annotate(n=Count("id"))
+        .values_list("weakness_id", "n")
+    )
+    return dict(rows)

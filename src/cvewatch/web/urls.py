@@ -8,6 +8,7 @@ from cvewatch.web import views_catalog as catalog
 from cvewatch.web import views_orgs as orgs
 from cvewatch.web import views_projects as projects
 from cvewatch.web import views_tokens as tokens
+from cvewatch.web import views_weaknesses as weaknesses
 
 app_name = "web"
 
@@ -38,6 +39,8 @@ urlpatterns = [
     path("cve/<str:cve_id>", catalog.cve_detail, name="cve_detail"),
     path("vendors", catalog.vendor_list, name="vendor_list"),
     path("vendors/<path:name>", catalog.vendor_detail, name="vendor_detail"),
+    path("weaknesses", weaknesses.weakness_list, name="weakness_list"),
+    path("weaknesses/<str:cwe_id>", weaknesses.weakness_detail, name="weakness_detail"),
     # Organizations
     path("org/new", orgs.create_organization, name="org_create"),
     path("org/switch", orgs.switch_organization, name="org_switch"),
