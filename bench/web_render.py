@@ -5,8 +5,10 @@
 
 In-process with Django's test client (middleware, session, queries, template; no network), as a throw-away
 signed-in user. Each page is rendered once to warm up, then --samples times per run; a run's p95 is the
-nearest-rank 95th percentile, and the script prints the median of the --runs runs' p95 (and their median),
-against the 100 ms target, with the load average (the machine is shared: numbers move with it).
+nearest-rank 95th percentile, and the script prints the median of the --runs runs' p95 (each run's too)
+against the 100 ms target, with the load average (the machine is shared: wall times move with it). It also
+prints the p95 of the CPU time the rendering process spent (time.process_time), which waiting for a busy
+CPU does not inflate: on SQLite that includes the queries; on PostgreSQL the server's share is not in it.
 Detail pages: CVE-2021-44228 and other large real records (most vendor/product names, most changes,
 longest reference list) picked from the database itself, plus a few ordinary ones.
 """
@@ -32,6 +34,7 @@ LIST_PAGES = (
     "/cve?weakness=CWE-79",
     "/weaknesses",
     "/weaknesses?search=injection",
+    "/weaknesses?order=cves",
     "/weaknesses/CWE-79",
     "/weaknesses/CWE-79?page=40",
 )
@@ -47,7 +50,7 @@ def big_cves() -> list[str]:
 
     picked = [c for c in KNOWN_CVES if Cve.objects.filter(cve_id=c).exists()]
     text = "vendors::text" if connection.vendor == "postgresql" else "vendors"
-    refs = "references::text" if connection.vendor == "postgresql" else "\"references\""
+    refs = "\"references\"::text" if connection.vendor == "postgresql" else "\"references\""
     for column in (text, refs):
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT cve_id FROM catalog_cve ORDER BY length({column}) DESC LIMIT 1")
@@ -82,24 +85,25 @@ def main(argv: list[str]) -> int:
         pages = [*LIST_PAGES, *(f"/cve/{cve_id}" for cve_id in big_cves())]
         print(f"engine={connection.vendor} cves={Cve.objects.count():,} samples={args.samples} runs={args.runs}"
               f" load average at start {' '.join(f'{x:.1f}' for x in os.getloadavg())}")  # fmt: skip
-        print(f"{'page':44} status  p95 ms (median of runs)  median ms  target {TARGET_MS:.0f} ms")
+        print(f"{'page':44} status  wall p95 ms (runs)       CPU p95 ms  target {TARGET_MS:.0f} ms (wall)")
         misses = 0
         for url in pages:
             response = client.get(url)
-            p95s, medians = [], []
+            p95s, cpu_p95s = [], []
             for _ in range(args.runs):
-                times = []
+                times, cpu = [], []
                 for _ in range(args.samples):
-                    started = time.perf_counter()
+                    started, started_cpu = time.perf_counter(), time.process_time()
                     response = client.get(url)
                     times.append((time.perf_counter() - started) * 1000)
+                    cpu.append((time.process_time() - started_cpu) * 1000)
                 p95s.append(percentile(times, 95))
-                medians.append(statistics.median(times))
+                cpu_p95s.append(percentile(cpu, 95))
             p95 = statistics.median(p95s)
             verdict = "ok" if p95 <= TARGET_MS else "MISS"
             misses += verdict == "MISS"
-            print(f"{url:44} {response.status_code:>6}  {p95:9.1f} {' '.join(f'{p:.0f}' for p in p95s):>14}"
-                  f"  {statistics.median(medians):9.1f}  {verdict}")  # fmt: skip
+            print(f"{url:44} {response.status_code:>6}  {p95:8.1f} {' '.join(f'{p:.0f}' for p in p95s):>14}"
+                  f"  {statistics.median(cpu_p95s):10.1f}  {verdict}")  # fmt: skip
         print(f"load average at end {' '.join(f'{x:.1f}' for x in os.getloadavg())}; {misses} page(s) over target")
     finally:
         user.delete()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from cvewatch.catalog import selectors
 from cvewatch.catalog.models import Weakness
 from tests.factories import CveFactory, WeaknessFactory
 
@@ -12,6 +13,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def weaknesses(catalog):
+    selectors.forget_weakness_cve_totals()  # counted per process, at most every few minutes
     for cwe_id, name in (
         ("CWE-79", "Improper Neutralization of Input During Web Page Generation"),
         ("CWE-502", "Deserialization of Untrusted Data"),  # the catalog's CVEs already name CWE-502 and 94
@@ -48,6 +50,18 @@ def test_search_by_number_id_or_name(owner_client, weaknesses):
     assert "No weakness matches." in text and "<script>%" not in text
 
 
+def test_order_by_most_cves(owner_client, weaknesses):
+    response = owner_client.get("/weaknesses", {"order": "cves"})
+    rows = [(w.cwe_id, n) for w, n in response.context["rows"]]
+    assert rows[0] == ("CWE-79", 3) and {rows[1][0], rows[2][0]} == {"CWE-502", "CWE-94"}
+    assert rows[3][1] == 0
+    assert b"?order=cves&amp;page=2" in response.content  # paging keeps the order
+    searched = owner_client.get("/weaknesses", {"order": "cves", "search": "filler weakness 1"})
+    assert b"?search=filler+weakness+1&amp;order=cves&amp;page=2" not in searched.content  # one page only
+    assert [w.cwe_id for w, _ in searched.context["rows"]][0] == "CWE-2001"
+    assert owner_client.get("/weaknesses", {"order": "bogus"}).context["order"] == "number"
+
+
 def test_counts_have_thousands_separators(owner_client, weaknesses):
     from cvewatch.web.templatetags.cvewatch_web import thousands
 
@@ -76,6 +90,7 @@ def test_pages_need_a_sign_in(client, weaknesses):
         # Session and user; count, page, the page's CVE counts; the organization switcher's two reads.
         ("/weaknesses", 7),
         ("/weaknesses?search=weakness&page=2", 7),
+        ("/weaknesses?order=cves&page=2", 6),  # matching ids, the page's rows (the totals are cached)
         # Session and user; the weakness; count and page of its CVEs; the switcher's reads.
         ("/weaknesses/CWE-79", 7),
     ],

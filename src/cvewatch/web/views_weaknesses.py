@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -22,13 +23,28 @@ _CWE_SPELLING = re.compile(r"^(?:cwe-)?([0-9]+)$", re.IGNORECASE)
 @require_GET
 def weakness_list(request: HttpRequest) -> HttpResponse:
     search = (request.GET.get("search") or "").strip()[:200]
-    page = paginate(request, selectors.weakness_search(term=search), per_page=WEAKNESSES_PER_PAGE)
-    counts = selectors.weakness_cve_counts(weakness_ids=[w.pk for w in page.object_list])
-    rows = [(weakness, counts.get(weakness.pk, 0)) for weakness in page.object_list]
+    order = request.GET.get("order") if request.GET.get("order") in selectors.WEAKNESS_ORDERS else "number"
+    if order == "cves":
+        page = paginate(request, selectors.weaknesses_by_cve_count(term=search), per_page=WEAKNESSES_PER_PAGE)
+        found = selectors.weaknesses_by_id(ids=[pk for pk, _ in page.object_list])
+        rows = [(found[pk], count) for pk, count in page.object_list if pk in found]
+    else:
+        page = paginate(request, selectors.weakness_search(term=search), per_page=WEAKNESSES_PER_PAGE)
+        counts = selectors.weakness_cve_counts(weakness_ids=[w.pk for w in page.object_list])
+        rows = [(weakness, counts.get(weakness.pk, 0)) for weakness in page.object_list]
+    query = {key: value for key, value in (("search", search), ("order", order)) if value and value != "number"}
     return render(
         request,
         "web/catalog/weakness_list.html",
-        {"section": "weaknesses", "page": page, "rows": rows, "search": search},
+        {
+            "section": "weaknesses",
+            "page": page,
+            "rows": rows,
+            "search": search,
+            "order": order,
+            "query": urlencode(query),
+            "search_query": urlencode({"search": search}) if search else "",
+        },
     )
 
 
