@@ -30,9 +30,13 @@ def test_log4shell_page_in_the_browser(context: BrowserContext, tmp_path):
 
     # Beyond the first vendors, the product list is folded; opening it shows the rest.
     more = page.locator("#affected details.more").first
-    expect(more.locator("ul")).to_be_hidden()
-    more.locator("summary").click()
-    expect(more.locator("ul")).to_be_visible()
+    expect(more.locator("ul.vendor-groups")).to_be_hidden()
+    page.get_by_text("Show 7 more vendors").click()
+    expect(more.locator("ul.vendor-groups")).to_be_visible()
+    cisco = page.locator("#affected li", has=page.get_by_role("link", name="cisco", exact=True))
+    expect(cisco.get_by_role("link", name="webex meetings server")).to_be_hidden()  # past the first eight
+    cisco.get_by_text("86 more").click()
+    expect(cisco.get_by_role("link", name="webex meetings server")).to_be_visible()
 
     history = page.locator("#history")
     expect(history).to_contain_text("Added to the catalog")

@@ -175,7 +175,8 @@ def sources_said(
         # that carried it, naming the provider.
         for source, doc in docs.items():
             if ((doc.get("metrics") or {}).get(name) or {}).get("data") == metric.get("data"):
-                chosen.setdefault(source, []).append(f"{label} ({SOURCE_LABELS.get(provider, provider)}'s)")
+                by = SOURCE_LABELS.get(provider, provider)
+                chosen.setdefault(source, []).append(label if by in label else f"{label} ({by}'s)")
                 break
     rows = []
     for source, doc in sorted(docs.items(), key=lambda pair: _source_rank(pair[0])):
