@@ -181,11 +181,12 @@ def sources_said(
     rows = []
     for source, doc in sorted(docs.items(), key=lambda pair: _source_rank(pair[0])):
         said = [*_metrics_said(doc.get("metrics") or {})]
-        for field, noun in (("vendors", "vendor/product names"), ("cpes", "CPEs"), ("weaknesses", "weaknesses"),
-                            ("references", "references")):  # fmt: skip
+        for field, noun in (("vendors", "vendor/product name"), ("cpes", "CPE"), ("weaknesses", "weakness"),
+                            ("references", "reference")):  # fmt: skip
             values = doc.get(field) or []
             if values:
-                said.append(f"{len(values)} {noun}")
+                plural = "" if len(values) == 1 else ("es" if noun.endswith("s") else "s")
+                said.append(f"{len(values)} {noun}{plural}")
         if doc.get("description"):
             said.insert(0, "description")
         rows.append(SourceSaid(
