@@ -1,6 +1,6 @@
 """Server-side render times (p95) of the CVE list and detail pages and the weaknesses pages, on a loaded database.
 
-    CVEWATCH_DATA_DIR=/path/to/data .venv/bin/python bench/web_render.py [--samples 20] [--runs 3]
+    CVEWATCH_DATA_DIR=/path/to/data .venv/bin/python bench/web_render.py [--samples 20] [--runs 3] [PATH ...]
     CVEWATCH_DATABASE_URL=postgres://... .venv/bin/python bench/web_render.py
 
 In-process with Django's test client (middleware, session, queries, template; no network), as a throw-away
@@ -66,6 +66,7 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--samples", type=int, default=20)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("pages", nargs="*", help="only these paths (default: the list pages and big CVEs)")
     args = parser.parse_args(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cvewatch.settings")
     import django
@@ -82,7 +83,7 @@ def main(argv: list[str]) -> int:
     try:
         client = Client(HTTP_HOST=settings.ALLOWED_HOSTS[0].lstrip("."))
         client.force_login(user)
-        pages = [*LIST_PAGES, *(f"/cve/{cve_id}" for cve_id in big_cves())]
+        pages = args.pages or [*LIST_PAGES, *(f"/cve/{cve_id}" for cve_id in big_cves())]
         print(f"engine={connection.vendor} cves={Cve.objects.count():,} samples={args.samples} runs={args.runs}"
               f" load average at start {' '.join(f'{x:.1f}' for x in os.getloadavg())}")  # fmt: skip
         print(f"{'page':44} status  wall p95 ms (runs)       CPU p95 ms  target {TARGET_MS:.0f} ms (wall)")
