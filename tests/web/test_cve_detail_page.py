@@ -133,3 +133,16 @@ def test_detail_query_count_is_pinned(real, django_assert_num_queries):
         assert real.get(f"/cve/{LOG4SHELL}").status_code == 200
     with django_assert_num_queries(8):
         assert real.get(f"/cve/{RANGES}").status_code == 200
+
+
+def test_the_header_badge_agrees_with_the_score_cards(owner_client, catalog):
+    CveFactory(
+        cve_id="CVE-2009-0001",
+        cvss20_score=9.3,
+        metrics={"cvssV2_0": {"data": {"score": 9.3, "vector": "AV:N/AC:M/Au:N/C:C/I:C/A:C"}, "provider": "nvd"}},
+    )
+    text = page_text(owner_client, "CVE-2009-0001")
+    # CVSS 2 has no "critical": NVD's v2 scale says high, in the header as in the card.
+    assert 'title="CVSS 2.0 high">v2.0 9.3 high</a>' in text and "9.3 High</span>" in text
+    assert 'title="CVSS 3.1 critical">10.0 critical</a>' in page_text(owner_client, "CVE-2021-44228")
+    assert "no CVSS score</span>" in page_text(owner_client, "CVE-2020-0001")

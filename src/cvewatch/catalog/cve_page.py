@@ -43,6 +43,12 @@ class CvePage:
     timeline: tuple[history.TimelineEntry, ...]
     more_changes: bool  # the timeline was cut at HISTORY_LIMIT
 
+    @property
+    def headline(self) -> cvss.CvssExplanation | None:
+        """The score the header shows: v3.1 (the one the filters use), else the newest other version."""
+        scored = [s for s in self.scores if s.score is not None]
+        return next((s for s in scored if s.version == "3.1"), scored[0] if scored else None)
+
 
 def cve_page(*, cve_id: str) -> CvePage:
     """The page of one CVE (NotFound as selectors.cve_detail)."""

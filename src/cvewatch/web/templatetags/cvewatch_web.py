@@ -1,4 +1,4 @@
-"""Template helpers of the web UI: severity badges, metric summaries, vendor names, the organization menu."""
+"""Template helpers of the web UI: severity badges, names and counts as people read them, the organization menu."""
 
 from __future__ import annotations
 
