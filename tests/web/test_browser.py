@@ -83,7 +83,7 @@ def test_search_a_cve_and_open_it(context: BrowserContext, catalog):
     shot(page, "cve-list")
     page.get_by_role("link", name="CVE-2021-44228").click()
     expect(page.get_by_role("heading", name="CVE-2021-44228")).to_be_visible()
-    expect(page.locator("#history")).to_contain_text("Title changed")
+    expect(page.locator("#history")).to_contain_text("Title set")
     expect(page.get_by_text("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H")).to_be_visible()
     shot(page, "cve-detail")
 

@@ -26,7 +26,7 @@ PAGES = [
     ("/cve?page=2", 7),
     ("/cve?vendor=acme", 8),
     ("/cve?search=rocket&cvss=critical", 9),
-    ("/cve/CVE-2021-44228", 10),
+    ("/cve/CVE-2021-44228", 12),  # + its per-source records and weaknesses' names (p), the workbench panel (t)
     ("/org/acme/projects/production", 17),
     ("/org/acme/projects/production?cvss=critical&page=2", 17),
     ("/org/acme/projects/production?q=apache", 19),

@@ -14,8 +14,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from django.db import connection
-from django.db.models import Exists, Max, OuterRef, Q, QuerySet
+from django.db.models import Case, Count, Exists, IntegerField, Max, OuterRef, Q, QuerySet, Value, When
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Length
 
 from cvewatch.catalog import names, search
 from cvewatch.catalog.models import Cve, CveProduct, CveVendor, CveWeakness, Product, Vendor, Weakness
@@ -239,3 +240,80 @@ def weakness_by_cwe_id(*, cwe_id: str) -> Weakness:
         return Weakness.objects.get(cwe_id=cwe_id)
     except Weakness.DoesNotExist:
         raise NotFound("Weakness") from None
+
+
+WEAKNESS_ORDERS = ("number", "cves")
+
+
+def weakness_search(*, term: str = "") -> QuerySet[Weakness]:
+    """Weaknesses whose id or name contains the term; an exact id ("79", "CWE-79") first.
+
+    In CWE number order; weaknesses_by_cve_count orders them by CVE count.
+    """
+    queryset = Weakness.objects.only("id", "cwe_id", "name")
+    by_number = (Length("cwe_id"), "cwe_id")  # "CWE-n": by length, then text, is by number
+    term = term.strip()
+    first: tuple[Any, ...] = ()
+    if term:
+        exact = f"CWE-{term}" if term.isdigit() else term.upper()
+        queryset = queryset.filter(Q(cwe_id__icontains=term) | Q(name__icontains=term)).annotate(
+            exact=Case(When(cwe_id=exact, then=Value(0)), default=Value(1), output_field=IntegerField())
+        )
+        first = ("exact",)
+    return queryset.order_by(*first, *by_number)
+
+
+def weaknesses_by_cve_count(*, term: str = "") -> list[tuple[int, int]]:
+    """(weakness id, CVE count) of the weaknesses matching the term, most CVEs first (ties by CWE number).
+
+    The counts are every weakness's, counted at most every few minutes (weakness_cve_totals); the matching
+    ids are one indexed read. Sorting some 1,400 pairs in Python is cheaper than grouping the link table on
+    every page view (about 100 ms on 150,000 links).
+    """
+    totals = weakness_cve_totals()
+    ids = list(weakness_search(term=term).values_list("id", flat=True))  # exact id first, then by number
+    exact = ids[:1] if term.strip() else []
+    rest = sorted(ids[len(exact):], key=lambda pk: -totals.get(pk, 0))  # stable: ties keep CWE number order
+    return [(pk, totals.get(pk, 0)) for pk in exact + rest]
+
+
+def weaknesses_by_id(*, ids: list[int]) -> dict[int, Weakness]:
+    return Weakness.objects.only("id", "cwe_id", "name").in_bulk(ids)
+
+
+_totals_cache: tuple[float, dict[int, int]] = (0.0, {})
+_totals_lock = threading.Lock()
+TOTALS_MAX_AGE = 300.0  # seconds; the catalog changes with imports, not with page views
+
+
+def forget_weakness_cve_totals() -> None:
+    """Recount on the next call (tests; an import could call it too)."""
+    global _totals_cache
+    with _totals_lock:
+        _totals_cache = (0.0, {})
+
+
+def weakness_cve_totals() -> dict[int, int]:
+    """{weakness id: CVE count} of every weakness with CVEs, recounted at most every TOTALS_MAX_AGE seconds."""
+    global _totals_cache
+    counted_at, totals = _totals_cache
+    if time.monotonic() - counted_at > TOTALS_MAX_AGE:
+        rows = CveWeakness.objects.order_by().values("weakness_id").annotate(n=Count("id"))
+        totals = {row["weakness_id"]: row["n"] for row in rows}
+        with _totals_lock:
+            _totals_cache = (time.monotonic(), totals)
+    return totals
+
+
+def weakness_cve_counts(*, weakness_ids: list[int]) -> dict[int, int]:
+    """{weakness id: number of CVEs}, counted on the link table's (weakness, cve) index for these ids only."""
+    if not weakness_ids:
+        return {}
+    rows = (
+        CveWeakness.objects.filter(weakness_id__in=weakness_ids)
+        .order_by()
+        .values("weakness_id")
+        .annotate(n=Count("id"))
+        .values_list("weakness_id", "n")
+    )
+    return dict(rows)

@@ -9,7 +9,7 @@ from django.db.models import Case, IntegerField, QuerySet, Value, When
 
 from cvewatch.catalog import names
 from cvewatch.catalog import selectors as catalog
-from cvewatch.catalog.models import Change, Cve, Product, Vendor
+from cvewatch.catalog.models import Product, Vendor
 
 
 def _normalise(term: str) -> str:
@@ -47,7 +47,3 @@ def search_products(*, term: str) -> QuerySet[Product]:
         "rank", "name", "vendor__name", "id"
     )
 
-
-def changes_of_cve(*, cve: Cve, limit: int = 100) -> list[Change]:
-    """The CVE's recorded changes, newest first (a long history is cut at `limit`)."""
-    return list(Change.objects.filter(cve=cve).order_by("-created_at", "-id")[:limit])

@@ -11,6 +11,7 @@ from cvewatch.web import views_orgs as orgs
 from cvewatch.web import views_projects as projects
 from cvewatch.web import views_saved as saved
 from cvewatch.web import views_tokens as tokens
+from cvewatch.web import views_weaknesses as weaknesses
 from cvewatch.web import views_workbench as workbench
 
 app_name = "web"
@@ -62,6 +63,8 @@ urlpatterns = [
     path("views/<int:view_id>/delete", saved.view_delete, name="view_delete"),
     path("vendors", catalog.vendor_list, name="vendor_list"),
     path("vendors/<path:name>", catalog.vendor_detail, name="vendor_detail"),
+    path("weaknesses", weaknesses.weakness_list, name="weakness_list"),
+    path("weaknesses/<str:cwe_id>", weaknesses.weakness_detail, name="weakness_detail"),
     # Organizations
     path("org/new", orgs.create_organization, name="org_create"),
     path("org/switch", orgs.switch_organization, name="org_switch"),

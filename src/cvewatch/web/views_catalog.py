@@ -10,8 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from cvewatch.catalog import names, selectors
-from cvewatch.catalog.choices import METRIC_NAMES
+from cvewatch.catalog import cve_page, names, selectors
 from cvewatch.catalog.filters import CveFilter
 from cvewatch.core.errors import NotFound
 from cvewatch.organizations import selectors as org_selectors
@@ -123,38 +122,14 @@ def cve_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def cve_detail(request: HttpRequest, cve_id: str) -> HttpResponse:
     try:
-        cve = selectors.cve_detail(cve_id=names.normalize_cve_id(cve_id) or cve_id)
+        page = cve_page.cve_page(cve_id=names.normalize_cve_id(cve_id) or cve_id)
     except NotFound as exc:
         raise Http404(exc.message) from None
-    metrics = [(name, (cve.metrics or {}).get(name) or {}) for name in METRIC_NAMES]
-    vendors, products = _split_vendors(cve.vendors or [])
-    changes = web_selectors.changes_of_cve(cve=cve)
     return render(
         request,
         "web/catalog/cve_detail.html",
-        {
-            "section": "cves",
-            "cve": cve,
-            "metrics": metrics,
-            "vendors": vendors,
-            "products": products,
-            "changes": changes,
-            **cve_panel_context(request, cve),
-        },
+        {"section": "cves", "cve": page.cve, "page": page, **cve_panel_context(request, page.cve)},
     )
-
-
-def _split_vendors(flat: list[str]) -> tuple[list[str], dict[str, list[str]]]:
-    """The contract's flat list ("apache", "apache$PRODUCT$log4j") as vendors and products by vendor."""
-    vendors: list[str] = []
-    products: dict[str, list[str]] = {}
-    for item in flat:
-        if names.is_product(item):
-            vendor, product = names.split_product(item)
-            products.setdefault(vendor, []).append(product)
-        else:
-            vendors.append(item)
-    return vendors, products
 
 
 @login_required

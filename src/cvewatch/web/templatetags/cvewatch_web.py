@@ -1,15 +1,17 @@
-"""Template helpers of the web UI: severity badges, metric summaries, vendor names, the organization menu."""
+"""Template helpers of the web UI: severity badges, names and counts as people read them, the organization menu."""
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django import template
 from django.conf import settings
+from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-from cvewatch.catalog import names
+from cvewatch.catalog import cve_facts, names
 from cvewatch.organizations.choices import Role
 from cvewatch.web import orgs
 
@@ -56,32 +58,6 @@ def cvss_badge(cve: Any) -> str:
     return mark_safe('<span class="badge" title="No CVSS score">n/a</span>')
 
 
-@register.simple_tag
-def metric_summary(name: str, data: Any) -> str:
-    """One line for a metric's data in any of the shapes `metrics` holds (docs/api.md)."""
-    if not data:
-        return mark_safe('<span class="muted">—</span>')
-    if isinstance(data, str):
-        return data
-    if not isinstance(data, dict):
-        return str(data)
-    if "score" in data and name.startswith("cvss"):
-        vector = data.get("vector") or ""
-        return format_html(
-            '<strong>{}</strong> <span class="mono muted vector">{}</span>', data["score"], vector
-        )
-    if name == "kev":
-        return f"added {data.get('dateAdded', '?')}, due {data.get('dueDate', '?')}"
-    if name == "epss":
-        parts = [f"score {data.get('score')}"]
-        if data.get("percentile") is not None:
-            parts.append(f"percentile {data['percentile']}")
-        return ", ".join(parts)
-    if name == "ssvc" and isinstance(data.get("options"), dict):
-        return "; ".join(f"{k}: {v}" for k, v in data["options"].items())
-    return ", ".join(f"{k}: {v}" for k, v in data.items())
-
-
 @register.filter
 def human_vendor(value: str) -> str:
     """ "apache$PRODUCT$log4j" → "apache / log4j"; other values unchanged."""
@@ -89,6 +65,37 @@ def human_vendor(value: str) -> str:
         vendor, product = names.split_product(value)
         return f"{vendor} / {product}"
     return str(value)
+
+
+@register.filter
+def thousands(value: Any) -> str:
+    """12345 -> "12,345"."""
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+@register.filter
+def spaced(value: Any) -> str:
+    """A stored name as words: "apache_software_foundation" -> "apache software foundation"."""
+    return str(value).replace("_", " ")
+
+
+@register.filter
+def join_spaced(values: Any) -> str:
+    return ", ".join(spaced(v) for v in values) if isinstance(values, list | tuple) else spaced(values)
+
+
+@register.filter
+def source_label(source: Any) -> str:
+    """A per-source record's or provider's name as a person reads it ("nvd" -> "NVD")."""
+    return cve_facts.SOURCE_LABELS.get(str(source), str(source or "unknown"))
+
+
+@register.filter
+def product_url(key: Any) -> str:
+    """The CVE list of a stored "vendor$PRODUCT$product" name."""
+    vendor, product = names.split_product(str(key))
+    query = urlencode({"vendor": vendor, "product": product} if product else {"vendor": vendor})
+    return f"{reverse('web:cve_list')}?{query}"
 
 
 @register.filter
