@@ -257,7 +257,7 @@ WORKBENCH_PAGES = [
     ("/tags", 5),
     ("/views", 6),
     ("/cve?tag=tag1", 8),
-    ("/cve/CVE-2021-44228", 11),
+    ("/cve/CVE-2021-44228", 13),  # + the detail page's per-source records and weaknesses' names
     ("/org/acme/projects/production?status=resolved&assignee=max", 15),
 ]
 
