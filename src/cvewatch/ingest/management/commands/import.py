@@ -14,6 +14,7 @@ from cvewatch.ingest.services import DEFAULT_BATCH_SIZE, ImportStats, import_pat
 
 
 class Command(BaseCommand):
+    summary = "import feed files, directories or bundles (format detected)"  # its line in `cvewatch help`
     help = (
         "Import CVE data: CVE JSON 5 (cvelistV5), NVD JSON 1.1 feeds and API 2.0 pages, OpenCVE knowledge-base "
         "files, the CISA KEV catalog, EPSS CSV and the MITRE CWE catalog. Files, directories and .zip/.tar.gz "
