@@ -184,3 +184,16 @@ def test_created_page_is_for_owners_of_that_organization_only(
     assert outsider_client.get(path).status_code == 404
     assert owner_client.get("/org/acme/tokens/nosuchtoken0/created").status_code == 404
     assert owner_client.post(path).status_code == 405
+
+
+def test_created_page_query_count_is_pinned(owner_client, org, owner, django_assert_num_queries):
+    """The page a creation leads to, on its one display and on a reload, with several tokens and audit rows."""
+    for n in range(5):
+        tokens.create_token(organization=org, name=f"t{n}", actor=owner)
+    posted = owner_client.post("/org/acme/tokens", {"name": "siem"})
+    # Session and user, organization and role, the token, the events and tokens lists, the organization
+    # switcher, and one session write (savepoint, update, release) that also drops the shown secret.
+    with django_assert_num_queries(11):
+        assert TOKEN_RE.search(owner_client.get(posted["Location"]).content.decode())
+    with django_assert_num_queries(11):  # a reload
+        assert b"was already shown" in owner_client.get(posted["Location"]).content
