@@ -47,6 +47,23 @@ def test_the_command_prints_a_summary_with_skipped_reasons(inputs):
 
 
 @pytest.mark.django_db
+def test_names_too_long_to_store_are_reported_as_left_out_not_as_a_failure(tmp_path):
+    import json
+
+    record = json.loads((DATA / "cve5" / "CVE-2024-2898.json").read_text())
+    record["containers"]["cna"]["affected"][0]["product"] = "AC7, " * 80  # a list pasted into one field
+    (tmp_path / "long.json").write_text(json.dumps(record))
+    out = StringIO()
+    call_command("import", str(tmp_path), "--quiet", stdout=out, stderr=StringIO())
+    text = out.getvalue()
+    assert "succeeded" in text and "1 created" in text and "skipped     0" in text
+    assert "left out    1 CVE record imported without a name too long to store (the rest of each record is in):" in text
+    assert "CVE-2024-2898: imported without product 'tenda/ac7,_ac7,_ac7," in text and "(399 characters)" in text
+    assert "warning" not in text
+    assert Cve.objects.get().vendors == ["tenda", "tenda$PRODUCT$ac7_firmware"]  # the ADP container's product
+
+
+@pytest.mark.django_db
 def test_quiet_prints_no_progress_and_a_second_run_changes_nothing(inputs):
     call_command("import", str(inputs), "--quiet", stdout=StringIO(), stderr=StringIO())
     out, err = StringIO(), StringIO()

@@ -319,9 +319,14 @@ def test_names_the_catalog_cannot_hold_are_dropped_and_the_record_kept():
     assert stats.warning_items == [
         {
             "path": "CVE-2024-0001",
-            "reason": "CVE-2024-0001: 2 vendor/product or CWE name(s) empty or too long dropped",
+            "reason": "CVE-2024-0001: imported without product 'mediatek/mt6580, mt6580, mt6580, mt6580,…' "
+            "(320 characters), CWE id 'CWE-999999999999999999999999999999999999…' (44 characters)",
         }
     ]
+    assert stats.warning_reasons == {
+        "vendor/product names over 255 characters or CWE ids over 32 (often a list pasted into one field) "
+        "are not stored": 1
+    }
     cve = Cve.objects.get()
     assert cve.vendors == ["mediatek", "mediatek$PRODUCT$mt6789"]
     assert links(cve.cve_id) == (["mediatek"], ["mediatek$PRODUCT$mt6789"], ["CWE-20"])

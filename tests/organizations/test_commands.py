@@ -146,6 +146,17 @@ def test_token_errors(acme, args, message):
     assert not OrganizationToken.objects.exists() and not TokenEvent.objects.exists()
 
 
+def test_token_create_refuses_a_name_already_in_use(acme):
+    raw, _ = run("token", "create", "acme", "ci")
+    token_id = raw.strip().split(".")[1]
+    with pytest.raises(CommandError, match=rf"already has an active token named 'ci' \({token_id}\)"):
+        run("token", "create", "acme", "CI")
+    assert OrganizationToken.objects.count() == 1
+    run("token", "revoke", "acme", token_id)
+    run("token", "create", "acme", "ci")  # a revoked token's name is free again
+    assert OrganizationToken.objects.filter(revoked_at__isnull=True).count() == 1
+
+
 def test_token_revoke_refuses_another_organizations_token_and_a_second_revocation(acme):
     make_user("bob")
     run("org", "create", "globex", "--owner", "bob")

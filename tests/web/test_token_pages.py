@@ -21,9 +21,14 @@ def test_create_shows_the_token_exactly_once(owner_client, org):
     page = owner_client.get("/org/acme/tokens")
     assert page.status_code == 200 and b"No tokens yet." in page.content
 
-    created = owner_client.post(
+    posted = owner_client.post(
         "/org/acme/tokens", {"name": "siem", "description": "SIEM export", "expires": ""}
     )
+    row = OrganizationToken.objects.get(name="siem")
+    # Post/Redirect/Get: the POST answers with a redirect and no secret; the page it leads to shows it.
+    assert posted.status_code == 302 and posted["Location"] == f"/org/acme/tokens/{row.token_id}/created"
+    assert not TOKEN_RE.search(posted.content.decode())
+    created = owner_client.get(posted["Location"])
     assert created.status_code == 200
     text = created.content.decode()
     shown = TOKEN_RE.findall(text)
@@ -31,7 +36,6 @@ def test_create_shows_the_token_exactly_once(owner_client, org):
     full = shown[0]
     assert "it will not be shown again" in text and 'data-copy-target="#new-token-value"' in text
     assert created["Cache-Control"].startswith("max-age=0") and "no-store" in created["Cache-Control"]
-    row = OrganizationToken.objects.get(name="siem")
     assert full.split(".")[1] == row.token_id
     assert full.split(".")[2] not in row.secret_hash  # only a hash of the secret is kept
 
@@ -41,7 +45,7 @@ def test_create_shows_the_token_exactly_once(owner_client, org):
 
 
 def test_token_works_on_the_api_then_revocation_needs_confirmation(owner_client, org):
-    created = owner_client.post("/org/acme/tokens", {"name": "ci"})
+    created = owner_client.post("/org/acme/tokens", {"name": "ci"}, follow=True)
     full = TOKEN_RE.search(created.content.decode()).group(0)
     token_id = full.split(".")[1]
     api = Client(HTTP_AUTHORIZATION=f"Bearer {full}")
@@ -128,3 +132,68 @@ def test_pages_do_not_grow_queries_with_rows(owner_client, org, owner, member, d
     for path in ("/org/acme/tokens", "/org/acme/settings", "/org/acme/projects", "/"):
         with django_assert_max_num_queries(12):
             assert owner_client.get(path).status_code == 200, path
+
+
+def test_reloading_the_created_page_shows_no_secret_and_creates_no_token(owner_client, org):
+    posted = owner_client.post("/org/acme/tokens", {"name": "siem"})
+    first = owner_client.get(posted["Location"]).content.decode()
+    assert len(set(TOKEN_RE.findall(first))) == 1
+    for _ in range(2):  # a reload, and another
+        again = owner_client.get(posted["Location"])
+        text = again.content.decode()
+        assert again.status_code == 200 and not TOKEN_RE.search(text)
+        assert "was already shown" in text and "reloading created no new token" in text
+        assert "no-store" in again["Cache-Control"]
+    assert OrganizationToken.objects.count() == 1
+    assert TokenEvent.objects.count() == 1
+    # Nothing of the secret stays in the session once shown.
+    assert not owner_client.session.get("cvewatch.unshown_token_secrets")
+
+
+def test_the_same_form_sent_twice_leads_to_the_first_token(owner_client, org):
+    first = owner_client.post("/org/acme/tokens", {"name": "siem"})
+    second = owner_client.post("/org/acme/tokens", {"name": "siem"})  # a double click, before any display
+    assert second.status_code == 302 and second["Location"] == first["Location"]
+    assert TOKEN_RE.search(owner_client.get(first["Location"]).content.decode())
+    # Once shown, sending the form again is refused on the name field: no second token.
+    third = owner_client.post("/org/acme/tokens", {"name": "SIEM"})
+    text = third.content.decode()
+    assert third.status_code == 400 and "already has an active token named &#x27;siem&#x27;" in text
+    assert "revoke that token first" in text and not TOKEN_RE.search(text)
+    assert OrganizationToken.objects.count() == 1
+
+
+def test_a_revoked_token_frees_its_name(owner_client, org, owner):
+    token, _ = tokens.create_token(organization=org, name="ci", actor=owner)
+    assert owner_client.post("/org/acme/tokens", {"name": "ci"}).status_code == 400
+    tokens.revoke_token(organization=org, token_id=token.token_id, actor=owner)
+    again = owner_client.post("/org/acme/tokens", {"name": "ci"})
+    assert again.status_code == 302
+    assert OrganizationToken.objects.filter(name="ci").count() == 2
+    # The page of the revoked token says so rather than offering to revoke it.
+    shown = owner_client.get(f"/org/acme/tokens/{token.token_id}/created").content.decode()
+    assert "was already shown" in shown and "revoked already" in shown
+
+
+def test_created_page_is_for_owners_of_that_organization_only(
+    owner_client, member_client, outsider_client, org, owner
+):
+    token, _ = tokens.create_token(organization=org, name="ci", actor=owner)
+    path = f"/org/acme/tokens/{token.token_id}/created"
+    assert member_client.get(path).status_code == 403
+    assert outsider_client.get(path).status_code == 404
+    assert owner_client.get("/org/acme/tokens/nosuchtoken0/created").status_code == 404
+    assert owner_client.post(path).status_code == 405
+
+
+def test_created_page_query_count_is_pinned(owner_client, org, owner, django_assert_num_queries):
+    """The page a creation leads to, on its one display and on a reload, with several tokens and audit rows."""
+    for n in range(5):
+        tokens.create_token(organization=org, name=f"t{n}", actor=owner)
+    posted = owner_client.post("/org/acme/tokens", {"name": "siem"})
+    # Session and user, organization and role, the token, the events and tokens lists, the organization
+    # switcher, and one session write (savepoint, update, release) that also drops the shown secret.
+    with django_assert_num_queries(11):
+        assert TOKEN_RE.search(owner_client.get(posted["Location"]).content.decode())
+    with django_assert_num_queries(11):  # a reload
+        assert b"was already shown" in owner_client.get(posted["Location"]).content

@@ -72,6 +72,26 @@ def _storable_name(name: str) -> bool:
     return all(0 < len(part) <= MAX_NAME for part in parts)
 
 
+# Why a record was imported without some of its names: a CNA put a whole list into one product field, say.
+LEFT_OUT_GROUP = (
+    f"vendor/product names over {MAX_NAME} characters or CWE ids over {MAX_CWE_ID} (often a list pasted "
+    "into one field) are not stored"
+)
+
+
+def _dropped_name(name: str) -> str:
+    """A left-out name as a reader can place it: its kind, its start, and why."""
+    if is_product(name):
+        vendor, product = split_product(name)
+        kind, text, length = "product", f"{vendor}/{product}", max(len(vendor), len(product))
+    else:
+        kind, text, length = ("CWE id" if name.upper().startswith("CWE-") else "vendor"), name, len(name)
+    if not length:
+        return f"an empty {kind} name"
+    shown = text if len(text) <= 40 else text[:40].rstrip() + "…"
+    return f"{kind} {shown!r} ({length:,} characters)"
+
+
 def _short(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return (text[0] if text else type(exc).__name__)[:300]
@@ -169,14 +189,14 @@ class _Importer:
             return record  # the common case: nothing to check part by part
         vendors = tuple(n for n in record.vendors if _storable_name(n))
         weaknesses = tuple(w for w in record.weaknesses if 0 < len(w) <= MAX_CWE_ID)
-        dropped = len(record.vendors) - len(vendors) + len(record.weaknesses) - len(weaknesses)
+        kept = {*vendors, *weaknesses}
+        dropped = [n for n in (*record.vendors, *record.weaknesses) if n not in kept]
         if not dropped:
             return record
         self.stats.warn(
             origin,
-            f"{record.cve_id}: {dropped} vendor/product or CWE name(s) empty or too long dropped",
-            group=f"vendor/product names longer than {MAX_NAME} or CWE ids longer than {MAX_CWE_ID} characters "
-            "dropped (records kept)",
+            f"{record.cve_id}: imported without {', '.join(_dropped_name(n) for n in dropped)}",
+            group=LEFT_OUT_GROUP,
         )
         return replace(record, vendors=vendors, weaknesses=weaknesses)
 

@@ -42,7 +42,7 @@ class ImportStats(WriteCounts):
     epss_scores: int = 0
     cwe_entries: int = 0
     skipped: int = 0
-    warnings: int = 0  # records kept without a part that could not be stored
+    warnings: int = 0  # CVE records imported without a name too long to store (see left_out_line)
     skip_reasons: Counter[str] = field(default_factory=Counter)
     warning_reasons: Counter[str] = field(default_factory=Counter)
     skipped_items: list[dict[str, str]] = field(default_factory=list)  # the first MAX_RUN_ERRORS
@@ -76,3 +76,11 @@ class ImportStats(WriteCounts):
         self.warning_reasons[group] += 1
         if len(self.warning_items) < MAX_RUN_ERRORS:
             self.warning_items.append({"path": origin, "reason": reason})
+
+
+def left_out_line(records: int) -> str:
+    """What the `warnings` counter means, in words that do not read as a failure (import and sync say it)."""
+    return (
+        f"{records:,} CVE record{'s' if records != 1 else ''} imported without a name too long to store "
+        "(the rest of each record is in):"
+    )

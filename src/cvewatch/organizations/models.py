@@ -11,6 +11,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from cvewatch.catalog.models import Product, Vendor
@@ -141,6 +142,16 @@ class OrganizationToken(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        constraints = [
+            # One name per token still in play (active or expired), whatever its case: a list of tokens
+            # whose names repeat cannot say which one a script uses. Revoked tokens keep theirs for the record.
+            models.UniqueConstraint(
+                Lower("name"),
+                "organization",
+                condition=models.Q(revoked_at__isnull=True),
+                name="token_name_unique_unrevoked",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.token_id} ({self.name})"

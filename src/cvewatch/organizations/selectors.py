@@ -191,6 +191,17 @@ def tokens_of(*, organization: Organization) -> QuerySet[OrganizationToken]:
     )
 
 
+def unrevoked_token_named(*, organization: Organization, name: str) -> OrganizationToken | None:
+    """The organization's token not revoked (active or expired) that carries this name in any case."""
+    return (
+        OrganizationToken.objects.filter(
+            organization=organization, name__iexact=(name or "").strip(), revoked_at__isnull=True
+        )
+        .order_by()
+        .first()
+    )
+
+
 def token_events_of(*, organization: Organization) -> QuerySet[TokenEvent]:
     """The token audit trail of the organization, newest first (for owners)."""
     return TokenEvent.objects.filter(organization=organization).select_related("token")

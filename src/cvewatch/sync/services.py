@@ -69,7 +69,7 @@ def run_source(
         source=source_row, worker=worker, cursor_before=source_row.cursor, cursor_after=source_row.cursor,
         import_run=import_run,
     )  # fmt: skip
-    workdir = Path(tempfile.mkdtemp(prefix=f"cvewatch-sync-{name}-"))
+    workdir = _scratch_dir(name)
     heartbeat = lease.Heartbeat(name=name, worker=worker, seconds=lease_seconds)
     ctx = Context(
         name=name, url=url, cursor=dict(source_row.cursor), transport=transport or HttpTransport(),
@@ -166,6 +166,20 @@ def due_sources(*, now: datetime | None = None) -> list[str]:
             continue
         due.append(name)
     return due
+
+
+def _scratch_dir(name: str) -> Path:
+    """A fresh scratch directory for this run's downloads, in DATA_DIR/sync/work (removed after the run).
+
+    Under the data dir rather than the system's temp dir: big feeds stay off a RAM-backed /tmp, and what a
+    run killed before its cleanup (SIGKILL, the OOM killer) left is found and removed by the next run of the
+    same source, which holds the source's lease and so is the only one using `<name>-*` there.
+    """
+    root = Path(settings.DATA_DIR) / "sync" / "work"
+    root.mkdir(parents=True, exist_ok=True)
+    for stale in root.glob(f"{name}-*"):
+        shutil.rmtree(stale, ignore_errors=True)
+    return Path(tempfile.mkdtemp(prefix=f"{name}-", dir=root))
 
 
 class _Totals:

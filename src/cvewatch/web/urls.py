@@ -81,6 +81,7 @@ urlpatterns = [
     path("invitations/<str:token>", orgs.invitation, name="invitation"),
     # API tokens
     path("org/<slug:org>/tokens", tokens.token_list, name="token_list"),
+    path("org/<slug:org>/tokens/<str:token_id>/created", tokens.token_created, name="token_created"),
     path("org/<slug:org>/tokens/<str:token_id>/revoke", tokens.token_revoke, name="token_revoke"),
     # Projects
     path("org/<slug:org>/projects", projects.project_list, name="project_list"),

@@ -10,6 +10,7 @@ from django.utils import timezone
 from cvewatch.organizations import selectors, tokens
 from cvewatch.organizations.choices import TokenAction, TokenStatus
 from cvewatch.organizations.errors import (
+    DuplicateName,
     InvalidToken,
     InvalidValue,
     NotAllowed,
@@ -180,3 +181,33 @@ def test_the_status_is_computed_by_the_model_alone(org, owner):
     token.refresh_from_db()
     assert token.status == TokenStatus.REVOKED  # revoked wins over expired
     assert token.status_at(now + dt.timedelta(days=9)) == TokenStatus.REVOKED
+
+
+def test_names_are_unique_among_the_tokens_not_revoked_whatever_their_case(org, owner, outsider):
+    other_org = organizations.create_organization(name="globex", owner=outsider)
+    first, _ = token_services.create_token(organization=org, name="SIEM export", actor=owner)
+    with pytest.raises(DuplicateName, match=rf"already has an active token named 'SIEM export' \({first.token_id}\)"):
+        token_services.create_token(organization=org, name=" siem EXPORT ", actor=None)
+    # Another organization may use the name.
+    token_services.create_token(organization=other_org, name="SIEM export", actor=outsider)
+    # An expired token still holds its name (a script may still carry it): revoking it frees the name.
+    OrganizationToken.objects.filter(pk=first.pk).update(expires_at=timezone.now() - dt.timedelta(days=1))
+    with pytest.raises(DuplicateName, match="already has an expired token named 'SIEM export'.*revoke that token"):
+        token_services.create_token(organization=org, name="SIEM export", actor=owner)
+    token_services.revoke_token(organization=org, token_id=first.token_id, actor=owner)
+    second, _ = token_services.create_token(organization=org, name="SIEM export", actor=owner)
+    assert second.pk != first.pk
+    assert OrganizationToken.objects.filter(organization=org).count() == 2
+    assert TokenEvent.objects.filter(organization=org, action=TokenAction.CREATED).count() == 2
+
+
+def test_the_database_refuses_a_duplicate_name_the_service_did_not_see(org, owner):
+    """The constraint backs the check: a concurrent creation cannot slip a second active name in."""
+    from django.db import IntegrityError, transaction
+
+    token_services.create_token(organization=org, name="ci", actor=owner)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        OrganizationToken.objects.create(organization=org, token_id="A" * 12, secret_hash="0" * 64, name="CI")
+    OrganizationToken.objects.create(
+        organization=org, token_id="B" * 12, secret_hash="0" * 64, name="CI", revoked_at=timezone.now()
+    )

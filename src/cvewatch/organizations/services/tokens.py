@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from cvewatch.organizations import selectors
 from cvewatch.organizations import tokens as token_format
 from cvewatch.organizations.choices import TokenAction, TokenStatus
-from cvewatch.organizations.errors import InvalidToken, InvalidValue, TokenError
+from cvewatch.organizations.errors import DuplicateName, InvalidToken, InvalidValue, TokenError
 from cvewatch.organizations.models import Organization, OrganizationToken, TokenEvent
 from cvewatch.organizations.services.access import User, actor_label, require_owner
 
@@ -45,6 +46,13 @@ def _expiry(expires: dt.datetime | dt.date | None, now: dt.datetime) -> dt.datet
     return at
 
 
+def _duplicate(organization: Organization, holder: OrganizationToken) -> DuplicateName:
+    return DuplicateName(
+        f"the organization {organization.name!r} already has {'an active' if holder.status == TokenStatus.ACTIVE else 'an expired'} "
+        f"token named {holder.name!r} ({holder.token_id}): choose another name, or revoke that token first"
+    )
+
+
 def create_token(
     *,
     organization: Organization,
@@ -55,7 +63,8 @@ def create_token(
 ) -> tuple[OrganizationToken, str]:
     """Create an API token; returns the row and the full `opc_org.<id>.<secret>`, which cannot be recovered.
 
-    `expires` is an aware datetime, or a date meaning the token works through that day (UTC).
+    `expires` is an aware datetime, or a date meaning the token works through that day (UTC). The name is
+    unique in the organization among the tokens not revoked, whatever its case (DuplicateName otherwise).
     """
     name = (name or "").strip()
     if not name:
@@ -72,16 +81,26 @@ def create_token(
                 break
         else:  # 62**12 ids: five collisions in a row means the generator is broken, not a refusal
             raise RuntimeError("could not allocate a unique token id")
-        token = OrganizationToken.objects.create(
-            organization=organization,
-            token_id=token_id,
-            secret_hash=token_format.hash_secret(secret),
-            name=name,
-            description=(description or "").strip(),
-            created_by=actor,
-            created_at=now,
-            expires_at=expires_at,
-        )
+        holder = selectors.unrevoked_token_named(organization=organization, name=name)
+        if holder is not None:
+            raise _duplicate(organization, holder)
+        try:
+            with transaction.atomic():
+                token = OrganizationToken.objects.create(
+                    organization=organization,
+                    token_id=token_id,
+                    secret_hash=token_format.hash_secret(secret),
+                    name=name,
+                    description=(description or "").strip(),
+                    created_by=actor,
+                    created_at=now,
+                    expires_at=expires_at,
+                )
+        except IntegrityError:  # a concurrent creation took the name between the check and the insert
+            holder = selectors.unrevoked_token_named(organization=organization, name=name)
+            if holder is None:
+                raise
+            raise _duplicate(organization, holder) from None
         TokenEvent.objects.create(
             organization=organization,
             token=token,

@@ -21,6 +21,7 @@ def _score(value: str) -> float:
 
 
 class Command(BaseCommand):
+    summary = "a project's alert channels: webhook, e-mail, Slack, Teams"  # its line in `cvewatch help`
     help = "Manage a project's notifications (webhook, e-mail, Slack, Teams)."
 
     def add_arguments(self, parser):

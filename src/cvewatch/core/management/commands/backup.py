@@ -9,6 +9,7 @@ from cvewatch.core.management.base import DomainCommand
 
 
 class Command(DomainCommand):
+    summary = "copy a live SQLite install (database, secret key) to a folder"  # its line in `cvewatch help`
     help = "Write a consistent copy of the running SQLite install (database and secret key) into a new directory."
 
     def add_arguments(self, parser):

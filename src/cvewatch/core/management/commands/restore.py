@@ -9,6 +9,7 @@ from cvewatch.core.management.base import DomainCommand
 
 
 class Command(DomainCommand):
+    summary = "bring a backup back into this install (stop it first)"  # its line in `cvewatch help`
     help = "Restore a backup written by `cvewatch backup` into this install (stop the install first)."
 
     def add_arguments(self, parser):

@@ -11,9 +11,11 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from cvewatch.catalog.choices import ImportStatus
 from cvewatch.catalog.models import ImportRun
 from cvewatch.ingest.services import DEFAULT_BATCH_SIZE, ImportStats, import_paths
+from cvewatch.ingest.stats import left_out_line
 
 
 class Command(BaseCommand):
+    summary = "import feed files, directories or bundles (format detected)"  # its line in `cvewatch help`
     help = (
         "Import CVE data: CVE JSON 5 (cvelistV5), NVD JSON 1.1 feeds and API 2.0 pages, OpenCVE knowledge-base "
         "files, the CISA KEV catalog, EPSS CSV and the MITRE CWE catalog. Files, directories and .zip/.tar.gz "
@@ -101,7 +103,7 @@ def summary(run: ImportRun, stats: ImportStats, *, seconds: float, show_skipped:
     if len(stats.skip_reasons) > 10:
         lines.append(f"    ... and {len(stats.skip_reasons) - 10:,} other reasons")
     if stats.warnings:
-        lines.append(f"  warnings    {stats.warnings:,} records kept without a part the catalog cannot hold")
+        lines.append(f"  left out    {left_out_line(stats.warnings)}")
         for reason, count in stats.warning_reasons.most_common(10):
             lines.append(f"    {count:>8,}  {reason}")
         lines.extend(f"    {e['path']}: {e['reason']}" for e in stats.warning_items[: max(show_skipped, 0)])

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from cvewatch.ingest.stats import left_out_line
 from cvewatch.sync import selectors, services
 from cvewatch.sync.choices import RunStatus
 from cvewatch.sync.errors import UnknownSource
@@ -74,6 +75,10 @@ def run_report(run: SyncRun) -> str:
     ]
     for reason, count in sorted(counts.get("skip_reasons", {}).items(), key=lambda kv: -kv[1])[:10]:
         lines.append(f"    {count:>8,}  {reason}")
+    if counts.get("warnings"):
+        lines.append(f"  left out  {left_out_line(counts['warnings'])}")
+        for reason, count in sorted(counts.get("warning_reasons", {}).items(), key=lambda kv: -kv[1])[:10]:
+            lines.append(f"    {count:>8,}  {reason}")
     lines.append(f"  cursor    {_cursor(run.cursor_before)} -> {_cursor(run.cursor_after)}")
     lines.extend(f"  note      {line}" for line in run.notes.splitlines())
     lines.extend(f"  error     {line}" for line in run.errors.splitlines()[:20])

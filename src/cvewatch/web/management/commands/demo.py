@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import os
 import secrets
+import shlex
+import shutil
+import sys
 from pathlib import Path
 
 from django.conf import settings
@@ -18,6 +21,7 @@ from django.core.management.base import BaseCommand, CommandError
 from cvewatch.catalog.models import Cve, Vendor
 from cvewatch.organizations.models import Organization
 from cvewatch.organizations.services import accounts, organizations, projects
+from cvewatch.web import demo_login
 
 DEFAULT_SAMPLE_DIR = Path(__file__).resolve().parents[5] / "sample-data"
 DEMO_USER = "admin"
@@ -26,7 +30,33 @@ DEMO_PROJECT = "production"
 DEMO_VENDORS = ("apache", "microsoft", "google")
 
 
+def cli_hint() -> str:
+    """How the person who started this can run `cvewatch` again: `.venv/bin/cvewatch` when not on PATH.
+
+    Prefixed with CVEWATCH_DATA_DIR when the data dir is not the default, so the command reaches this install.
+    """
+    program = Path(sys.argv[0]) if sys.argv and Path(sys.argv[0]).name == "cvewatch" else None
+    if program is None or not program.is_file():
+        program = Path(sys.executable).parent / "cvewatch"  # the venv's own, when run from Python
+    program = program.absolute()
+    on_path = shutil.which("cvewatch")
+    shown = "cvewatch" if on_path and Path(on_path).absolute() == program else shown_path(program)
+    if Path(settings.DATA_DIR).resolve() != Path("./var").resolve():
+        shown = f"CVEWATCH_DATA_DIR={shlex.quote(str(settings.DATA_DIR))} {shown}"
+    return shown
+
+
+def shown_path(path: Path) -> str:
+    """The path relative to the current directory when it is below it (`.venv/bin/cvewatch`), else absolute."""
+    try:
+        relative = path.absolute().relative_to(Path.cwd())
+    except ValueError:
+        return shlex.quote(str(path))
+    return shlex.quote(str(relative))
+
+
 class Command(BaseCommand):
+    summary = "a first look: sample data loaded, a login printed, served"  # its line in `cvewatch help`
     help = "Start cvewatch with real sample data loaded and a login printed (for a first look)."
 
     def add_arguments(self, parser):
@@ -35,25 +65,37 @@ class Command(BaseCommand):
         parser.add_argument("--no-serve", action="store_true", help="prepare everything, then exit")
 
     def handle(self, *args, bind, sample_dir, no_serve, **options):
+        database = settings.DATABASES["default"]
+        where = shown_path(Path(database["NAME"])) if "sqlite" in database["ENGINE"] else "PostgreSQL"
+        self.stdout.write(f"preparing the database ({where})...")
+        self.stdout.flush()
         call_command("migrate", interactive=False, verbosity=0)
         if not Cve.objects.exists():
             sample = Path(sample_dir)
             if not sample.is_dir():
                 raise CommandError(f"sample data folder not found: {sample}")
             self.stdout.write(f"loading the sample data from {sample} (a minute at most)...")
+            self.stdout.flush()
             call_command("import", str(sample))
         password = self._demo_password()
         self._demo_organization()
         bind = bind or os.environ.get("CVEWATCH_BIND") or "127.0.0.1:8000"
+        change = f"`{cli_hint()} changepassword {DEMO_USER}`"
+        kept = (
+            f"  (the initial password, kept in {shown_path(demo_login.path())}; change it with {change})\n"
+            if not password.startswith("(")  # "(changed on ...)" or "(set earlier; not stored here)"
+            else f"  (forgotten? set a new one with {change})\n"
+        )
         self.stdout.write(
             "\n"
             f"  cvewatch is ready: http://{bind}/\n"
             f"  sign in as:  {DEMO_USER}\n"
             f"  password:    {password}\n"
-            f"  (kept in {self._login_file()}; change it with `cvewatch changepassword {DEMO_USER}`)\n"
+            f"{kept}"
             f"  organization '{DEMO_ORG}' with project '{DEMO_PROJECT}' watching {', '.join(DEMO_VENDORS)}\n"
             f"{self._sync_line()}"
         )
+        self.stdout.flush()
         if not no_serve:
             call_command("serve", bind=bind)
 
@@ -67,23 +109,18 @@ class Command(BaseCommand):
             "  (set CVEWATCH_SOURCES to choose, e.g. CVEWATCH_SOURCES=kev,epss,cwe for small downloads only)\n"
         )
 
-    def _login_file(self) -> Path:
-        return Path(settings.DATA_DIR) / "demo-login.txt"
-
     def _demo_password(self) -> str:
         """Create the demo superuser once with a random password kept (0600) in the data dir."""
         User = get_user_model()
-        login_file = self._login_file()
         if User.objects.filter(username=DEMO_USER).exists():
-            if login_file.exists():
-                return login_file.read_text().strip()
+            login = demo_login.read()
+            if login is not None and login.username == DEMO_USER:
+                return login.password
             return "(set earlier; not stored here)"
         password = secrets.token_urlsafe(12)
         admin = User.objects.create_superuser(username=DEMO_USER, email="admin@localhost", password=password)
         accounts.mark_email_verified(user=admin)  # the operator's own account
-        fd = os.open(login_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(password + "\n")
+        demo_login.write_initial(username=DEMO_USER, password=password)
         return password
 
     def _demo_organization(self) -> None:
