@@ -19,14 +19,32 @@ pytestmark = pytest.mark.django_db
 # project page its subscribed ids and names, then the organization switcher (organizations, membership)
 # and the session write that remembers the current organization (savepoint, update, release).
 PAGES = [
-    ("/cve", 6),
-    ("/cve?page=2", 6),
+    # The CVE list reads one row more than a page instead of counting (web/paging.py); a vendor's list
+    # keeps its cheap link-index count, which also plans the page.
+    ("/cve", 5),
+    ("/cve?page=2", 5),
     ("/cve?vendor=acme", 7),
-    ("/cve?search=rocket&cvss=critical", 8),
+    ("/cve?search=rocket&cvss=critical", 7),
+    ("/cve?sort=cvss", 5),
+    ("/cve?sort=epss&dir=asc&page=2", 5),
+    ("/cve?vendor=acme&sort=published", 7),
     ("/cve/CVE-2021-44228", 6),
     ("/org/acme/projects/production", 15),
     ("/org/acme/projects/production?cvss=critical&page=2", 15),
     ("/org/acme/projects/production?q=apache", 17),
+    # The dashboard: the visit (savepoint, read, write, release), the worst new CVEs (none this week: the
+    # newest date, then that month's), one project's digest (changed ids by vendor and by product, the
+    # worst), latest KEV, the statistics' version (runs, changes; the statistics are cached), mail, invitations.
+    ("/", 21),
+    # Vendors: the page of names, their CVE counts, the total; a vendor: its products, their counts, its CVE
+    # count and first CVEs, the subscribe box (projects, which follow).
+    ("/vendors", 7),
+    ("/vendors?search=other", 6),
+    ("/vendors/acme", 12),
+    ("/products?vendor=acme&product=rocket", 10),
+    # Activity: a page of changes with their CVE (one join), all or the organization's projects' CVEs.
+    ("/activity", 5),
+    ("/activity?scope=mine", 5),
 ]
 
 
@@ -54,19 +72,35 @@ def test_page_query_count_is_pinned(busy, path, queries, django_assert_num_queri
     "query",
     ["vendor=acme&cvss=bogus", "vendor=ACME&product=Rocket", "product=rocket", "weakness=CWE-79&search=desc"],
 )
-def test_the_pages_read_filters_as_the_api_does(busy, api_counts, query):
+def test_the_pages_read_filters_as_the_api_does(busy, api_ids, query):
     """The web list and a project page show exactly the CVEs the API lists for the same query."""
-    page = busy.get(f"/cve?{query}").context["page"]
-    assert page.paginator.count == api_counts(f"/api/cve?{query}")
+    assert web_ids(busy, f"/cve?{query}") == api_ids(f"/api/cve?{query}")
     project = busy.get(f"/org/acme/projects/production?{query}").context["page"]
-    assert project.paginator.count == api_counts(f"/api/organizations/acme/projects/production/cve?{query}")
+    assert project.paginator.count == len(api_ids(f"/api/organizations/acme/projects/production/cve?{query}"))
+
+
+def web_ids(client, path: str) -> list[str]:
+    """Every CVE id of a web list, following its Next links (the list does not count itself)."""
+    found: list[str] = []
+    for number in range(1, 20):
+        page = client.get(f"{path}&page={number}").context["page"]
+        found += [cve.cve_id for cve in page.object_list]
+        if not page.has_next:
+            return found
+    raise AssertionError("too many pages")
 
 
 @pytest.fixture
-def api_counts(busy):
-    def count(path: str) -> int:
-        response = busy.get(path)
-        assert response.status_code == 200, response.content
-        return response.json()["count"]
+def api_ids(busy):
+    def ids(path: str) -> list[str]:
+        found: list[str] = []
+        url = path
+        while url:
+            response = busy.get(url)
+            assert response.status_code == 200, response.content
+            body = response.json()
+            found += [row["cve_id"] if "cve_id" in row else row["id"] for row in body["results"]]
+            url = body["next"]
+        return found
 
-    return count
+    return ids

@@ -3,15 +3,20 @@
 from django.urls import path
 
 from cvewatch.web import views_accounts as accounts
+from cvewatch.web import views_activity as activity
 from cvewatch.web import views_alerts as alerts
 from cvewatch.web import views_catalog as catalog
+from cvewatch.web import views_dashboard as dashboard
 from cvewatch.web import views_orgs as orgs
 from cvewatch.web import views_projects as projects
+from cvewatch.web import views_site as site
 from cvewatch.web import views_tokens as tokens
+from cvewatch.web import views_vendors as vendors
 
 app_name = "web"
 
 urlpatterns = [
+    path("favicon.ico", site.favicon, name="favicon"),
     # Accounts
     path("login", accounts.LoginView.as_view(), name="login"),
     path("logout", accounts.LogoutView.as_view(), name="logout"),
@@ -33,11 +38,14 @@ urlpatterns = [
         name="password_reset_confirm",
     ),
     # Catalog
-    path("", catalog.dashboard, name="dashboard"),
+    path("", dashboard.dashboard, name="dashboard"),
+    path("activity", activity.activity, name="activity"),
     path("cve", catalog.cve_list, name="cve_list"),
     path("cve/<str:cve_id>", catalog.cve_detail, name="cve_detail"),
-    path("vendors", catalog.vendor_list, name="vendor_list"),
-    path("vendors/<path:name>", catalog.vendor_detail, name="vendor_detail"),
+    path("vendors", vendors.vendor_list, name="vendor_list"),
+    path("vendors/<path:name>", vendors.vendor_detail, name="vendor_detail"),
+    path("products", vendors.product_detail, name="product_detail"),
+    path("subscriptions", vendors.subscribe, name="catalog_subscribe"),
     # Organizations
     path("org/new", orgs.create_organization, name="org_create"),
     path("org/switch", orgs.switch_organization, name="org_switch"),

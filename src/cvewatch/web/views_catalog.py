@@ -1,4 +1,6 @@
-"""Catalog browsing for signed-in users: dashboard, CVE list and detail, vendors. Reads go through selectors."""
+"""Catalog browsing for signed-in users: the CVE list and a CVE. Reads go through selectors.
+
+The dashboard is in views_dashboard, vendors and products in views_vendors."""
 
 from __future__ import annotations
 
@@ -13,15 +15,13 @@ from django.views.decorators.http import require_GET
 from cvewatch.catalog import names, selectors
 from cvewatch.catalog.choices import METRIC_NAMES
 from cvewatch.catalog.filters import CveFilter
+from cvewatch.catalog.ordering import SORT_LABELS, CveSort
 from cvewatch.core.errors import NotFound
-from cvewatch.organizations import selectors as org_selectors
-from cvewatch.organizations.models import Organization, Project
 from cvewatch.web import selectors as web_selectors
 from cvewatch.web.forms import CveFilterForm
-from cvewatch.web.orgs import current_organization
+from cvewatch.web.paging import window
 
 PAGE_SIZE = 25
-RECENT_CVES = 15
 # The list shows a short excerpt; the JSON columns stay unloaded (selectors.CVE_LIST_FIELDS).
 LIST_EXTRA_FIELDS = (
     "title",
@@ -30,6 +30,7 @@ LIST_EXTRA_FIELDS = (
     "cvss30_score",
     "cvss20_score",
     "kev_added",
+    "epss_score",
     "state",
 )
 
@@ -49,42 +50,18 @@ def cve_rows(listing: Any) -> Any:
 
 @login_required
 @require_GET
-def dashboard(request: HttpRequest) -> HttpResponse:
-    org = current_organization(request)
-    recent = list(cve_rows(selectors.cve_list())[:RECENT_CVES])
-    projects = _projects_of(org) if org else []
-    invitations = list(org_selectors.invitations_for_user(user=request.user))
-    return render(
-        request,
-        "web/catalog/dashboard.html",
-        {
-            "section": "dashboard",
-            "recent": recent,
-            "org": org,
-            "projects": projects,
-            "invitations": invitations,
-            "email_verified": org_selectors.email_is_verified(user=request.user),
-        },
-    )
-
-
-def _projects_of(org: Organization) -> list[Project]:
-    return list(org_selectors.projects_of(organization=org))
-
-
-@login_required
-@require_GET
 def cve_list(request: HttpRequest) -> HttpResponse:
     form = CveFilterForm(request.GET or None)  # shows the filters; CveFilter reads them, as the API does
     cve_filter = CveFilter.from_params(request.GET, user=request.user)
+    sort = CveSort.from_params(request.GET)
     error = ""
     try:
-        queryset = selectors.cve_listing(cve_filter=cve_filter)
+        listing = selectors.cve_listing(cve_filter=cve_filter)
     except NotFound as exc:
         # An unknown vendor/product is a filter mistake, shown next to the form rather than a bare 404 page.
         error = exc.message
-        queryset = selectors.cve_list().none()
-    page = paginate(request, cve_rows(queryset))
+        listing = selectors.cve_list().none()
+    page = window(request, sort.apply(cve_rows(listing)), per_page=PAGE_SIZE)
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -94,6 +71,8 @@ def cve_list(request: HttpRequest) -> HttpResponse:
             "section": "cves",
             "form": form,
             "page": page,
+            "sort": sort,
+            "sort_choices": list(SORT_LABELS.items()),
             "error": error,
             "query": query.urlencode(),
             "filtered": cve_filter.is_active,
@@ -136,28 +115,3 @@ def _split_vendors(flat: list[str]) -> tuple[list[str], dict[str, list[str]]]:
         else:
             vendors.append(item)
     return vendors, products
-
-
-@login_required
-@require_GET
-def vendor_list(request: HttpRequest) -> HttpResponse:
-    search = (request.GET.get("search") or "").strip()
-    page = paginate(request, web_selectors.search_vendors(term=search), per_page=50)
-    return render(
-        request,
-        "web/catalog/vendor_list.html",
-        {"section": "vendors", "page": page, "search": search},
-    )
-
-
-@login_required
-@require_GET
-def vendor_detail(request: HttpRequest, name: str) -> HttpResponse:
-    try:
-        vendor = selectors.vendor_by_name(name=name)
-    except NotFound as exc:
-        raise Http404(exc.message) from None
-    page = paginate(request, selectors.products_of_vendor(vendor=vendor), per_page=100)
-    return render(
-        request, "web/catalog/vendor_detail.html", {"section": "vendors", "vendor": vendor, "page": page}
-    )
