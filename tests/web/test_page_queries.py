@@ -36,10 +36,11 @@ PAGES = [
     # newest date, then that month's), one project's digest (changed ids by vendor and by product, the
     # worst), latest KEV, the statistics' version (runs, changes; the statistics are cached), mail, invitations.
     ("/", 21),
-    # Vendors: the page of names, their CVE counts, the total; a vendor: its products, their counts, its CVE
-    # count and first CVEs, the subscribe box (projects, which follow).
-    ("/vendors", 7),
-    ("/vendors?search=other", 6),
+    # Vendors: the page of names, their CVE counts, the total (not when searching), the projects and which
+    # of the page's vendors the current one follows; a vendor: its products, their counts, its CVE count
+    # and first CVEs, the subscribe box (projects, which follow).
+    ("/vendors", 9),
+    ("/vendors?search=other", 8),
     ("/vendors/acme", 12),
     ("/products?vendor=acme&product=rocket", 10),
     # Activity: a page of changes with their CVE (one join), all or the organization's projects' CVEs.

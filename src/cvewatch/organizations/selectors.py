@@ -220,3 +220,9 @@ def projects_following(*, organization: Organization, vendor: Vendor | None = No
     else:
         return set()
     return set(rows.values_list("project_id", flat=True))
+
+
+def followed_vendor_ids(*, project: Project, vendor_ids: list[int]) -> set[int]:
+    """Which of these vendors the project subscribes to."""
+    rows = ProjectVendor.objects.filter(project=project, vendor_id__in=vendor_ids)
+    return set(rows.values_list("vendor_id", flat=True))

@@ -34,8 +34,13 @@ CVES_PER_PAGE = 25
 def vendor_list(request: HttpRequest) -> HttpResponse:
     search = (request.GET.get("search") or "").strip()[:200]
     page = window(request, web_selectors.search_vendors(term=search), per_page=VENDORS_PER_PAGE)
-    counts = statistics.cve_counts_of_vendors(vendor_ids=[v.pk for v in page.object_list])
-    rows = [(vendor, counts.get(vendor.pk, 0)) for vendor in page.object_list]
+    ids = [v.pk for v in page.object_list]
+    counts = statistics.cve_counts_of_vendors(vendor_ids=ids)
+    organization = orgs.current_organization(request)
+    projects = list(org_selectors.projects_of(organization=organization)) if organization else []
+    current = orgs.current_project(request, organization, projects) if organization else None
+    followed = org_selectors.followed_vendor_ids(project=current, vendor_ids=ids) if current and ids else set()
+    rows = [(vendor, counts.get(vendor.pk, 0), vendor.pk in followed) for vendor in page.object_list]
     return render(
         request,
         "web/catalog/vendor_list.html",
@@ -43,6 +48,9 @@ def vendor_list(request: HttpRequest) -> HttpResponse:
             "section": "vendors",
             "page": page,
             "rows": rows,
+            "organization": organization,
+            "current": current,
+            "next": request.get_full_path(),
             "search": search,
             "query": f"search={search}" if search else "",
             "total": None if search else selectors.vendor_list().count(),
