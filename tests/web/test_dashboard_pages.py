@@ -61,7 +61,15 @@ def test_dashboard_shows_each_projects_changes_since_the_last_visit(owner_client
     assert "What changed since your last visit" in response.content.decode()
 
 
-def test_a_projects_digest_is_capped(org, owner):
+@pytest.fixture(params=["fetch", "walk"])
+def plan(request, monkeypatch):
+    """Both read plans of the digest and the feed: few followed CVEs (fetch them) or many (walk an index)."""
+    if request.param == "walk":
+        monkeypatch.setattr(digest, "FETCH_BELOW", -1)
+    return request.param
+
+
+def test_a_projects_digest_is_capped(org, owner, plan):
     project = projects.create_project(organization=org, name="busy", actor=owner)
     now = timezone.now()
     for n in range(digest.CHANGED_CAP + 5):
@@ -73,7 +81,7 @@ def test_a_projects_digest_is_capped(org, owner):
     assert [c.cvss31_score for c in found.worst] == [9.0, 9.0, 9.0]
 
 
-def test_activity_feed_all_or_my_projects(owner_client, outsider_client, watched):
+def test_activity_feed_all_or_my_projects(owner_client, outsider_client, watched, plan):
     everything = owner_client.get("/activity")
     assert [c.cve.cve_id for c in everything.context["page"].object_list] == [
         "CVE-2026-2000", "CVE-2026-1000", "CVE-2020-1000",

@@ -63,9 +63,12 @@ class CatalogStatistics:
     top_weaknesses: list[tuple[str, int, str]]  # (CWE id, count, name)
 
 
-def catalog_statistics() -> CatalogStatistics:
-    """The catalog-wide statistics, from the cache when the catalog has not changed since they were read."""
-    version = _catalog_version()
+def catalog_statistics(*, version: str | None = None) -> CatalogStatistics:
+    """The catalog-wide statistics, from the cache when the catalog has not changed since they were read.
+
+    `version` is catalog_version() when the caller already read it (to cache what it derives from these).
+    """
+    version = version or catalog_version()
     key = f"cvewatch.catalog.statistics:{version}"
     found = cache.get(key)
     if found is None:
@@ -74,7 +77,7 @@ def catalog_statistics() -> CatalogStatistics:
     return found
 
 
-def _catalog_version() -> str:
+def catalog_version() -> str:
     """Changes with every import: the newest run and the newest change (two index reads)."""
     run = ImportRun.objects.aggregate(top=Max("id"))["top"]
     change = Change.objects.aggregate(top=Max("id"))["top"]

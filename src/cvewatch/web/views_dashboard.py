@@ -7,6 +7,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -46,7 +47,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "worst": worst,
             "worst_since": worst_since,
             "worst_fallback": worst_since != since,
-            "charts": _charts(statistics.catalog_statistics()),
+            "charts": _cached_charts(),
             "invitations": list(org_selectors.invitations_for_user(user=request.user)),
             "email_verified": org_selectors.email_is_verified(user=request.user),
         },
@@ -55,6 +56,16 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 def _cve_list(**params: str) -> str:
     return f"{reverse('web:cve_list')}?{urlencode(params)}"
+
+
+def _cached_charts() -> list[dict[str, Any]]:
+    """The charts' SVG, drawn once per catalog version (as the statistics they show are read once)."""
+    version = statistics.catalog_version()
+    return cache.get_or_set(
+        f"cvewatch.web.dashboard-charts:{version}",
+        lambda: _charts(statistics.catalog_statistics(version=version)),
+        statistics.STATISTICS_TTL,
+    )
 
 
 def _charts(stats: statistics.CatalogStatistics) -> list[dict[str, Any]]:

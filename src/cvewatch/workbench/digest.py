@@ -30,6 +30,10 @@ ROW_FIELDS = (
     "cvss31_score", "cvss40_score", "cvss30_score", "cvss20_score", "kev_added", "epss_score",
 )  # fmt: skip
 WORST_ORDER = (F("cvss31_score").desc(nulls_last=True), F("epss_score").desc(nulls_last=True), F("id").desc())
+INDEX_ORDER = (F("cvss31_score").desc(nulls_last=True), F("id").desc())  # the cve_cvss31_desc index
+WALK_LIMIT = 20
+# Below this many linked CVEs a set is read whole (and sorted); above, an index is walked testing each row.
+FETCH_BELOW = 3000
 
 
 def since_for(*, previous_seen_at: dt.datetime | None, now: dt.datetime | None = None) -> dt.datetime:
@@ -71,14 +75,38 @@ def project_digest(*, project: Project, since: dt.datetime) -> ProjectDigest:
         cves = list(rows.filter(pk__in=ids).order_by(*WORST_ORDER))
         new = sum(1 for cve in cves if cve.created_at > since)
         return ProjectDigest(project=project, changed=len(ids), new=new, worst=cves[:WORST_PER_PROJECT])
+    changed_cve = Exists(Change.objects.filter(cve_id=OuterRef("pk"), created_at__gt=since))
+    if _links(vendors, products) <= FETCH_BELOW:
+        # Few CVEs in all: test each of them and sort the changed ones.
+        linked_ids = CveVendor.objects.filter(vendor_id__in=vendors).values("cve_id").union(
+            CveProduct.objects.filter(product_id__in=products).values("cve_id")
+        )
+        candidates = list(rows.filter(changed_cve, pk__in=linked_ids).order_by(*WORST_ORDER)[:WORST_PER_PROJECT])
+        return ProjectDigest(project=project, changed=len(ids), new=-1, worst=candidates)
+    # Many: walk the CVSS index (cve_cvss31_desc) testing each CVE; EPSS then orders the top few in Python,
+    # as an ORDER BY that the index does not cover would sort every changed CVE of the project.
     linked = Q(Exists(CveVendor.objects.filter(cve_id=OuterRef("pk"), vendor_id__in=vendors))) | Q(
         Exists(CveProduct.objects.filter(cve_id=OuterRef("pk"), product_id__in=products))
     )
-    worst = list(
-        rows.filter(linked, Exists(Change.objects.filter(cve_id=OuterRef("pk"), created_at__gt=since)))
-        .order_by(*WORST_ORDER)[:WORST_PER_PROJECT]
+    candidates = list(rows.filter(linked, changed_cve).order_by(*INDEX_ORDER)[:WALK_LIMIT])
+    candidates.sort(key=_severity, reverse=True)
+    return ProjectDigest(project=project, changed=len(ids), new=-1, worst=candidates[:WORST_PER_PROJECT])
+
+
+def _links(vendors: QuerySet, products: QuerySet) -> int:
+    """How many CVE links the subscriptions have (two counts on the link tables' unique indexes)."""
+    return (
+        CveVendor.objects.filter(vendor_id__in=vendors).count()
+        + CveProduct.objects.filter(product_id__in=products).count()
     )
-    return ProjectDigest(project=project, changed=len(ids), new=-1, worst=worst)
+
+
+def _severity(cve: Cve) -> tuple[float, float, int]:
+    return (
+        -1.0 if cve.cvss31_score is None else cve.cvss31_score,
+        -1.0 if cve.epss_score is None else cve.epss_score,
+        cve.pk,
+    )
 
 
 def organization_digests(*, organization: Organization, since: dt.datetime) -> list[ProjectDigest]:
@@ -117,18 +145,25 @@ def _worst_published_after(start: dt.datetime, limit: int) -> list[Cve]:
 def changes_feed(*, organization: Organization | None = None) -> QuerySet[Change]:
     """Recorded changes, newest first, with their CVE; with an organization, only CVEs of its projects.
 
-    The organization's CVEs are one set (its projects' vendor and product link ranges) probed while walking
-    the change index, so a page costs a page's worth of changes plus that set, never a count.
+    With few followed CVEs their changes are read and sorted; with many, the change index is walked testing
+    each change, so a page costs about a page's worth of changes divided by the share followed; never a count.
     """
     changes = Change.objects.select_related("cve").only(
         "id", "created_at", "events", "types", *(f"cve__{name}" for name in ROW_FIELDS if name != "description")
     )
-    if organization is not None:
-        projects = Project.objects.filter(organization=organization).values("pk")
-        vendors = ProjectVendor.objects.filter(project__in=projects).values("vendor_id")
-        products = ProjectProduct.objects.filter(project__in=projects).values("product_id")
+    if organization is None:
+        return changes.order_by("-created_at", "-id")
+    projects = Project.objects.filter(organization=organization).values("pk")
+    vendors = ProjectVendor.objects.filter(project__in=projects).values("vendor_id")
+    products = ProjectProduct.objects.filter(project__in=projects).values("product_id")
+    if _links(vendors, products) <= FETCH_BELOW:
+        # Few CVEs: read their changes through the (cve, created_at) index and sort them.
         linked = CveVendor.objects.filter(vendor_id__in=vendors).values("cve_id").union(
             CveProduct.objects.filter(product_id__in=products).values("cve_id")
         )
-        changes = changes.filter(cve_id__in=linked)
-    return changes.order_by("-created_at", "-id")
+        return changes.filter(cve_id__in=linked).order_by("-created_at", "-id")
+    # Many: walk the change index newest first, testing each change's CVE against the subscriptions.
+    return changes.filter(
+        Q(Exists(CveVendor.objects.filter(cve_id=OuterRef("cve_id"), vendor_id__in=vendors)))
+        | Q(Exists(CveProduct.objects.filter(cve_id=OuterRef("cve_id"), product_id__in=products)))
+    ).order_by("-created_at", "-id")
