@@ -53,7 +53,7 @@ def column_chart(*, title: str, desc: str, bars: Sequence[Bar], x_label: str, y_
     step = plot_w / max(len(bars), 1)
     bar_w = max(step * 0.72, 1.0)
     # Label every bar when they fit, else every n-th (years: 1999 ... 2025).
-    every = max(1, -(-len(bars) // 8))
+    every = 1 if len(bars) <= 12 else -(-len(bars) // 8)
     parts = []
     for i, bar in enumerate(bars):
         h = plot_h * bar.value / peak
