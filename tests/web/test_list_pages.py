@@ -147,6 +147,10 @@ def test_vendor_paging_reads_one_row_more_and_survives_bad_pages(owner_client, o
     assert len(second.object_list) == 5 and not second.has_next
     for bad in ("0", "abc", "٣", "99999999999"):
         assert owner_client.get("/vendors", {"page": bad}).status_code == 200
+    # The search travels encoded in the page links.
+    for n in range(51):
+        CveFactory(vendors=[f"r&d{n:02d}"])
+    assert b'href="?search=r%26d&amp;page=2"' in owner_client.get("/vendors", {"search": "r&d"}).content
 
 
 def test_favicon_is_served(client):

@@ -4,6 +4,7 @@ and subscribing the current project to either (organizations' project services).
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -52,7 +53,7 @@ def vendor_list(request: HttpRequest) -> HttpResponse:
             "current": current,
             "next": request.get_full_path(),
             "search": search,
-            "query": f"search={search}" if search else "",
+            "query": urlencode({"search": search}) if search else "",
             "total": None if search else selectors.vendor_list().count(),
         },
     )

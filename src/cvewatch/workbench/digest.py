@@ -149,7 +149,7 @@ def changes_feed(*, organization: Organization | None = None) -> QuerySet[Change
     each change, so a page costs about a page's worth of changes divided by the share followed; never a count.
     """
     changes = Change.objects.select_related("cve").only(
-        "id", "created_at", "events", "types", *(f"cve__{name}" for name in ROW_FIELDS if name != "description")
+        "id", "created_at", "events", "types", *(f"cve__{name}" for name in ROW_FIELDS)
     )
     if organization is None:
         return changes.order_by("-created_at", "-id")
