@@ -4,7 +4,7 @@ Counts per vendor or product are read for one page of names at a time, each a ra
 (target, cve) unique index: the cost follows the CVEs of the names shown, never the catalog's size.
 
 The catalog-wide statistics (CVEs per year, the CVSS distribution, top vendors and weaknesses) read every
-CVE or link row once: ~0.1-0.5 s at 213k CVEs. They are cached (Django's cache) for STATISTICS_TTL seconds,
+CVE or link row once: ~1 s at 213k CVEs on a loaded machine. They are cached (Django's cache) for STATISTICS_TTL seconds,
 keyed by the newest import run and change, so a finished import shows in the next page view.
 """
 
@@ -14,8 +14,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.core.cache import cache
-from django.db.models import Count, Max
-from django.db.models.functions import ExtractYear, Floor
+from django.db import connection
+from django.db.models import Count, Func, IntegerField, Max
+from django.db.models.functions import Cast, ExtractYear, Floor, Substr
 
 from cvewatch.catalog.models import (
     Change,
@@ -84,17 +85,23 @@ def catalog_version() -> str:
     return f"{run}-{change}"
 
 
+def _year_and_bucket() -> tuple[Func, Func]:
+    """The year of `created_at` and the integer part of the CVSS score, as each engine computes them fast.
+
+    On SQLite, Django's EXTRACT and FLOOR are Python functions called once per row (6 s at 213k CVEs under
+    load); the stored text's first four characters and an integer cast (scores are never negative) are
+    native and read the covering indexes. PostgreSQL's CAST rounds, so it keeps FLOOR.
+    """
+    if connection.vendor == "sqlite":
+        return Substr("created_at", 1, 4), Cast("cvss31_score", IntegerField())
+    return ExtractYear("created_at"), Floor("cvss31_score")
+
+
 def _read_statistics() -> CatalogStatistics:
-    years = (
-        Cve.objects.annotate(year=ExtractYear("created_at"))
-        .values("year")
-        .annotate(n=Count("id"))
-        .order_by("year")
-    )
+    year, bucket = _year_and_bucket()
+    years = Cve.objects.annotate(year=year).values("year").annotate(n=Count("id")).order_by("year")
     per_year = [(str(row["year"]), row["n"]) for row in years if row["year"] is not None]
-    buckets = (
-        Cve.objects.annotate(bucket=Floor("cvss31_score")).values("bucket").annotate(n=Count("id")).order_by()
-    )
+    buckets = Cve.objects.annotate(bucket=bucket).values("bucket").annotate(n=Count("id")).order_by()
     by_bucket: dict[str, int] = {}
     for row in buckets:
         bucket = row["bucket"]
