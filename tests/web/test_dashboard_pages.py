@@ -119,3 +119,23 @@ def test_charts_escape_labels_and_scale_bars():
     assert "<script>" not in svg and "&lt;script&gt;" in svg and "T &lt;b&gt;" in svg
     column = charts.column_chart(title="t", desc="d", bars=[], x_label="x", y_label="y")  # empty data draws axes
     assert column.startswith("<svg") and 'role="img"' in column
+
+
+def test_dashboard_queries_stop_growing_after_six_projects(owner_client, org, owner):
+    """One digest per active project, for the first MAX_PROJECTS: more projects cost no more queries."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def count() -> int:
+        owner_client.get("/")  # the visit exists and the statistics are cached, as in use
+        with CaptureQueriesContext(connection) as queries:
+            assert owner_client.get("/").status_code == 200
+        return len(queries.captured_queries)
+
+    for n in range(digest.MAX_PROJECTS):
+        projects.create_project(organization=org, name=f"p{n:02d}", vendors=[], actor=owner)
+    six = count()
+    for n in range(digest.MAX_PROJECTS, 2 * digest.MAX_PROJECTS):
+        projects.create_project(organization=org, name=f"p{n:02d}", actor=owner)
+    assert count() == six
+    assert len(owner_client.get("/").context["digests"]) == digest.MAX_PROJECTS
