@@ -100,7 +100,10 @@ def _year_and_bucket() -> tuple[Func, Func]:
 def _read_statistics() -> CatalogStatistics:
     year, bucket = _year_and_bucket()
     years = Cve.objects.annotate(year=year).values("year").annotate(n=Count("id")).order_by("year")
-    per_year = [(str(row["year"]), row["n"]) for row in years if row["year"] is not None]
+    counted = {int(row["year"]): row["n"] for row in years if row["year"] is not None}
+    # Every year from the first to the last, none left out: a chart's axis must not skip empty years.
+    span = range(min(counted), max(counted) + 1) if counted else range(0)
+    per_year = [(str(year), counted.get(year, 0)) for year in span]
     buckets = Cve.objects.annotate(bucket=bucket).values("bucket").annotate(n=Count("id")).order_by()
     by_bucket: dict[str, int] = {}
     for row in buckets:
