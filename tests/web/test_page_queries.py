@@ -22,14 +22,35 @@ pytestmark = pytest.mark.django_db
 # organization's projects watching it, their triage rows and the assignable members (4); a project page
 # reads its page's triage rows and the members of the assignee filter (2).
 PAGES = [
-    ("/cve", 7),
-    ("/cve?page=2", 7),
+    # The CVE list reads one row more than a page instead of counting (web/paging.py), plus the person's saved
+    # views (workbench); a vendor's list
+    # keeps its cheap link-index count, which also plans the page.
+    ("/cve", 6),
+    ("/cve?page=2", 6),
     ("/cve?vendor=acme", 8),
-    ("/cve?search=rocket&cvss=critical", 9),
-    ("/cve/CVE-2021-44228", 12),  # + its per-source records and weaknesses' names (p), the workbench panel (t)
+    ("/cve?search=rocket&cvss=critical", 8),
+    ("/cve?sort=cvss", 6),
+    ("/cve?sort=epss&dir=asc&page=2", 6),
+    ("/cve?vendor=acme&sort=published", 8),
+    ("/cve/CVE-2021-44228", 12),
     ("/org/acme/projects/production", 17),
     ("/org/acme/projects/production?cvss=critical&page=2", 17),
     ("/org/acme/projects/production?q=apache", 19),
+    # The dashboard: the visit (savepoint, read, write, release), the worst new CVEs (none this week: the
+    # newest date, then that month's), one project's digest (changed ids by vendor and by product, the
+    # worst), latest KEV, the statistics' version (runs, changes; the statistics are cached), mail, invitations.
+    ("/", 21),
+    # Vendors: the page of names, their CVE counts, the total (not when searching), the projects and which
+    # of the page's vendors the current one follows; a vendor: its products, their counts, its CVE count
+    # and first CVEs, the subscribe box (projects, which follow).
+    ("/vendors", 9),
+    ("/vendors?search=other", 8),
+    ("/vendors/acme", 12),
+    ("/products?vendor=acme&product=rocket", 10),
+    # Activity: a page of changes with their CVE (one join), all or the organization's projects' CVEs (after
+    # counting their links, which picks the plan).
+    ("/activity", 5),
+    ("/activity?scope=mine", 7),
 ]
 
 
@@ -57,19 +78,35 @@ def test_page_query_count_is_pinned(busy, path, queries, django_assert_num_queri
     "query",
     ["vendor=acme&cvss=bogus", "vendor=ACME&product=Rocket", "product=rocket", "weakness=CWE-79&search=desc"],
 )
-def test_the_pages_read_filters_as_the_api_does(busy, api_counts, query):
+def test_the_pages_read_filters_as_the_api_does(busy, api_ids, query):
     """The web list and a project page show exactly the CVEs the API lists for the same query."""
-    page = busy.get(f"/cve?{query}").context["page"]
-    assert page.paginator.count == api_counts(f"/api/cve?{query}")
+    assert web_ids(busy, f"/cve?{query}") == api_ids(f"/api/cve?{query}")
     project = busy.get(f"/org/acme/projects/production?{query}").context["page"]
-    assert project.paginator.count == api_counts(f"/api/organizations/acme/projects/production/cve?{query}")
+    assert project.paginator.count == len(api_ids(f"/api/organizations/acme/projects/production/cve?{query}"))
+
+
+def web_ids(client, path: str) -> list[str]:
+    """Every CVE id of a web list, following its Next links (the list does not count itself)."""
+    found: list[str] = []
+    for number in range(1, 20):
+        page = client.get(f"{path}&page={number}").context["page"]
+        found += [cve.cve_id for cve in page.object_list]
+        if not page.has_next:
+            return found
+    raise AssertionError("too many pages")
 
 
 @pytest.fixture
-def api_counts(busy):
-    def count(path: str) -> int:
-        response = busy.get(path)
-        assert response.status_code == 200, response.content
-        return response.json()["count"]
+def api_ids(busy):
+    def ids(path: str) -> list[str]:
+        found: list[str] = []
+        url = path
+        while url:
+            response = busy.get(url)
+            assert response.status_code == 200, response.content
+            body = response.json()
+            found += [row["cve_id"] if "cve_id" in row else row["id"] for row in body["results"]]
+            url = body["next"]
+        return found
 
-    return count
+    return ids

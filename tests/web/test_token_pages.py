@@ -129,9 +129,11 @@ def test_pages_do_not_grow_queries_with_rows(owner_client, org, owner, member, d
         projects.create_project(organization=org, name=f"p{n}", actor=user)
     for token in OrganizationToken.objects.all()[:6]:
         tokens.revoke_token(organization=org, token_id=token.token_id, actor=owner)
-    for path in ("/org/acme/tokens", "/org/acme/settings", "/org/acme/projects", "/"):
+    for path in ("/org/acme/tokens", "/org/acme/settings", "/org/acme/projects"):
         with django_assert_max_num_queries(12):
             assert owner_client.get(path).status_code == 200, path
+    # The dashboard reads a digest per active project, for the first six only: with 12 projects it costs
+    # what it costs with 6 (tests/web/test_dashboard_pages.py pins it).
 
 
 def test_reloading_the_created_page_shows_no_secret_and_creates_no_token(owner_client, org):

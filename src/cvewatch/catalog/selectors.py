@@ -126,6 +126,12 @@ class CountedCves:
             count=self._count_source, walk=self._walk.only(*fields), fetch=self._fetch.only(*fields)
         )
 
+    def order_by(self, *ordering: Any) -> CountedCves:
+        """The same list in another order (catalog.ordering): both plans walk or sort by that order's index."""
+        return CountedCves(
+            count=self._count_source, walk=self._walk.order_by(*ordering), fetch=self._fetch.order_by(*ordering)
+        )
+
     def queryset(self, *, rows_needed: int) -> QuerySet[Cve]:
         """The CVEs as a queryset, written for the plan that reads fewest rows to return rows_needed."""
         count = self.count()

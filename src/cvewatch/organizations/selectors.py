@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from cvewatch.catalog import selectors as catalog_selectors
 from cvewatch.catalog.filters import NO_FILTER, CveFilter
-from cvewatch.catalog.models import Cve, CveProduct, CveVendor
+from cvewatch.catalog.models import Cve, CveProduct, CveVendor, Product, Vendor
 from cvewatch.organizations.callers import is_token_user
 from cvewatch.organizations.models import (
     Invitation,
@@ -220,3 +220,20 @@ def organization_named(*, name: str) -> Organization | None:
 def user_named(*, username: str) -> AbstractBaseUser | None:
     """The operator's lookup (the CLI): the user with this username, case-insensitively."""
     return get_user_model().objects.filter(username__iexact=(username or "").strip()).first()
+
+
+def projects_following(*, organization: Organization, vendor: Vendor | None = None, product: Product | None = None) -> set[int]:
+    """Ids of the organization's projects subscribed to the vendor, or to the product."""
+    if product is not None:
+        rows = ProjectProduct.objects.filter(project__organization=organization, product=product)
+    elif vendor is not None:
+        rows = ProjectVendor.objects.filter(project__organization=organization, vendor=vendor)
+    else:
+        return set()
+    return set(rows.values_list("project_id", flat=True))
+
+
+def followed_vendor_ids(*, project: Project, vendor_ids: list[int]) -> set[int]:
+    """Which of these vendors the project subscribes to."""
+    rows = ProjectVendor.objects.filter(project=project, vendor_id__in=vendor_ids)
+    return set(rows.values_list("vendor_id", flat=True))

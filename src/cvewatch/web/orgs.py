@@ -12,6 +12,7 @@ from cvewatch.organizations import selectors
 from cvewatch.organizations.models import Organization, Project
 
 SESSION_KEY = "cvewatch.organization"
+PROJECT_KEY = "cvewatch.project"  # the current project's name, per organization: {org name: project name}
 _CACHE_ATTR = "_cvewatch_organizations"
 
 
@@ -67,3 +68,20 @@ def project_or_404(organization: Organization, name: str) -> Project:
     if project is None:
         raise Http404("No Project matches the given query.")
     return project
+
+
+def current_project(request: HttpRequest, organization: Organization, projects: list[Project]) -> Project | None:
+    """The project the user last chose among the organization's `projects`, else its first active one."""
+    if not projects:
+        return None
+    wanted = (request.session.get(PROJECT_KEY) or {}).get(organization.name)
+    for project in projects:
+        if project.name == wanted:
+            return project
+    return next((p for p in projects if p.active), projects[0])
+
+
+def remember_project(request: HttpRequest, organization: Organization, project: Project) -> None:
+    chosen = dict(request.session.get(PROJECT_KEY) or {})
+    chosen[organization.name] = project.name
+    request.session[PROJECT_KEY] = chosen

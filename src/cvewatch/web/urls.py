@@ -3,14 +3,18 @@
 from django.urls import path, re_path
 
 from cvewatch.web import views_accounts as accounts
+from cvewatch.web import views_activity as activity
 from cvewatch.web import views_alerts as alerts
 from cvewatch.web import views_catalog as catalog
+from cvewatch.web import views_dashboard as dashboard
 from cvewatch.web import views_export as export
 from cvewatch.web import views_feeds as feeds
 from cvewatch.web import views_orgs as orgs
 from cvewatch.web import views_projects as projects
 from cvewatch.web import views_saved as saved
+from cvewatch.web import views_site as site
 from cvewatch.web import views_tokens as tokens
+from cvewatch.web import views_vendors as vendors
 from cvewatch.web import views_weaknesses as weaknesses
 from cvewatch.web import views_workbench as workbench
 
@@ -19,6 +23,7 @@ app_name = "web"
 _KEY = r"(?P<key>[A-Za-z0-9]+\.[A-Za-z0-9]+)"  # a feed key, <key_id>.<secret>
 
 urlpatterns = [
+    path("favicon.ico", site.favicon, name="favicon"),
     # Accounts
     path("login", accounts.LoginView.as_view(), name="login"),
     path("logout", accounts.LogoutView.as_view(), name="logout"),
@@ -40,7 +45,8 @@ urlpatterns = [
         name="password_reset_confirm",
     ),
     # Catalog
-    path("", catalog.dashboard, name="dashboard"),
+    path("", dashboard.dashboard, name="dashboard"),
+    path("activity", activity.activity, name="activity"),
     path("cve", catalog.cve_list, name="cve_list"),
     # Export and feeds (lane x); before cve/<id>, which would take "export.csv" for an id
     path("cve/export.csv", export.cve_export, name="cve_export"),
@@ -61,10 +67,12 @@ urlpatterns = [
     path("views/<int:view_id>", saved.view_open, name="view_open"),
     path("views/<int:view_id>/rename", saved.view_rename, name="view_rename"),
     path("views/<int:view_id>/delete", saved.view_delete, name="view_delete"),
-    path("vendors", catalog.vendor_list, name="vendor_list"),
-    path("vendors/<path:name>", catalog.vendor_detail, name="vendor_detail"),
     path("weaknesses", weaknesses.weakness_list, name="weakness_list"),
     path("weaknesses/<str:cwe_id>", weaknesses.weakness_detail, name="weakness_detail"),
+    path("vendors", vendors.vendor_list, name="vendor_list"),
+    path("vendors/<path:name>", vendors.vendor_detail, name="vendor_detail"),
+    path("products", vendors.product_detail, name="product_detail"),
+    path("subscriptions", vendors.subscribe, name="catalog_subscribe"),
     # Organizations
     path("org/new", orgs.create_organization, name="org_create"),
     path("org/switch", orgs.switch_organization, name="org_switch"),
