@@ -71,7 +71,7 @@ def test_another_persons_tags_are_invisible(owner, member_client, catalog):
     assert member_client.get("/tags/secret-tag/edit").status_code == 404
     assert member_client.post("/tags/secret-tag/delete").status_code == 404
     listing = member_client.get("/cve?tag=secret-tag")
-    assert listing.status_code == 200 and listing.context["page"].paginator.count == 0
+    assert listing.status_code == 200 and list(listing.context["page"].object_list) == []
     assert "You have no tag named" in listing.content.decode()
     member_client.post(f"{LOG4J}/tags", {"action": "remove", "tag": "secret-tag"})
     assert CveTag.objects.count() == 1
@@ -89,7 +89,7 @@ def test_tag_and_untag_from_the_cve_page(owner_client, owner, catalog):
     assert [c.cve_id for c in listing.context["page"]] == ["CVE-2021-44228"]
     assert "Only CVEs you tagged" in listing.content.decode()
     both = owner_client.get("/cve?tag=patch-now&cvss=medium")
-    assert both.context["page"].paginator.count == 0
+    assert list(both.context["page"].object_list) == []
     htmx = owner_client.post(
         f"{LOG4J}/tags", {"action": "remove", "tag": "patch-now"}, HTTP_HX_REQUEST="true"
     )
@@ -256,7 +256,7 @@ def busy(owner_client, owner, org, production, catalog):
 WORKBENCH_PAGES = [
     ("/tags", 5),
     ("/views", 6),
-    ("/cve?tag=tag1", 8),
+    ("/cve?tag=tag1", 7),  # the list reads a page and one row more, no count
     ("/cve/CVE-2021-44228", 13),  # + the detail page's per-source records and weaknesses' names
     ("/org/acme/projects/production?status=resolved&assignee=max", 15),
 ]

@@ -8,6 +8,7 @@ shown too; otherwise it is omitted.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +27,12 @@ class Window:
     object_list: list[Any] = field(default_factory=list)
     has_next: bool = False
     count: int | None = None
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.object_list)
+
+    def __len__(self) -> int:
+        return len(self.object_list)
 
     @property
     def has_previous(self) -> bool:
