@@ -58,7 +58,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CVEWATCH_EMAIL_URL", "", "SMTP server: smtp://user:pass@host:25, smtp+tls://… (STARTTLS), smtps://… "
             "(implicit TLS). Unset: mails are written to the log."),
     Setting("CVEWATCH_EMAIL_FROM", "cvewatch@localhost", "Sender address of outgoing mail."),
-    # --- import limits (cvewatch/ingest/sources.py, docs/import.md) ---
+    # --- import limits (cvewatch/ingest/readers.py, docs/import.md) ---
     Setting("CVEWATCH_IMPORT_MAX_MB", "512",
             "Most MiB one imported file or archive member may decompress to; a larger one is skipped."),
     Setting("CVEWATCH_IMPORT_MAX_RATIO", "100",

@@ -7,6 +7,7 @@ the schema does not describe (status, content type, body, headers). The long run
 from __future__ import annotations
 
 import base64
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -59,6 +60,14 @@ def test_the_schema_describes_every_route_and_scheme():
         "search", "vendor", "product", "cvss", "weakness", "tag", "page",
     }
     assert set(cve_list["responses"]) == {"200", "400", "401", "404", "414", "429"}
+    for path, operations in schema["paths"].items():
+        for code, response in operations["get"]["responses"].items():
+            headers = response.get("headers", {})
+            counted = code not in ("400", "401", "414")
+            assert ("RateLimit" in headers and "RateLimit-Policy" in headers) == counted, (path, code)
+            assert ("Retry-After" in headers) == (code == "429"), (path, code)
+            assert not headers.get("RateLimit", {}).get("required")  # absent when the rate limit is off
+    assert cve_list["responses"]["429"]["headers"]["Retry-After"]["required"] is True
     detail = schema["components"]["schemas"]["CveDetail"]
     assert detail["additionalProperties"] is False
     assert set(detail["required"]) == {
@@ -83,12 +92,31 @@ def live_data(transactional_db, settings):
     }
 
 
-@pytest.mark.parametrize("caller", ["basic", "token"])
-def test_schemathesis_finds_nothing(live_server, live_data, caller, tmp_path):
+@pytest.mark.django_db
+def test_the_rate_limit_headers_answered_are_the_ones_described(settings):
+    """The headers of a rate-limited answer match the schema's patterns, 429 and Retry-After included."""
+    schema = APIClient().get("/api/schema").json()
+    described = schema["paths"]["/api/weaknesses"]["get"]["responses"]
+    settings.API_RATE_LIMIT = (2, 60)
+    user = get_user_model().objects.create_user(username="rl", password=PASSWORD)
+    client = APIClient()
+    client.force_authenticate(user)
+    answers = [client.get("/api/weaknesses") for _ in range(3)]
+    assert [a.status_code for a in answers] == [200, 200, 429]
+    for answer in answers:
+        headers = described[str(answer.status_code)]["headers"]
+        for name, header in headers.items():
+            assert re.fullmatch(header["schema"]["pattern"], answer[name]), (name, answer[name])
+
+
+@pytest.mark.parametrize("caller", ["basic", "token", "token with the rate limit on"])
+def test_schemathesis_finds_nothing(live_server, live_data, caller, tmp_path, settings):
+    if caller == "token with the rate limit on":
+        settings.API_RATE_LIMIT = (1_000_000, 60)  # every answer carries the quota headers, none is a 429
     command = [
         str(SCHEMATHESIS), "run", f"{live_server.url}/api/schema",
         "--checks", CHECKS,
-        "--header", f"Authorization: {live_data[caller]}",
+        "--header", f"Authorization: {live_data[caller.split()[0]]}",
         "--phases", "examples,coverage,fuzzing",
         "--max-examples", "8",
         "--seed", "10",

@@ -10,6 +10,10 @@ scheme, the CVE filters, and the errors every endpoint may answer, each `{"detai
 - 429: over the rate limit, or a failed-login lock-out (with `Retry-After`);
 - 414 (text/html): a request line over 4,094 bytes, refused by gunicorn before Django sees it.
 
+The rate limit's headers (api/throttling.py) are described on every answer of a rate-limited endpoint that
+passes authentication (2xx, 404 and 429): `RateLimit-Policy` and `RateLimit`, optional because
+CVEWATCH_API_RATE_LIMIT=off sends neither and a lock-out's 429 comes before the count; `Retry-After` on 429.
+
 The view is `api.views.SchemaView` (drf-spectacular's views import the schema class: not from here).
 schemathesis checks the live API against it (tests/api/test_schema.py, bench/schemathesis_long.py).
 """
@@ -23,6 +27,8 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse, extend_schema_serializer
 from rest_framework import serializers
+
+from cvewatch.api.throttling import RateLimitHeadersMixin
 
 TIMESTAMP = {"type": "string", "format": "date-time", "example": "2021-12-10T00:00:00Z"}
 UUID = {"type": "string", "format": "uuid"}
@@ -81,6 +87,29 @@ class ErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
 
 
+# What the throttle says on the answers it saw (the IETF draft's structured fields; api/throttling.py).
+RATE_LIMIT_HEADERS: dict[str, dict[str, Any]] = {
+    "RateLimit-Policy": {
+        "description": 'The quota: `"api";q=<requests>;w=<window in seconds>` (draft-ietf-httpapi-ratelimit-headers). '
+        "Absent when the rate limit is off (CVEWATCH_API_RATE_LIMIT=off).",
+        "schema": {"type": "string", "pattern": r'^"api";q=\d+;w=\d+$', "example": '"api";q=1200;w=60'},
+    },
+    "RateLimit": {
+        "description": 'What is left of the quota: `"api";r=<requests left>;t=<seconds until the window turns over>`. '
+        "Absent when the rate limit is off.",
+        "schema": {"type": "string", "pattern": r'^"api";r=\d+;t=\d+$', "example": '"api";r=1187;t=42'},
+    },
+}
+RETRY_AFTER = {
+    "description": "Seconds to wait before the next request: until the rate-limit window turns over, or the "
+    "failed-login lock-out ends.",
+    "required": True,
+    "schema": {"type": "string", "pattern": r"^\d+$", "example": "42"},
+}
+# Answered before the throttle counts the request (middleware, authentication, the HTTP server): no quota.
+UNCOUNTED = ("400", "401", "414")
+
+
 class ApiAutoSchema(AutoSchema):
     """drf-spectacular's AutoSchema with the errors every endpoint may answer and plain-segment path names."""
 
@@ -99,6 +128,14 @@ class ApiAutoSchema(AutoSchema):
             )
         responses.setdefault("414", URI_TOO_LONG)
         return responses
+
+    def _get_response_headers_for_code(self, status_code: str, direction: str = "response") -> dict[str, Any]:
+        headers = dict(super()._get_response_headers_for_code(status_code, direction))
+        if isinstance(self.view, RateLimitHeadersMixin) and status_code not in UNCOUNTED:
+            headers.update(RATE_LIMIT_HEADERS)
+        if status_code == "429":
+            headers["Retry-After"] = RETRY_AFTER
+        return headers
 
     def _resolve_path_parameters(self, variables: list[str]) -> list[dict[str, Any]]:
         parameters = super()._resolve_path_parameters(variables)

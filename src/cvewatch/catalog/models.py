@@ -183,6 +183,9 @@ class ImportRun(models.Model):
     errors = models.JSONField(default=list)  # [{"path": ..., "reason": ...}], capped
     # Who runs it: a run still "running" whose process is gone was killed and is marked interrupted.
     worker = models.CharField(max_length=200, default=this_process, blank=True)
+    # Written by the running import every so often: a run silent for too long is interrupted, whatever its
+    # host (hosts sharing one PostgreSQL cannot see each other's processes). Null on runs older than it.
+    heartbeat_at = models.DateTimeField(null=True, blank=True, default=timezone.now)
 
     class Meta:
         ordering = ["-started_at"]

@@ -14,9 +14,11 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 from django.db import DatabaseError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from cvewatch.catalog.choices import ImportStatus
@@ -31,6 +33,7 @@ from cvewatch.catalog.models import (
     SourceRecord,
     Vendor,
     Weakness,
+    this_process,
 )
 from cvewatch.catalog.names import is_cve_id, is_product, split_product
 from cvewatch.catalog.search import search_index_deferred
@@ -41,6 +44,7 @@ from cvewatch.ingest.writer import BatchResult, BatchWriter, Prepared
 
 __all__ = [
     "DEFAULT_BATCH_SIZE", "ImportStats", "finish_run", "import_items", "import_paths", "mark_interrupted_runs",
+    "record_heartbeat",
 ]
 
 log = logging.getLogger(__name__)
@@ -51,6 +55,11 @@ MAX_CVE_ID = Cve._meta.get_field("cve_id").max_length or 32
 MAX_NAME = Vendor._meta.get_field("name").max_length or 255
 MAX_SOURCE = SourceRecord._meta.get_field("source").max_length or 32
 MAX_CWE_ID = Weakness._meta.get_field("cwe_id").max_length or 32
+HEARTBEAT_SECONDS = 30.0  # a running import writes ImportRun.heartbeat_at at most this often
+# A running import silent for this long is interrupted, whatever its host. Far above the longest pause of a
+# live run (one file parsed whole, the VACUUM a large import ends with, a sync's download between steps,
+# which beats through the sync's lease heartbeat); a live run wrongly marked records its real outcome anyway.
+STALE_AFTER = timedelta(minutes=10)
 
 Checkpoint = Callable[[], None]
 
@@ -119,6 +128,14 @@ class _Importer:
         self.writer = BatchWriter(run_id=run.pk if run is not None else None)
         self.written_since_analyze = 0
         self.next_analyze = ANALYZE_FIRST_AT
+        self.run_id = run.pk if run is not None else None
+        self.next_beat = time.monotonic() + HEARTBEAT_SECONDS
+
+    def beat(self) -> None:
+        """The run's heartbeat, when it is due: other hosts tell a live run from a dead one by it."""
+        if self.run_id is not None and time.monotonic() >= self.next_beat:
+            record_heartbeat(run_id=self.run_id)
+            self.next_beat = time.monotonic() + HEARTBEAT_SECONDS
 
     # --- reading --------------------------------------------------------------------------------------------
 
@@ -128,6 +145,7 @@ class _Importer:
         next_progress = time.monotonic() + self.progress_interval
         for item in items:
             stats.read += 1
+            self.beat()
             prepared = self.prepare(item)
             if prepared is not None:
                 # Flush only between CVEs: a CVE's records from one file (CNA and ADP) stay in one batch.
@@ -144,6 +162,7 @@ class _Importer:
             with transaction.atomic():
                 self.run_checkpoint()
         if self.stats.records_stored + self.stats.created >= ANALYZE_FIRST_AT:
+            self.beat()
             self.analyze(vacuum=True)
 
     def prepare(self, item: Item) -> Prepared | None:
@@ -352,25 +371,45 @@ def finish_run(run: ImportRun, *, stats: ImportStats, error: str | None = None) 
     run.save(update_fields=["status", "counts", "errors", "finished_at"])
 
 
-def mark_interrupted_runs() -> int:
-    """Marks runs left "running" by a process of this host that no longer exists; returns how many.
+def record_heartbeat(*, run_id: int) -> None:
+    """A running import is alive: its heartbeat is now (also while a sync downloads between its steps)."""
+    ImportRun.objects.filter(pk=run_id).update(heartbeat_at=timezone.now())
 
-    A killed import (SIGKILL, the OOM killer, a power cut) never records its outcome. Runs of other hosts
-    are left alone: whether their process lives cannot be told from here.
+
+def mark_interrupted_runs() -> int:
+    """Marks runs left "running" by a process that is gone; returns how many.
+
+    A killed import (SIGKILL, the OOM killer, a power cut, a host that went down) never records its outcome.
+    A run of this host whose process no longer exists is interrupted at once; a run of any host whose
+    heartbeat is older than STALE_AFTER is interrupted too (hosts sharing one PostgreSQL cannot check each
+    other's processes) unless it is this host's and its process lives.
     """
-    host = socket.gethostname()
+    host, me = socket.gethostname(), this_process()
+    now = timezone.now()
+    cutoff = now - STALE_AFTER
+    running = ImportRun.objects.filter(status=ImportStatus.RUNNING).exclude(worker=me)
     dead = [
         run.pk
-        for run in ImportRun.objects.filter(status=ImportStatus.RUNNING, worker__startswith=f"{host}:").only("worker")
+        for run in running.filter(worker__startswith=f"{host}:").only("worker")
         if not _process_alive(run.worker.rpartition(":")[2])
     ]
-    if not dead:
-        return 0
-    return ImportRun.objects.filter(pk__in=dead, status=ImportStatus.RUNNING).update(
-        status=ImportStatus.INTERRUPTED,
-        finished_at=timezone.now(),
-        errors=[{"path": "", "reason": "the import process stopped before the run finished (killed or crashed)"}],
+    # This host's runs are judged by their process above: a live one may be silent in a long VACUUM.
+    silent = list(
+        running.exclude(worker__startswith=f"{host}:")
+        .filter(Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, started_at__lt=cutoff))
+        .values_list("pk", flat=True)
     )
+    marked = 0
+    for pks, reason in (
+        (dead, "the import process stopped before the run finished (killed or crashed)"),
+        (silent, f"no heartbeat from the import process for more than {STALE_AFTER.seconds // 60} minutes: it "
+                 "stopped before the run finished (killed, crashed, or its host went down)"),
+    ):  # fmt: skip
+        if pks:
+            marked += ImportRun.objects.filter(pk__in=pks, status=ImportStatus.RUNNING).update(
+                status=ImportStatus.INTERRUPTED, finished_at=now, errors=[{"path": "", "reason": reason}]
+            )
+    return marked
 
 
 def _process_alive(pid: str) -> bool:

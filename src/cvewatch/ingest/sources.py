@@ -26,6 +26,17 @@ from cvewatch.ingest.parsers.epss import parse_epss
 from cvewatch.ingest.parsers.kev import kev_entries
 from cvewatch.ingest.parsers.nvd import nvd_api_records, nvd_api_stream, nvd_feed_records, nvd_feed_stream
 from cvewatch.ingest.parsers.opencve_kb import opencve_kb_record
+from cvewatch.ingest.readers import (
+    ArchiveBomb,
+    Budget,
+    Capped,
+    Counting,
+    Limits,
+    MiB,
+    Prefixed,
+    TarMember,
+    TooLarge,
+)
 from cvewatch.ingest.records import Item, ParseError, Skipped
 
 CVE5 = "cve5"
@@ -37,22 +48,6 @@ EPSS = "epss"
 CWE = "cwe"
 
 Progress = Callable[[str], None]
-
-MiB = 1 << 20
-_CHUNK = MiB
-
-
-class Limits(NamedTuple):
-    """What one input may cost (CVEWATCH_IMPORT_MAX_MB, CVEWATCH_IMPORT_MAX_RATIO)."""
-
-    max_bytes: int = 512 * MiB  # one file or archive member, decompressed; NVD's largest 1.1 feed is ~300 MB
-    max_ratio: int = 100  # decompressed/compressed; real feeds stay under 25, a zip of zeros reaches 1000
-    ratio_floor: int = 16 * MiB  # below this much output any ratio is fine (tiny repetitive files)
-    stream_above: int = 64 * MiB  # a bigger NVD feed or API page is parsed as a stream, not decoded whole
-
-
-class TooLarge(Exception):
-    """An input over its Limits: skipped with this reason."""
 
 _TAR_SUFFIXES = (".tar.gz", ".tgz", ".tar", ".tar.bz2", ".tbz2", ".tar.xz", ".txz")
 _NOT_DATA_NAMES = ("readme", "license", "licence", "copying", "notice", "changelog", "manifest.csv")
@@ -116,9 +111,10 @@ def detect_format(data: bytes, name: str) -> Detected:
 # --- walking -------------------------------------------------------------------------------------
 
 
-class _Walker:
+class _Walker(Budget):
     def __init__(self, on_progress: Progress | None, limits: Limits) -> None:
-        self.on_progress, self.limits = on_progress, limits
+        super().__init__(limits)
+        self.on_progress = on_progress
 
     def progress(self, origin: str) -> None:
         if self.on_progress is not None:
@@ -163,10 +159,17 @@ class _Walker:
             yield Skipped(origin, "ran out of memory reading it: skipped")
 
     def tar(self, stream: IO[bytes], origin: str) -> Iterator[Item]:
-        """Members one at a time ('r|*' streams: memory stays flat however big the bundle)."""
+        """Members one at a time ('r|*' streams: memory stays flat however big the bundle).
+
+        A member's header says how many bytes it holds, not what they cost: behind a .tar.gz's compression a
+        small file can inflate to gigabytes. So every member's bytes are counted against the archive file's
+        bytes actually read (the ratio limit), member by member and for the archive as a whole. A member over
+        the limits is skipped; once the archive as a whole passes the ratio, the rest of it is not inflated.
+        """
         count = 0
+        raw = Counting(stream)
         try:
-            with tarfile.open(fileobj=stream, mode="r|*") as tar:
+            with tarfile.open(fileobj=raw, mode="r|*") as tar:
                 for member in tar:
                     if not member.isfile():
                         if not member.isdir():  # links and devices are never followed or read: say so
@@ -174,18 +177,21 @@ class _Walker:
                         continue
                     member_name = member.name
                     base = member_name.rpartition("/")[2]
-                    if base.startswith(".") or _hidden_path(member_name) or _not_data(base):
-                        continue
                     member_origin = f"{origin}!{member_name}"
-                    self.progress(member_origin)
-                    if member.size > self.limits.max_bytes:
+                    reader = TarMember(self, tar.extractfile(member), raw, archive_at=member.offset_data)
+                    if base.startswith(".") or _hidden_path(member_name) or _not_data(base):
+                        pass
+                    elif member.size > self.limits.max_bytes:
+                        self.progress(member_origin)
                         yield Skipped(member_origin, self.too_large(member.size))
-                        continue  # the stream skips its bytes without keeping them
-                    extracted = tar.extractfile(member)
-                    if extracted is None:
-                        continue
-                    count += 1
-                    yield from self.stream(extracted, base, member_origin, compressed=member.size)
+                    else:
+                        self.progress(member_origin)
+                        yield from self.stream(reader, base, member_origin, compressed=member.size)
+                        count += 1
+                    # Whatever the member's reader left is read here, not by tarfile, so it counts too.
+                    reader.drain()
+        except ArchiveBomb as exc:
+            yield Skipped(origin, f"not read past its {count} readable members: {exc}")
         except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:
             yield Skipped(origin, f"archive is truncated or corrupt after {count} readable members: {_why(exc)}")
 
@@ -223,7 +229,7 @@ class _Walker:
                 data = self.read_capped(stream, compressed=compressed)
             else:
                 first = stream.read(2)
-                source: IO[bytes] = _Prefixed(first, stream)
+                source: IO[bytes] = Prefixed(first, stream)
                 gzipped = lower.endswith(".gz") or first == b"\x1f\x8b"
                 if gzipped:
                     source = gzip.GzipFile(fileobj=source)  # type: ignore[assignment]
@@ -232,7 +238,7 @@ class _Walker:
                 head = self.read_capped(source, compressed=compressed, stop_after=above)
                 fmt = _streamed_format(head) if len(head) > above else None
                 if fmt is not None:
-                    reader = _Capped(self, _Prefixed(head, source), compressed=compressed)
+                    reader = Capped(self, Prefixed(head, source), compressed=compressed)
                     yield from _parse_stream(fmt, reader, origin)
                     return
                 data = head if len(head) <= above else head + self.read_capped(
@@ -241,6 +247,8 @@ class _Walker:
                 if gzipped:  # already inflated: member() must not unwrap it again
                     yield from _parse(data, name, origin)
                     return
+        except ArchiveBomb:
+            raise  # the whole archive stops: its tar walker says so
         except TooLarge as exc:
             yield Skipped(origin, str(exc))
             return
@@ -280,37 +288,6 @@ class _Walker:
         except MemoryError:
             yield Skipped(origin, "ran out of memory reading it: skipped")
 
-    def read_capped(
-        self, stream: IO[bytes], *, compressed: int, already: int = 0, stop_after: int | None = None
-    ) -> bytes:
-        """A decompressing stream to its end (or just past stop_after bytes), or TooLarge as soon as it
-        passes the size or ratio limit; already counts bytes of the same input read before."""
-        chunks, total = [], already
-        while chunk := stream.read(_CHUNK):
-            total += len(chunk)
-            self.check(total, compressed=compressed)
-            chunks.append(chunk)
-            if stop_after is not None and total - already > stop_after:
-                break
-        return b"".join(chunks)
-
-    def check(self, total: int, *, compressed: int) -> None:
-        limits = self.limits
-        if total > limits.max_bytes:
-            raise TooLarge(self.too_large(total, more=True))
-        if total > limits.ratio_floor and total > max(compressed, 1) * limits.max_ratio:
-            raise TooLarge(
-                f"decompresses more than {limits.max_ratio} times its compressed size of {compressed} bytes "
-                "(a zip or gzip bomb?; CVEWATCH_IMPORT_MAX_RATIO): skipped"
-            )
-
-    def too_large(self, size: int, *, more: bool = False) -> str:
-        return (
-            f"{'more than ' if more else ''}{size // MiB} MiB, over the {self.limits.max_bytes // MiB} MiB "
-            "one input may decompress to (CVEWATCH_IMPORT_MAX_MB): skipped"
-        )
-
-
 def _special_member(member: tarfile.TarInfo) -> str:
     if member.issym():
         return "a symbolic link in the archive: links are not followed"
@@ -319,35 +296,6 @@ def _special_member(member: tarfile.TarInfo) -> str:
     if member.isdev():
         return "a device or FIFO in the archive: not read"
     return "not a regular file in the archive: not read"
-
-
-class _Prefixed:
-    """Bytes already read, then the rest of the stream they came from."""
-
-    def __init__(self, head: bytes, rest: IO[bytes]) -> None:
-        self.head, self.rest = memoryview(head), rest
-
-    def read(self, size: int = -1) -> bytes:
-        if not self.head:
-            return self.rest.read(size)
-        if size < 0:
-            out, self.head = bytes(self.head) + self.rest.read(), memoryview(b"")
-            return out
-        out, self.head = bytes(self.head[:size]), self.head[size:]
-        return out
-
-
-class _Capped:
-    """A stream whose bytes count against the walker's limits as a streamed parser reads them."""
-
-    def __init__(self, walker: _Walker, stream: _Prefixed, *, compressed: int) -> None:
-        self.walker, self.stream, self.compressed, self.total = walker, stream, compressed, 0
-
-    def read(self, size: int = -1) -> bytes:
-        out = self.stream.read(size)
-        self.total += len(out)
-        self.walker.check(self.total, compressed=self.compressed)
-        return out
 
 
 def _streamed_format(head: bytes) -> str | None:
@@ -360,10 +308,12 @@ def _streamed_format(head: bytes) -> str | None:
     return None
 
 
-def _parse_stream(fmt: str, stream: _Capped, origin: str) -> Iterator[Item]:
+def _parse_stream(fmt: str, stream: Capped, origin: str) -> Iterator[Item]:
     records = nvd_feed_stream(stream, origin=origin) if fmt == NVD_FEED else nvd_api_stream(stream, origin=origin)
     try:
         yield from records
+    except ArchiveBomb:
+        raise
     except TooLarge as exc:
         yield Skipped(origin, f"read up to here, then: {exc}")
 

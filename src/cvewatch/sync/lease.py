@@ -16,6 +16,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from cvewatch.ingest.services import record_heartbeat
 from cvewatch.sync.errors import LeaseLost
 from cvewatch.sync.models import SyncSource
 
@@ -60,10 +61,16 @@ def release(*, name: str, worker: str, **values: Any) -> None:
 
 
 class Heartbeat:
-    """Renews the lease at most every third of its length: cheap enough to call from any loop."""
+    """Renews the lease at most every third of its length: cheap enough to call from any loop.
 
-    def __init__(self, *, name: str, worker: str, seconds: int = LEASE_SECONDS) -> None:
-        self.name, self.worker, self.seconds = name, worker, seconds
+    With import_run_id, the run's import record beats too, so that a long download between two import
+    steps does not make it look dead to the other hosts (ingest.services.mark_interrupted_runs).
+    """
+
+    def __init__(
+        self, *, name: str, worker: str, seconds: int = LEASE_SECONDS, import_run_id: int | None = None
+    ) -> None:
+        self.name, self.worker, self.seconds, self.import_run_id = name, worker, seconds, import_run_id
         self.every = max(seconds / 3, 1.0)
         self.last = time.monotonic()
 
@@ -71,4 +78,6 @@ class Heartbeat:
         if time.monotonic() - self.last < self.every or connection.in_atomic_block:
             return
         renew(name=self.name, worker=self.worker, seconds=self.seconds)
+        if self.import_run_id is not None:
+            record_heartbeat(run_id=self.import_run_id)
         self.last = time.monotonic()

@@ -57,8 +57,15 @@ def run_source(
         return None
     source_row = SyncSource.objects.get(name=name)
     now = timezone.now()
-    # We hold the lease: a run still marked running was left by a worker that died.
-    source_row.runs.filter(status=RunStatus.RUNNING).update(
+    # We hold the lease: a run still marked running was left by a worker that died (on any host), and so
+    # was its import record.
+    dead = source_row.runs.filter(status=RunStatus.RUNNING)
+    ImportRun.objects.filter(pk__in=dead.values("import_run"), status=ImportStatus.RUNNING).update(
+        status=ImportStatus.INTERRUPTED,
+        finished_at=now,
+        errors=[{"path": "", "reason": "the sync worker stopped before the run finished (its lease expired)"}],
+    )
+    dead.update(
         status=RunStatus.INTERRUPTED,
         finished_at=now,
         errors="the worker stopped before the run finished (its lease expired); the next run resumed from the cursor",
@@ -70,7 +77,7 @@ def run_source(
         import_run=import_run,
     )  # fmt: skip
     workdir = _scratch_dir(name)
-    heartbeat = lease.Heartbeat(name=name, worker=worker, seconds=lease_seconds)
+    heartbeat = lease.Heartbeat(name=name, worker=worker, seconds=lease_seconds, import_run_id=import_run.pk)
     ctx = Context(
         name=name, url=url, cursor=dict(source_row.cursor), transport=transport or HttpTransport(),
         workdir=workdir, state_dir=Path(settings.DATA_DIR) / "sync" / name, heartbeat=heartbeat,
