@@ -19,6 +19,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Q
+from django.db.models.expressions import RawSQL
 
 log = logging.getLogger(__name__)
 
@@ -118,3 +119,17 @@ def substring_ids_sql(term: str) -> tuple[str, list[Any]]:
     queryset = Cve.objects.filter(Q(cve_id__icontains=term) | Q(description__icontains=term)).order_by()
     sql, params = queryset.values("pk").query.sql_with_params()
     return sql, list(params)
+
+
+def column_contains(column: str, term: str) -> Q:
+    """CVEs whose `cve_id` or `description` contains term (case-insensitive): the query language's `:`.
+
+    Same answer as `<column>__icontains` on both engines; on SQLite through the FTS5 trigram table's LIKE
+    (indexed, where icontains would read every description), on PostgreSQL through the trigram GIN index.
+    """
+    if column not in ("cve_id", "description"):
+        raise ValueError(f"{column} is not in the search table")
+    if connection.vendor == "sqlite" and not _LIKE_SPECIAL.intersection(term):
+        sql = f"SELECT rowid FROM {SEARCH_TABLE} WHERE {column} LIKE %s"
+        return Q(pk__in=RawSQL(sql, [f"%{term}%"]))
+    return Q(**{f"{column}__icontains": term})
