@@ -66,9 +66,12 @@ def _project_resolver(organizations: Any) -> Resolver:
     return resolve
 
 
-def subscription_condition(query: str) -> Q:
-    """The CVEs a subscription's query matches (no context fields: services refuse them at save)."""
-    return compile_query(parse(query))
+def subscription_condition(query: str, *, search_index: bool = True) -> Q:
+    """The CVEs a subscription's query matches (no context fields: services refuse them at save).
+
+    search_index=False for a condition on a few known CVEs (alert matching): see compile_query.
+    """
+    return compile_query(parse(query), search_index=search_index)
 
 
 def query_subscriptions_condition(project: Project) -> Q | None:
