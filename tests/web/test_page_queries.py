@@ -24,9 +24,12 @@ PAGES = [
     ("/cve?vendor=acme", 7),
     ("/cve?search=rocket&cvss=critical", 8),
     ("/cve/CVE-2021-44228", 6),
-    ("/org/acme/projects/production", 15),
-    ("/org/acme/projects/production?cvss=critical&page=2", 15),
-    ("/org/acme/projects/production?q=apache", 17),
+    # Project pages read the project's query subscriptions twice: for its CVEs and for their panel.
+    ("/org/acme/projects/production", 17),
+    ("/org/acme/projects/production?cvss=critical&page=2", 17),
+    ("/org/acme/projects/production?find=apache", 19),
+    ("/cve?q=vendor:acme AND cvss31>=7", 6),
+    ("/org/acme/projects/production?q=kev:true", 17),
 ]
 
 

@@ -12,13 +12,13 @@ from django.views.decorators.http import require_GET
 
 from cvewatch.catalog import names, selectors
 from cvewatch.catalog.choices import METRIC_NAMES
-from cvewatch.catalog.filters import CveFilter
-from cvewatch.core.errors import NotFound
+from cvewatch.core.errors import InvalidQuery, NotFound
 from cvewatch.organizations import selectors as org_selectors
 from cvewatch.organizations.models import Organization, Project
 from cvewatch.web import selectors as web_selectors
 from cvewatch.web.forms import CveFilterForm
 from cvewatch.web.orgs import current_organization
+from cvewatch.web.query import QueryError, page_filter
 
 PAGE_SIZE = 25
 RECENT_CVES = 15
@@ -76,14 +76,16 @@ def _projects_of(org: Organization) -> list[Project]:
 @require_GET
 def cve_list(request: HttpRequest) -> HttpResponse:
     form = CveFilterForm(request.GET or None)  # shows the filters; CveFilter reads them, as the API does
-    cve_filter = CveFilter.from_params(request.GET, user=request.user)
-    error = ""
-    try:
-        queryset = selectors.cve_listing(cve_filter=cve_filter)
-    except NotFound as exc:
-        # An unknown vendor/product is a filter mistake, shown next to the form rather than a bare 404 page.
-        error = exc.message
-        queryset = selectors.cve_list().none()
+    cve_filter, query_error = page_filter(request, organization=current_organization(request))
+    error, queryset = "", selectors.cve_list().none()  # a malformed query: its error, no list
+    if cve_filter is not None:
+        try:
+            queryset = selectors.cve_listing(cve_filter=cve_filter)
+        except InvalidQuery as exc:  # a tag or project the query names that the caller does not have
+            query_error = QueryError.of(cve_filter.q, exc)
+        except NotFound as exc:
+            # An unknown vendor/product is a filter mistake, shown next to the form rather than a bare 404.
+            error = exc.message
     page = paginate(request, cve_rows(queryset))
     query = request.GET.copy()
     query.pop("page", None)
@@ -95,8 +97,9 @@ def cve_list(request: HttpRequest) -> HttpResponse:
             "form": form,
             "page": page,
             "error": error,
+            "query_error": query_error,
             "query": query.urlencode(),
-            "filtered": cve_filter.is_active,
+            "filtered": cve_filter.is_active if cve_filter else True,
         },
     )
 
