@@ -4,8 +4,8 @@
     Cve.objects.filter(condition)
 
 Field semantics (docs/query.md is the user's version):
-- description, title: `:` case-insensitive substring, `=` the whole text (case-insensitive); description's
-  substring goes through catalog.search (the engines' trigram indexes);
+- description, title: `:` case-insensitive substring (through catalog.search, the engines' trigram
+  indexes), `=` the whole text (case-insensitive);
 - cve: `:` substring of the id, `=` the exact id; cwe: the CVEs linked to that weakness (`:` and `=` alike);
 - vendor, product: through the link tables; `:` a name containing the value, `=` that name;
 - cvssNN, epss (percent): numeric comparison on the stored score; a CVE without that score never matches,
@@ -28,7 +28,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from cvewatch.catalog import search
-from cvewatch.catalog.models import CveProduct, CveVendor, CveWeakness
+from cvewatch.catalog.models import CveProduct, CveVendor, CveWeakness, Product, Vendor, Weakness
 from cvewatch.catalog.query.parser import column
 from cvewatch.catalog.query.syntax import FIELDS, NEGATIONS, Age, And, Comparison, Kind, Node, Not
 from cvewatch.core.errors import InvalidQuery
@@ -105,16 +105,20 @@ def _text(node: Comparison, kind: Kind, search_index: bool) -> Q:
     value = str(node.value)
     contains = node.op in (":", "!:")
     if kind is Kind.TEXT:
-        if node.field == "description" and contains and search_index:
-            return search.column_contains("description", value)
+        if contains and search_index:
+            return search.column_contains(node.field, value)
         return Q(**{f"{node.field}__{'icontains' if contains else 'iexact'}": value})
     if kind is Kind.CVE:
         return Q(cve_id__icontains=value) if contains else Q(cve_id=value)
     if kind is Kind.CWE:
-        return Q(pk__in=CveWeakness.objects.filter(weakness__cwe_id=value).values("cve_id"))
+        weaknesses = Weakness.objects.filter(cwe_id=value).values("pk")
+        return Q(pk__in=CveWeakness.objects.filter(weakness_id__in=weaknesses).values("cve_id"))
+    # Names first, then their links: the engines read the name table (or its unique index), then the link
+    # table's (target, cve) index, instead of joining every link row to its name.
     link: Any = CveVendor if node.field == "vendor" else CveProduct
-    lookup = f"{node.field}__name{'__contains' if contains else ''}"
-    return Q(pk__in=link.objects.filter(**{lookup: value}).values("cve_id"))
+    target: Any = Vendor if node.field == "vendor" else Product
+    targets = target.objects.filter(**{"name__contains" if contains else "name": value}).values("pk")
+    return Q(pk__in=link.objects.filter(**{f"{node.field}_id__in": targets}).values("cve_id"))
 
 
 _ORDER_LOOKUPS = {"=": "exact", "!=": "exact", ">": "gt", ">=": "gte", "<": "lt", "<=": "lte"}
