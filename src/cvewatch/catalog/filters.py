@@ -101,8 +101,12 @@ class CveFilter:
     def is_active(self) -> bool:
         return bool(self.active)
 
-    def apply(self, queryset: QuerySet[Cve]) -> QuerySet[Cve]:
-        """The CVEs of `queryset` that pass every active filter (raises NotFound as described above)."""
+    def apply(self, queryset: QuerySet[Cve], *, search_index: bool = True) -> QuerySet[Cve]:
+        """The CVEs of `queryset` that pass every active filter (raises NotFound as described above).
+
+        `search_index=False` writes `q`'s substring tests row by row (for walking the CVEs in list order,
+        catalog.selectors.CountedCves) instead of through the search index.
+        """
         if self.search:
             queryset = queryset.filter(selectors.search_condition(self.search))
         if self.vendor:
@@ -131,7 +135,8 @@ class CveFilter:
                 raise NotFound("UserTag")
             queryset = queryset.filter(tagged)
         if self.q:
-            queryset = queryset.filter(compile_query(parse(self.q), resolvers=self.resolvers))
+            condition = compile_query(parse(self.q), resolvers=self.resolvers, search_index=search_index)
+            queryset = queryset.filter(condition)
         return queryset
 
 
