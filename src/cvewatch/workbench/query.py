@@ -69,9 +69,10 @@ def _project_resolver(organizations: Any) -> Resolver:
 def subscription_condition(query: str, *, search_index: bool = True) -> Q:
     """The CVEs a subscription's query matches (no context fields: services refuse them at save).
 
-    search_index=False for a condition on a few known CVEs (alert matching): see compile_query.
+    search_index=False for a condition on a few known CVEs (alert matching: names stay subqueries there, so
+    a batch's reads do not grow with its subscriptions' names); see compile_query.
     """
-    return compile_query(parse(query), search_index=search_index)
+    return compile_query(parse(query), search_index=search_index, resolve_names=search_index)
 
 
 def query_subscriptions_condition(project: Project) -> Q | None:

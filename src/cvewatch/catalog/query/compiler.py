@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from cvewatch.catalog import search
@@ -41,20 +41,32 @@ _CONTEXT_LABEL = {"userTag": "tag", "project": "project"}
 
 
 def compile_query(
-    node: Node, *, resolvers: Resolvers | None = None, now: datetime | None = None, search_index: bool = True
+    node: Node,
+    *,
+    resolvers: Resolvers | None = None,
+    now: datetime | None = None,
+    search_index: bool = True,
+    resolve_names: bool = True,
 ) -> Q:
     """The condition a query tree means (see the module's docstring); `now` anchors relative dates.
 
-    `search_index=False` tests descriptions row by row instead of through catalog.search's index: for
-    conditions on a few known CVEs (alert matching), where the SQLite search table may lag inside an
-    initial load's transaction (search.search_index_deferred) and an index scan would read more anyway.
+    `search_index=False` tests each CVE row instead (text by LIKE, links by a correlated probe): for walking
+    the CVEs newest-first until a page is full (selectors.CountedCves), and for conditions on a few known
+    CVEs (alert matching), where the SQLite search table may lag inside an initial load's transaction
+    (search.search_index_deferred).
+
+    `resolve_names` looks vendor, product and CWE names up first (one indexed read each) and writes their
+    ids into the statement, so PostgreSQL plans the link reads from its per-value statistics (with a name
+    subquery it guessed 20 CVEs for microsoft's 9,910 and sorted them all for a page). The CVEs are still
+    one statement. Alert matching, which compiles every subscription per batch, keeps subqueries.
     """
-    return _Compiler(resolvers or {}, now or timezone.now(), search_index).compile(node)
+    return _Compiler(resolvers or {}, now or timezone.now(), search_index, resolve_names).compile(node)
 
 
 class _Compiler:
-    def __init__(self, resolvers: Resolvers, now: datetime, search_index: bool) -> None:
-        self.resolvers, self.now, self.search_index = resolvers, now, search_index
+    def __init__(self, resolvers: Resolvers, now: datetime, search_index: bool, resolve_names: bool) -> None:
+        self.resolvers, self.now = resolvers, now
+        self.search_index, self.resolve_names = search_index, resolve_names
 
     def compile(self, node: Node) -> Q:
         if isinstance(node, Comparison):
@@ -80,7 +92,7 @@ class _Compiler:
         elif kind is Kind.FLAG:
             condition = Q(kev_added__isnull=not node.value)
         else:
-            condition = _text(node, kind, self.search_index)
+            condition = _text(node, kind, self.search_index, self.resolve_names)
         return condition if positive else ~condition
 
     def context(self, node: Comparison) -> Q:
@@ -101,7 +113,7 @@ class _Compiler:
         return condition
 
 
-def _text(node: Comparison, kind: Kind, search_index: bool) -> Q:
+def _text(node: Comparison, kind: Kind, search_index: bool, resolve_names: bool) -> Q:
     value = str(node.value)
     contains = node.op in (":", "!:")
     if kind is Kind.TEXT:
@@ -110,15 +122,21 @@ def _text(node: Comparison, kind: Kind, search_index: bool) -> Q:
         return Q(**{f"{node.field}__{'icontains' if contains else 'iexact'}": value})
     if kind is Kind.CVE:
         return Q(cve_id__icontains=value) if contains else Q(cve_id=value)
+    link: Any
     if kind is Kind.CWE:
-        weaknesses = Weakness.objects.filter(cwe_id=value).values("pk")
-        return Q(pk__in=CveWeakness.objects.filter(weakness_id__in=weaknesses).values("cve_id"))
+        link, link_field, targets = CveWeakness, "weakness_id", Weakness.objects.filter(cwe_id=value)
+    else:
+        link, link_field = (CveVendor, "vendor_id") if node.field == "vendor" else (CveProduct, "product_id")
+        target: Any = Vendor if node.field == "vendor" else Product
+        targets = target.objects.filter(**{"name__contains" if contains else "name": value})
+    ids: Any = list(targets.values_list("pk", flat=True)) if resolve_names else targets.values("pk")
+    links = link.objects.filter(**{f"{link_field}__in": ids})
+    if not search_index:
+        # Row by row (walking the CVEs in list order): a correlated probe of the link's cve index per CVE.
+        return Q(Exists(links.filter(cve=OuterRef("pk"))))
     # Names first, then their links: the engines read the name table (or its unique index), then the link
     # table's (target, cve) index, instead of joining every link row to its name.
-    link: Any = CveVendor if node.field == "vendor" else CveProduct
-    target: Any = Vendor if node.field == "vendor" else Product
-    targets = target.objects.filter(**{"name__contains" if contains else "name": value}).values("pk")
-    return Q(pk__in=link.objects.filter(**{f"{node.field}_id__in": targets}).values("cve_id"))
+    return Q(pk__in=links.values("cve_id"))
 
 
 _ORDER_LOOKUPS = {"=": "exact", "!=": "exact", ">": "gt", ">=": "gte", "<": "lt", "<=": "lte"}
