@@ -28,7 +28,7 @@ PAGES = [
     ("/org/acme/projects/production", 17),
     ("/org/acme/projects/production?cvss=critical&page=2", 17),
     ("/org/acme/projects/production?find=apache", 19),
-    ("/cve?q=vendor:acme AND cvss31>=7", 6),
+    ("/cve?q=vendor:acme AND cvss31>=7", 8),  # + the vendor name looked up first, + a count for the page plan
     ("/org/acme/projects/production?q=kev:true", 17),
 ]
 
