@@ -57,7 +57,7 @@ def test_the_schema_describes_every_route_and_scheme():
     assert set(schema["components"]["securitySchemes"]) == {"basicAuth", "organizationToken", "cookieAuth"}
     cve_list = schema["paths"]["/api/cve"]["get"]
     assert {p["name"] for p in cve_list["parameters"]} == {
-        "search", "vendor", "product", "cvss", "weakness", "tag", "page",
+        "search", "vendor", "product", "cvss", "weakness", "tag", "q", "page",
     }
     assert set(cve_list["responses"]) == {"200", "400", "401", "404", "414", "429"}
     for path, operations in schema["paths"].items():

@@ -33,9 +33,11 @@ PAGES = [
     ("/cve?sort=epss&dir=asc&page=2", 6),
     ("/cve?vendor=acme&sort=published", 8),
     ("/cve/CVE-2021-44228", 12),
-    ("/org/acme/projects/production", 17),
-    ("/org/acme/projects/production?cvss=critical&page=2", 17),
-    ("/org/acme/projects/production?q=apache", 19),
+    ("/org/acme/projects/production", 19),
+    ("/org/acme/projects/production?cvss=critical&page=2", 19),
+    ("/org/acme/projects/production?find=apache", 21),
+    ("/cve?q=vendor:acme AND cvss31>=7", 9),  # + the vendor name looked up first, + a count for the page plan
+    ("/org/acme/projects/production?q=kev:true", 19),
     # The dashboard: the visit (savepoint, read, write, release), the worst new CVEs (none this week: the
     # newest date, then that month's), one project's digest (changed ids by vendor and by product, the
     # worst), latest KEV, the statistics' version (runs, changes; the statistics are cached), mail, invitations.

@@ -11,20 +11,26 @@ Parameters (combined with AND; unknown parameters and empty values are ignored):
   whitespace, a product's becomes `_`): an unknown one raises NotFound("Vendor") / NotFound("Product");
 - `cvss`: a CVSS v3.1 range (CVSS_RANGES) or `empty`, case-insensitive; any other value is ignored;
 - `weakness`: an exact CWE id; an unknown one matches nothing;
-- `tag`: a tag of the person calling; users have no tags yet, so a person's tag raises NotFound("UserTag").
-  Token callers have no tags: their `tag` is dropped.
+- `tag`: a tag of the person calling: the CVEs they tagged with it; an unknown tag raises NotFound("UserTag").
+  Token callers have no tags: their `tag` is dropped;
+- `q`: a query of the search language (docs/query.md, catalog/query); a malformed one raises InvalidQuery
+  when the filter is built. Its context fields (userTag, project) are resolved for the caller through
+  catalog.query.context.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from django.db.models import QuerySet
 
 from cvewatch.catalog import names, selectors
 from cvewatch.catalog.models import Cve, CveProduct, CveVendor, CveWeakness, Weakness
+from cvewatch.catalog.query import context
+from cvewatch.catalog.query.compiler import Resolver, compile_query
+from cvewatch.catalog.query.parser import parse
 from cvewatch.core.errors import NotFound
 
 # cvss values → half-open ranges on the CVSS v3.1 base score; "critical" includes 10.0.
@@ -51,10 +57,18 @@ class CveFilter:
     cvss: str = ""
     weakness: str = ""
     tag: str = ""
+    q: str = ""
+    # Not a parameter: the caller's resolvers of the query language's context fields (and of `tag`).
+    resolvers: dict[str, Resolver] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
-    def from_params(cls, params: Mapping[str, Any], *, user: Any = None) -> CveFilter:
-        """The filter a query mapping asks for. `user` is the person calling (None for a token)."""
+    def from_params(
+        cls, params: Mapping[str, Any], *, user: Any = None, caller: Any = None, organization: Any = None
+    ) -> CveFilter:
+        """The filter a query mapping asks for. `user` is the person calling (None for a token); `caller` the
+        request's user whatever it is (a token's too, defaults to `user`); `organization` the current one
+        (the web's), which `project:` in `q` looks in. A malformed `q` raises InvalidQuery here.
+        """
 
         def value(key: str) -> str:
             return str(params.get(key) or "").strip()
@@ -62,6 +76,9 @@ class CveFilter:
         vendor = names.vendor_from_query(value("vendor"))
         cvss = value("cvss").lower()
         is_person = user is not None and getattr(user, "is_authenticated", False)
+        q = value("q")
+        if q:
+            parse(q)  # refuse a malformed query now, before any page is planned
         return cls(
             search=value("search"),
             vendor=vendor,
@@ -69,19 +86,27 @@ class CveFilter:
             cvss=cvss if cvss in CVSS_RANGES or cvss == CVSS_EMPTY else "",
             weakness=value("weakness"),
             tag=value("tag") if is_person else "",
+            q=q,
+            resolvers=context.resolvers_for(
+                caller=caller if caller is not None else user, organization=organization
+            ),
         )
 
     @property
     def active(self) -> frozenset[str]:
         """The names of the filters that change the list (`vendor` stands for vendor and product)."""
-        return frozenset(f.name for f in fields(self) if f.name != "product" and getattr(self, f.name))
+        return frozenset(name for name in PARAMETERS if name != "product" and getattr(self, name))
 
     @property
     def is_active(self) -> bool:
         return bool(self.active)
 
-    def apply(self, queryset: QuerySet[Cve]) -> QuerySet[Cve]:
-        """The CVEs of `queryset` that pass every active filter (raises NotFound as described above)."""
+    def apply(self, queryset: QuerySet[Cve], *, search_index: bool = True) -> QuerySet[Cve]:
+        """The CVEs of `queryset` that pass every active filter (raises NotFound as described above).
+
+        `search_index=False` writes `q`'s substring tests row by row (for walking the CVEs in list order,
+        catalog.selectors.CountedCves) instead of through the search index.
+        """
         if self.search:
             queryset = queryset.filter(selectors.search_condition(self.search))
         if self.vendor:
@@ -104,9 +129,17 @@ class CveFilter:
                 return queryset.none()
             queryset = queryset.filter(selectors.linked_to(CveWeakness, weakness_id=weakness_id))
         if self.tag:
-            # Users have no tags yet (issue: user tags), so every tag of a person is unknown.
-            raise NotFound("UserTag")
+            resolver = self.resolvers.get("userTag")
+            tagged = resolver(self.tag) if resolver is not None else None
+            if tagged is None:
+                raise NotFound("UserTag")
+            queryset = queryset.filter(tagged)
+        if self.q:
+            condition = compile_query(parse(self.q), resolvers=self.resolvers, search_index=search_index)
+            queryset = queryset.filter(condition)
         return queryset
 
 
+# The query parameters, in the order the schema lists them.
+PARAMETERS = tuple(f.name for f in fields(CveFilter) if f.name != "resolvers")
 NO_FILTER = CveFilter()

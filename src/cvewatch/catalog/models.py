@@ -99,7 +99,12 @@ class Cve(models.Model):
 
     class Meta:
         ordering = ["-updated_at", "-id"]
-        indexes = [models.Index(fields=["-updated_at", "-id"], name="cve_updated_desc")]
+        indexes = [
+            models.Index(fields=["-updated_at", "-id"], name="cve_updated_desc"),
+            # The query language's comparisons (catalog/query): `epss>=50`, `cvss40>=9`.
+            models.Index(fields=["epss_score"], name="cve_epss"),
+            models.Index(fields=["cvss40_score"], name="cve_cvss40"),
+        ]
 
     def __str__(self) -> str:
         return self.cve_id

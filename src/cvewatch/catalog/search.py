@@ -1,11 +1,13 @@
 """The engine-specific half of the CVE `search` filter: case-insensitive substring of the id or description.
 
 Both engines answer exactly the question Django's `icontains` answers; only the access path differs.
-- PostgreSQL: trigram GIN indexes on UPPER(cve_id) and UPPER(description) (migration 0002, pg_trgm) serve
-  icontains, which Django compiles to UPPER(col) LIKE UPPER(%term%), for terms of 3+ characters.
-- SQLite: an FTS5 table with the trigram tokenizer, `catalog_cve_search`, holds a compact copy of cve_id and
-  description kept in step by triggers; its LIKE is index-accelerated and is SQLite's own LIKE on the same
-  text. It is created (and re-created, with its triggers, if a table rebuild dropped them) after every
+- PostgreSQL: trigram GIN indexes on UPPER(cve_id) and UPPER(description) (migration 0002, pg_trgm), and
+  UPPER(title) (0004, for the query language's `title:`) serve icontains, which Django compiles to
+  UPPER(col) LIKE UPPER(%term%), for terms of 3+ characters.
+- SQLite: an FTS5 table with the trigram tokenizer, `catalog_cve_search`, holds a compact copy of cve_id,
+  description and title kept in step by triggers; its LIKE is index-accelerated and is SQLite's own LIKE on the same
+  text. It is created (and re-created, with its triggers, if a table rebuild dropped them or a column is
+  missing) after every
   `migrate` by ensure_sqlite_search_table, so writers (the ingest service's bulk operations) need not know.
 """
 
@@ -19,18 +21,22 @@ from typing import Any
 from django.db import connection, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Q
+from django.db.models.expressions import RawSQL
 
 log = logging.getLogger(__name__)
 
 SEARCH_TABLE = "catalog_cve_search"
+SEARCH_COLUMNS = ("cve_id", "description", "title")  # title: the query language's `title:` (catalog/query)
 _TRIGGERS = {
     f"{SEARCH_TABLE}_insert": f"""
         CREATE TRIGGER {SEARCH_TABLE}_insert AFTER INSERT ON catalog_cve BEGIN
-            INSERT INTO {SEARCH_TABLE}(rowid, cve_id, description) VALUES (new.id, new.cve_id, new.description);
+            INSERT INTO {SEARCH_TABLE}(rowid, cve_id, description, title)
+            VALUES (new.id, new.cve_id, new.description, new.title);
         END""",
     f"{SEARCH_TABLE}_update": f"""
-        CREATE TRIGGER {SEARCH_TABLE}_update AFTER UPDATE OF cve_id, description ON catalog_cve BEGIN
-            UPDATE {SEARCH_TABLE} SET cve_id = new.cve_id, description = new.description WHERE rowid = old.id;
+        CREATE TRIGGER {SEARCH_TABLE}_update AFTER UPDATE OF cve_id, description, title ON catalog_cve BEGIN
+            UPDATE {SEARCH_TABLE} SET cve_id = new.cve_id, description = new.description, title = new.title
+            WHERE rowid = old.id;
         END""",
     f"{SEARCH_TABLE}_delete": f"""
         CREATE TRIGGER {SEARCH_TABLE}_delete AFTER DELETE ON catalog_cve BEGIN
@@ -55,21 +61,28 @@ def ensure_sqlite_search_table(*, using: BaseDatabaseWrapper | None = None) -> b
         if "catalog_cve" not in present:
             return False
         missing = [name for name in _TRIGGERS if name not in present]
-        if SEARCH_TABLE in present and not missing:
+        if SEARCH_TABLE in present and not missing and _has_columns(cursor):
             return False
         log.info("building the CVE search index (%s)", SEARCH_TABLE)
         cursor.execute(f"DROP TABLE IF EXISTS {SEARCH_TABLE}")
         for name in _TRIGGERS:
             cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
         cursor.execute(
-            f"CREATE VIRTUAL TABLE {SEARCH_TABLE} USING fts5(cve_id, description, tokenize='trigram', detail='none')"
+            f"CREATE VIRTUAL TABLE {SEARCH_TABLE} USING fts5(cve_id, description, title, tokenize='trigram', detail='none')"
         )
         cursor.execute(
-            f"INSERT INTO {SEARCH_TABLE}(rowid, cve_id, description) SELECT id, cve_id, description FROM catalog_cve"
+            f"INSERT INTO {SEARCH_TABLE}(rowid, cve_id, description, title) "
+            "SELECT id, cve_id, description, title FROM catalog_cve"
         )
         for sql in _TRIGGERS.values():
             cursor.execute(sql)
     return True
+
+
+def _has_columns(cursor: Any) -> bool:
+    """Whether the search table has every column (a table from before `title` was added is rebuilt)."""
+    cursor.execute(f"PRAGMA table_info({SEARCH_TABLE})")
+    return {row[1] for row in cursor.fetchall()} >= set(SEARCH_COLUMNS)
 
 
 @contextmanager
@@ -118,3 +131,17 @@ def substring_ids_sql(term: str) -> tuple[str, list[Any]]:
     queryset = Cve.objects.filter(Q(cve_id__icontains=term) | Q(description__icontains=term)).order_by()
     sql, params = queryset.values("pk").query.sql_with_params()
     return sql, list(params)
+
+
+def column_contains(column: str, term: str) -> Q:
+    """CVEs whose `cve_id`, `description` or `title` contains term (case-insensitive): the query language's `:`.
+
+    Same answer as `<column>__icontains` on both engines; on SQLite through the FTS5 trigram table's LIKE
+    (indexed, where icontains would read every description), on PostgreSQL through the trigram GIN index.
+    """
+    if column not in SEARCH_COLUMNS:
+        raise ValueError(f"{column} is not in the search table")
+    if connection.vendor == "sqlite" and not _LIKE_SPECIAL.intersection(term):
+        sql = f"SELECT rowid FROM {SEARCH_TABLE} WHERE {column} LIKE %s"
+        return Q(pk__in=RawSQL(sql, [f"%{term}%"]))
+    return Q(**{f"{column}__icontains": term})

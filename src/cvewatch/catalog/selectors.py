@@ -197,7 +197,16 @@ def cve_listing(*, cve_filter: CveFilter) -> QuerySet[Cve] | CountedCves:
         weakness = Weakness.objects.filter(cwe_id=cve_filter.weakness).first()
         if weakness is not None:
             return cves_of_weakness(weakness=weakness)
+    if "q" in active:
+        return queried_cves(cve_filter=cve_filter)
     return cve_filter.apply(cve_list())
+
+
+def queried_cves(*, cve_filter: CveFilter) -> CountedCves:
+    """A list with a query (`q`): counted and fetched through the search index, or walked in list order
+    testing each CVE's text (a common phrase: one page reads a few hundred rows, not every match)."""
+    fetch = cve_filter.apply(cve_list())
+    return CountedCves(count=fetch.count, walk=cve_filter.apply(cve_list(), search_index=False), fetch=fetch)
 
 
 def cves_of_vendor(*, vendor: Vendor) -> CountedCves:

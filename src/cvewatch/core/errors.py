@@ -40,6 +40,18 @@ class InvalidInput(DomainError):
     http_status: ClassVar[int] = 400
 
 
+class InvalidQuery(InvalidInput):
+    """A query of the search language is malformed: the message names the faulty part and its column.
+
+    `position` is the 0-based offset of that part in the query and `length` its length (the web highlights
+    it); the message gives the 1-based column, as people count.
+    """
+
+    def __init__(self, message: str, *, position: int = 0, length: int = 1) -> None:
+        self.position, self.length = position, max(length, 1)
+        super().__init__(message)
+
+
 class Conflict(DomainError):
     """The request clashes with the current state (a duplicate name, the last owner leaving): 409."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, TypedDict
 
 from django.contrib.auth import get_user_model
@@ -101,6 +102,38 @@ def _linked_ids(vendor_ids: list[int], product_ids: list[int]) -> QuerySet[Any]:
     return by_vendor.union(by_product)
 
 
+# More CVEs of a project, from apps above this one (the workbench's query subscriptions): each returns the
+# condition of the project's extra CVEs, or None when it adds none. Registered at start-up (AppConfig.ready).
+ProjectCondition = Callable[[Project], Q | None]
+_extra_project_conditions: list[ProjectCondition] = []
+
+
+def register_project_condition(condition: ProjectCondition) -> None:
+    """Add a source of a project's CVEs beyond its vendor and product subscriptions (idempotent)."""
+    if condition not in _extra_project_conditions:
+        _extra_project_conditions.append(condition)
+
+
+def extra_project_condition(*, project: Project) -> Q | None:
+    """The project's CVEs beyond its vendor/product subscriptions (its query subscriptions), or None."""
+    extra: Q | None = None
+    for source in _extra_project_conditions:
+        condition = source(project)
+        if condition is not None:
+            extra = condition if extra is None else extra | condition
+    return extra
+
+
+def project_condition(*, project: Project) -> Q:
+    """A CVE condition: linked to a subscribed vendor or product, or matched by an extra condition."""
+    vendor_ids, product_ids = _subscription_ids(project)
+    condition = Q(pk__in=CveVendor.objects.filter(vendor_id__in=vendor_ids).values("cve_id")) | Q(
+        pk__in=CveProduct.objects.filter(product_id__in=product_ids).values("cve_id")
+    )
+    extra = extra_project_condition(project=project)
+    return condition if extra is None else condition | extra
+
+
 def cves_for_project(*, project: Project) -> QuerySet[Cve]:
     """CVEs linked to any subscribed vendor or product, newest-updated first; none without subscriptions."""
     vendor_ids = ProjectVendor.objects.filter(project=project).values("vendor_id")
@@ -124,14 +157,18 @@ def project_cve_listing(
     """
     filtered = cve_filter.apply(catalog_selectors.cve_list())
     vendor_ids, product_ids = _subscription_ids(project)
-    if not vendor_ids and not product_ids:
+    extra = extra_project_condition(project=project)
+    if not vendor_ids and not product_ids and extra is None:
         return catalog_selectors.CountedCves(count=lambda: 0, walk=filtered.none(), fetch=filtered.none())
-    walk = filtered.filter(
-        Q(Exists(CveVendor.objects.filter(cve=OuterRef("pk"), vendor_id__in=vendor_ids)))
-        | Q(Exists(CveProduct.objects.filter(cve=OuterRef("pk"), product_id__in=product_ids)))
+    walk_condition = Q(Exists(CveVendor.objects.filter(cve=OuterRef("pk"), vendor_id__in=vendor_ids))) | Q(
+        Exists(CveProduct.objects.filter(cve=OuterRef("pk"), product_id__in=product_ids))
     )
-    fetch = filtered.filter(pk__in=_linked_ids(vendor_ids, product_ids))
-    count = fetch.count if cve_filter.is_active else _linked_ids(vendor_ids, product_ids).count
+    fetch_condition = Q(pk__in=_linked_ids(vendor_ids, product_ids))
+    if extra is not None:  # query subscriptions: no link table to count on, the CVE rows are read
+        walk_condition, fetch_condition = walk_condition | extra, fetch_condition | extra
+    walk = filtered.filter(walk_condition)
+    fetch = filtered.filter(fetch_condition)
+    count = fetch.count if cve_filter.is_active or extra is not None else _linked_ids(vendor_ids, product_ids).count
     return catalog_selectors.CountedCves(count=count, walk=walk, fetch=fetch)
 
 

@@ -57,6 +57,21 @@ class InvitedAccountForm(forms.Form):
 class CveFilterForm(forms.Form):
     """The /api/cve filters, as a GET form that shows them; catalog.filters.CveFilter reads the query."""
 
+    q = forms.CharField(
+        required=False,
+        max_length=1000,
+        label="Query",
+        widget=forms.TextInput(
+            attrs={
+                "type": "search",
+                "placeholder": "e.g. vendor:microsoft AND cvss31>=8 AND created<=7d",
+                "autocomplete": "off",
+                "spellcheck": "false",
+                "aria-describedby": "query-help",
+            }
+        ),
+    )
+
     search = forms.CharField(
         required=False,
         max_length=200,
@@ -107,3 +122,16 @@ class ProjectForm(forms.Form):
 
 class ProjectEditForm(ProjectForm):
     active = forms.BooleanField(required=False, help_text="Inactive projects keep their subscriptions.")
+
+
+class QuerySubscriptionForm(forms.Form):
+    """A project's subscription to a query of the search language (workbench.services.query_subscriptions)."""
+
+    query = forms.CharField(
+        max_length=1000,
+        widget=forms.TextInput(
+            attrs={"placeholder": 'e.g. description:"log4j" or vendor:acme AND cvss31>=7', "spellcheck": "false"}
+        ),
+        help_text="Alerts and the CVE list below include every CVE it matches.",
+    )
+    name = forms.CharField(max_length=64, required=False, help_text="Optional: how alerts name it.")

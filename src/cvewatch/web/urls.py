@@ -11,6 +11,7 @@ from cvewatch.web import views_export as export
 from cvewatch.web import views_feeds as feeds
 from cvewatch.web import views_orgs as orgs
 from cvewatch.web import views_projects as projects
+from cvewatch.web import views_queries as queries
 from cvewatch.web import views_saved as saved
 from cvewatch.web import views_site as site
 from cvewatch.web import views_tokens as tokens
@@ -112,6 +113,15 @@ urlpatterns = [
         name="project_catalog_search",
     ),
     path("org/<slug:org>/projects/<slug:project>/subscribe", projects.subscribe, name="project_subscribe"),
+    # Query subscriptions (lane q): a project watches what a query of the search language matches
+    path(
+        "org/<slug:org>/projects/<slug:project>/queries", queries.query_subscription_add, name="query_subscription_add"
+    ),
+    path(
+        "org/<slug:org>/projects/<slug:project>/queries/<int:subscription_id>/remove",
+        queries.query_subscription_remove,
+        name="query_subscription_remove",
+    ),
     path(
         "org/<slug:org>/projects/<slug:project>/unsubscribe", projects.unsubscribe, name="project_unsubscribe"
     ),

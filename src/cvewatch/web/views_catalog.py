@@ -13,14 +13,14 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from cvewatch.catalog import cve_page, names, selectors
-from cvewatch.catalog.filters import CveFilter
 from cvewatch.catalog.ordering import SORT_LABELS, CveSort
-from cvewatch.core.errors import NotFound
+from cvewatch.core.errors import InvalidQuery, NotFound
 from cvewatch.web.forms import CveFilterForm
+from cvewatch.web.orgs import current_organization
 from cvewatch.web.paging import window
+from cvewatch.web.query import QueryError, page_filter
 from cvewatch.web.views_saved import saved_views_context
 from cvewatch.web.views_workbench import cve_panel_context
-from cvewatch.workbench import selectors as workbench_selectors
 
 PAGE_SIZE = 25
 # The list shows a short excerpt; the JSON columns stay unloaded (selectors.CVE_LIST_FIELDS).
@@ -53,23 +53,20 @@ def cve_rows(listing: Any) -> Any:
 @require_GET
 def cve_list(request: HttpRequest) -> HttpResponse:
     form = CveFilterForm(request.GET or None)  # shows the filters; CveFilter reads them, as the API does
-    params = request.GET.copy()
-    # The person's tag filters through the workbench's selector here, because CveFilter (catalog, below the
-    # workbench) cannot resolve tags; the API's `tag` goes through the same selector.
-    tag = (params.pop("tag", [""])[-1] or "").strip()
-    cve_filter = CveFilter.from_params(params, user=request.user)
+    # `tag` is the person's own tag and `q` the query language; CveFilter resolves both through the
+    # workbench's resolvers (catalog/query/context.py).
+    tag = (request.GET.get("tag") or "").strip()
+    cve_filter, query_error = page_filter(request, organization=current_organization(request))
     sort = CveSort.from_params(request.GET)
-    error = ""
-    try:
-        listing = selectors.cve_listing(cve_filter=cve_filter)
-        if tag:
-            listing = workbench_selectors.tagged_with(
-                cve_filter.apply(selectors.cve_list()), user=request.user, name=tag
-            )
-    except NotFound as exc:
-        # An unknown vendor/product is a filter mistake, shown next to the form rather than a bare 404 page.
-        error = f"You have no tag named {tag!r}." if exc.model_name == "UserTag" else exc.message
-        listing = selectors.cve_list().none()
+    error, listing = "", selectors.cve_list().none()  # a malformed query: its error, no list
+    if cve_filter is not None:
+        try:
+            listing = selectors.cve_listing(cve_filter=cve_filter)
+        except InvalidQuery as exc:  # a tag or project the query names that the caller does not have
+            query_error = QueryError.of(cve_filter.q, exc)
+        except NotFound as exc:
+            # An unknown vendor/product/tag is a filter mistake, shown next to the form rather than a 404 page.
+            error = f"You have no tag named {tag!r}." if exc.model_name == "UserTag" else exc.message
     page = window(request, sort.apply(cve_rows(listing)), per_page=PAGE_SIZE)
     query = request.GET.copy()
     query.pop("page", None)
@@ -86,8 +83,9 @@ def cve_list(request: HttpRequest) -> HttpResponse:
             "sort": sort,
             "sort_choices": list(SORT_LABELS.items()),
             "error": error,
+            "query_error": query_error,
             "query": query.urlencode(),
-            "filtered": cve_filter.is_active or bool(tag),
+            "filtered": cve_filter.is_active if cve_filter else True,
             "tag": tag,
             "untagged_query": untagged.urlencode(),
             "active_view": active_view,

@@ -11,16 +11,17 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from cvewatch.catalog.filters import CveFilter
-from cvewatch.core.errors import NotFound
+from cvewatch.core.errors import InvalidQuery, NotFound
 from cvewatch.organizations import selectors
-from cvewatch.organizations.models import Project
+from cvewatch.organizations.models import Organization, Project
 from cvewatch.organizations.services import projects as project_services
 from cvewatch.web import orgs, project_triage
 from cvewatch.web import selectors as web_selectors
-from cvewatch.web.forms import CveFilterForm, ProjectEditForm, ProjectForm
+from cvewatch.web.forms import CveFilterForm, ProjectEditForm, ProjectForm, QuerySubscriptionForm
+from cvewatch.web.query import QueryError, page_filter
 from cvewatch.web.refusals import refusal_as_message, refusal_on_form
 from cvewatch.web.views_catalog import cve_rows, paginate
+from cvewatch.workbench import query as workbench_query
 
 SEARCH_LIMIT = 10
 
@@ -67,40 +68,57 @@ def project_create(request: HttpRequest, org: str) -> HttpResponse:
 def project_detail(request: HttpRequest, org: str, project: str) -> HttpResponse:
     organization = orgs.organization_or_404(request, org)
     row = orgs.project_or_404(organization, project)
+    return project_page(request, organization=organization, project=row)
+
+
+def project_page(
+    request: HttpRequest,
+    *,
+    organization: Organization,
+    project: Project,
+    subscription_form: QuerySubscriptionForm | None = None,
+    subscription_error: QueryError | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """The project's page; the query-subscription views render it again with their form's refusal."""
     form = CveFilterForm(request.GET or None)  # shows the filters; CveFilter reads them, as the API does
-    cve_filter = CveFilter.from_params(request.GET, user=request.user)
+    cve_filter, query_error = page_filter(request, organization=organization)
     triage_filter = project_triage.triage_filter(request.GET)
-    error = ""
-    try:
-        if triage_filter:
-            queryset = project_triage.triaged_cves(project=row, cve_filter=cve_filter, **triage_filter)
-        else:
-            queryset = selectors.project_cve_listing(project=row, cve_filter=cve_filter)
-    except NotFound as exc:
-        error = exc.message
-        queryset = selectors.cves_for_project(project=row).none()
+    error, queryset = "", selectors.cves_for_project(project=project).none()
+    if cve_filter is not None:
+        try:
+            if triage_filter:
+                queryset = project_triage.triaged_cves(project=project, cve_filter=cve_filter, **triage_filter)
+            else:
+                queryset = selectors.project_cve_listing(project=project, cve_filter=cve_filter)
+        except InvalidQuery as exc:
+            query_error = QueryError.of(cve_filter.q, exc)
+        except NotFound as exc:
+            error = exc.message
     page = paginate(request, cve_rows(queryset))
-    project_triage.mark_page(project=row, page=page)
+    project_triage.mark_page(project=project, page=page)
     query = request.GET.copy()
     query.pop("page", None)
-    term = (request.GET.get("q") or "").strip()
-    return render(
-        request,
-        "web/projects/detail.html",
-        {
-            "section": "projects",
-            "organization": organization,
-            "project": row,
-            "subscriptions": selectors.project_subscriptions(project=row),
-            "page": page,
-            "query": query.urlencode(),
-            "form": form,
-            "error": error,
-            "q": term,
-            **project_triage.filter_context(organization=organization, params=request.GET),
-            **(_search_results(term) if term else {}),
-        },
-    )
+    # `find`: the vendor/product search of the Subscribe panel (`q` is the CVE list's query).
+    term = (request.GET.get("find") or "").strip()
+    context = {
+        "section": "projects",
+        "organization": organization,
+        "project": project,
+        "subscriptions": selectors.project_subscriptions(project=project),
+        "query_subscriptions": workbench_query.query_subscriptions_of(project=project),
+        "subscription_form": subscription_form or QuerySubscriptionForm(),
+        "subscription_error": subscription_error,
+        "page": page,
+        "query": query.urlencode(),
+        "form": form,
+        "error": error,
+        "query_error": query_error,
+        "q": term,
+        **project_triage.filter_context(organization=organization, params=request.GET),
+        **(_search_results(term) if term else {}),
+    }
+    return render(request, "web/projects/detail.html", context, status=status)
 
 
 def _search_results(term: str) -> dict[str, object]:
@@ -116,7 +134,7 @@ def catalog_search(request: HttpRequest, org: str, project: str) -> HttpResponse
     """htmx partial: vendors and products matching ?q=, each with a subscribe button."""
     organization = orgs.organization_or_404(request, org)
     row = orgs.project_or_404(organization, project)
-    term = (request.GET.get("q") or "").strip()
+    term = (request.GET.get("find") or request.GET.get("q") or "").strip()
     context: dict[str, object] = {"organization": organization, "project": row, "q": term}
     if len(term) >= 2:
         context.update(_search_results(term))

@@ -1,7 +1,8 @@
 """Recorded changes -> Delivery rows, in the transaction that recorded the changes.
 
 A change reaches a project when its CVE is linked (CveVendor / CveProduct, which include the CNA's own
-`affected` data) to a vendor or product the project subscribes to. Matching is set-based: a fixed number of
+`affected` data) to a vendor or product the project subscribes to, or when one of the project's query
+subscriptions matches the CVE (query_matching.py; raw name "query:<name or query>"). Matching is set-based: a fixed number of
 queries per batch of changes, whatever the number of changes, projects or subscriptions.
 """
 
@@ -23,6 +24,7 @@ from cvewatch.alerts.choices import Channel, Digest
 from cvewatch.alerts.models import Delivery, Notification
 from cvewatch.alerts.services import payloads
 from cvewatch.alerts.services.filters import passes
+from cvewatch.alerts.services.query_matching import query_matches
 from cvewatch.catalog.models import Change, Cve, CveProduct, CveVendor
 from cvewatch.catalog.names import product_key
 from cvewatch.organizations.models import ProjectProduct, ProjectVendor
@@ -124,11 +126,11 @@ def write_deliveries(
             )
         ):
             by_product[product_id].append((project_id, product_key(vendor, product)))
-    if not by_vendor and not by_product:
+    # project id -> cve pk -> the project's subscriptions the CVE matched (query subscriptions first)
+    queries = query_matches(chunks=list(_chunks(cve_pks)), has_live=has_live)
+    matched = queries.matched
+    if not by_vendor and not by_product and not matched:
         return []
-
-    # project id -> cve pk -> the project's subscriptions the CVE matched
-    matched: dict[int, dict[int, set[str]]] = defaultdict(lambda: defaultdict(set))
     for cve_pk, cve in cves.items():
         for vendor_id in cve.vendor_ids:
             for project_id, name in by_vendor.get(vendor_id, ()):
@@ -139,6 +141,8 @@ def write_deliveries(
 
     project_ids = sorted(matched)
     subscriptions = _subscriptions_of(project_ids)
+    for project_id, names in queries.names.items():
+        subscriptions[project_id].extend(names)
     notifications = list(
         Notification.objects.filter(live, project_id__in=project_ids)
         .exclude(pk__in=digest.done if digest else ())

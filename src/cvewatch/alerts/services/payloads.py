@@ -16,7 +16,12 @@ CVE_FIELDS = ("cve_id", "description", "cvss31", "subscriptions")
 
 
 def human_name(raw: str) -> str:
-    """`vendor$PRODUCT$product` -> `Product`; `some_vendor` -> `Some Vendor` (split on `_`, capitalise)."""
+    """`vendor$PRODUCT$product` -> `Product`; `some_vendor` -> `Some Vendor` (split on `_`, capitalise).
+
+    A query subscription's `query:<name or query>` is shown as written, without its prefix.
+    """
+    if raw.startswith("query:"):
+        return raw.removeprefix("query:")
     name = split_product(raw)[1] if is_product(raw) else raw
     return " ".join(word.capitalize() for word in name.split("_"))
 

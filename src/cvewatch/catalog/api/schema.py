@@ -6,7 +6,6 @@ state the shapes docs/api.md gives, closed (no other keys), as the golden respon
 
 from __future__ import annotations
 
-from dataclasses import fields
 from typing import Any
 
 from drf_spectacular.extensions import OpenApiSerializerExtension
@@ -14,7 +13,7 @@ from drf_spectacular.utils import OpenApiParameter
 
 from cvewatch.api.schema import STRING_LIST, TIMESTAMP, UUID, closed_object
 from cvewatch.catalog.choices import METRIC_NAMES
-from cvewatch.catalog.filters import CVSS_EMPTY, CVSS_RANGES, CveFilter
+from cvewatch.catalog.filters import CVSS_EMPTY, CVSS_RANGES, PARAMETERS
 
 CVE_LIST = {
     "created_at": TIMESTAMP,
@@ -75,10 +74,15 @@ _FILTER_HELP = {
     "cvss": f"CVSS v3.1 base score range: {', '.join([*CVSS_RANGES, CVSS_EMPTY])} (case-insensitive); "
     "any other value is ignored.",
     "weakness": "An exact CWE id (CWE-79); an unknown one gives an empty list.",
-    "tag": "A tag of the person calling (a person's unknown tag is a 404); ignored for tokens.",
+    "tag": "A tag of the person calling: the CVEs they tagged with it (a person's unknown tag is a 404); "
+    "ignored for tokens.",
+    "q": "A query of the advanced search language (docs/query.md), combined with the other parameters by AND: "
+    "fields description, title, cve, cwe, vendor, product, cvss20, cvss30, cvss31, cvss40, kev, epss (0-100), "
+    "created, updated, userTag (a person's tags), project; operators : = != !: > >= < <=; AND binds tighter "
+    'than OR; parentheses, "quoted values", NOT. Example: vendor:microsoft AND cvss31>=8 AND created<=7d. '
+    "A malformed query is a 400 whose detail names the faulty part and its column.",
 }
 # One parameter per CveFilter field: the filter is the one home of what the parameters are.
 CVE_FILTER_PARAMETERS = [
-    OpenApiParameter(field.name, str, OpenApiParameter.QUERY, description=_FILTER_HELP[field.name])
-    for field in fields(CveFilter)
+    OpenApiParameter(name, str, OpenApiParameter.QUERY, description=_FILTER_HELP[name]) for name in PARAMETERS
 ]

@@ -22,7 +22,9 @@ class CveListView(ListView):
     serializer_class = serializers.CveListSerializer
 
     def get_queryset(self) -> QuerySet[Cve] | selectors.CountedCves:
-        cve_filter = CveFilter.from_params(self.request.query_params, user=person_of(self.request))
+        cve_filter = CveFilter.from_params(
+            self.request.query_params, user=person_of(self.request), caller=self.request.user
+        )
         return selectors.cve_listing(cve_filter=cve_filter)
 
 

@@ -86,5 +86,10 @@ class ProjectCveListView(ListView):
 
     def get_queryset(self) -> CountedCves:
         project = visible_project(self.request, self.kwargs["org"], self.kwargs["project"])
-        cve_filter = CveFilter.from_params(self.request.query_params, user=person_of(self.request))
+        cve_filter = CveFilter.from_params(
+            self.request.query_params,
+            user=person_of(self.request),
+            caller=self.request.user,
+            organization=project.organization,
+        )
         return selectors.project_cve_listing(project=project, cve_filter=cve_filter)
