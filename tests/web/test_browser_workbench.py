@@ -3,6 +3,11 @@ status on a project CVE and filter the project list by it; save a view and reope
 
 from __future__ import annotations
 
+import base64
+import json
+import urllib.error
+import urllib.request
+
 import re
 
 import pytest
@@ -11,7 +16,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 from cvewatch.organizations.services import members, organizations, projects
 from cvewatch.workbench.models import TriageEvent
 from tests.support.browser import DESKTOP, PHONE, shot, sign_in
-from tests.support.people import make_user
+from tests.support.people import PASSWORD, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -74,6 +79,15 @@ def test_tag_a_cve_then_follow_the_tag(context: BrowserContext, acme):
     rows = page.locator("table.cves tbody tr")
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text("CVE-2021-44228")
+
+    # The API's `tag` filter gives the same CVEs to the same person (Basic auth), and a 404 for a tag they lack.
+    base = page.url.split("/cve")[0]
+    status, body = api_get_basic(f"{base}/api/cve?tag=patch-now", "olivia")
+    assert status == 200 and [c["cve_id"] for c in body["results"]] == ["CVE-2021-44228"], body
+    assert api_get_basic(f"{base}/api/cve?tag=no-such-tag", "olivia") == (
+        404,
+        {"detail": "No UserTag matches the given query."},
+    )
 
     # Take it off again from the CVE page: the panel updates in place.
     page.goto("/cve/CVE-2021-44228")
@@ -160,3 +174,14 @@ def test_save_a_view_and_reopen_it(context: BrowserContext, acme):
         "button", name="Delete view Critical only"
     ).click()
     expect(page.get_by_text("No saved views yet")).to_be_visible()
+
+
+def api_get_basic(url: str, username: str) -> tuple[int, dict]:
+    """GET an API URL as a person (HTTP Basic with the test password): (status, JSON body)."""
+    credentials = base64.b64encode(f"{username}:{PASSWORD}".encode()).decode()
+    request = urllib.request.Request(url, headers={"Authorization": f"Basic {credentials}", "Accept": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())

@@ -127,12 +127,12 @@ def test_a_corrupt_stored_raw_record_is_skipped(real):
 
 def test_detail_query_count_is_pinned(real, django_assert_num_queries):
     real.get(f"/cve/{LOG4SHELL}")
-    # Session and user, the CVE, its per-source records, its weaknesses' names, its changes; two for the
-    # workbench panel (the person's tags, the organization's projects); the rest are the page frame's (the
-    # organization switcher).
-    with django_assert_num_queries(10):
+    # Session and user, the CVE, its per-source records, its weaknesses' names, its changes; three for the
+    # workbench panel (the person's tags, the projects watching it by vendor/product and by query); the rest
+    # are the page frame's (the organization switcher).
+    with django_assert_num_queries(11):
         assert real.get(f"/cve/{LOG4SHELL}").status_code == 200
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(11):
         assert real.get(f"/cve/{RANGES}").status_code == 200
 
 

@@ -32,7 +32,7 @@ PAGES = [
     ("/cve?sort=cvss", 6),
     ("/cve?sort=epss&dir=asc&page=2", 6),
     ("/cve?vendor=acme&sort=published", 8),
-    ("/cve/CVE-2021-44228", 12),
+    ("/cve/CVE-2021-44228", 13),
     ("/org/acme/projects/production", 19),
     ("/org/acme/projects/production?cvss=critical&page=2", 19),
     ("/org/acme/projects/production?find=apache", 21),

@@ -257,8 +257,8 @@ WORKBENCH_PAGES = [
     ("/tags", 5),
     ("/views", 6),
     ("/cve?tag=tag1", 7),  # the list reads a page and one row more, no count
-    ("/cve/CVE-2021-44228", 13),  # + the detail page's per-source records and weaknesses' names
-    ("/org/acme/projects/production?status=resolved&assignee=max", 15),
+    ("/cve/CVE-2021-44228", 14),  # + the detail page's per-source records and weaknesses' names
+    ("/org/acme/projects/production?status=resolved&assignee=max", 16),  # + the query subscriptions panel
 ]
 
 

@@ -96,6 +96,15 @@ def test_condition_treats_untriaged_as_to_evaluate(production, log4j, owner):
     assert matching(status=TriageStatus.RESOLVED) == set()
 
 
+def test_a_cve_watched_through_a_query_subscription_can_be_triaged(production, unwatched, owner):
+    from cvewatch.workbench.services.query_subscriptions import add_query_subscription
+
+    add_query_subscription(project=production, query=f"cve={unwatched.cve_id}", actor=owner)
+    set_triage(project=production, cve=unwatched, actor=owner, status=TriageStatus.RESOLVED)
+    [shown] = selectors.cve_triages(organization=production.organization, cve=unwatched)
+    assert (shown.project, shown.triage.status) == (production, TriageStatus.RESOLVED)
+
+
 def test_project_cves_by_triage_keeps_to_the_watched_cves(production, log4j, owner):
     from cvewatch.organizations.services import projects
 

@@ -58,8 +58,8 @@ def tagged_with(queryset: QuerySet[Cve], *, user: AbstractBaseUser, name: str) -
 
 
 def project_watches(*, project: Project, cve: Cve) -> bool:
-    """Whether the CVE is one of the project's (linked to a subscribed vendor or product)."""
-    return _watching(Project.objects.filter(pk=project.pk), cve).exists()
+    """Whether the CVE is one of the project's (a subscribed vendor or product, or a query subscription)."""
+    return Cve.objects.filter(pk=cve.pk).filter(org_selectors.project_condition(project=project)).exists()
 
 
 def _watching(projects: QuerySet[Project], cve: Cve) -> QuerySet[Project]:
@@ -69,6 +69,19 @@ def _watching(projects: QuerySet[Project], cve: Cve) -> QuerySet[Project]:
         Q(Exists(ProjectVendor.objects.filter(project=OuterRef("pk"), vendor_id__in=vendor_ids)))
         | Q(Exists(ProjectProduct.objects.filter(project=OuterRef("pk"), product_id__in=product_ids)))
     )
+
+
+def _watching_projects(*, organization: Organization, cve: Cve) -> list[Project]:
+    """The organization's active projects that watch the CVE, by name: through a subscribed vendor or product
+    (one query), or through a query subscription (one query to find such projects, one per such project)."""
+    active = Project.objects.filter(organization=organization, active=True)
+    projects = list(_watching(active, cve))
+    seen = {p.pk for p in projects}
+    for project in active.filter(query_subscriptions__isnull=False).exclude(pk__in=seen).distinct():
+        extra = org_selectors.extra_project_condition(project=project)
+        if extra is not None and Cve.objects.filter(pk=cve.pk).filter(extra).exists():
+            projects.append(project)
+    return sorted(projects, key=lambda p: p.name)
 
 
 def triage_condition(*, project: Project, status: str = "", assignee: str = "") -> Q:
@@ -173,9 +186,7 @@ class ProjectTriage:
 
 def cve_triages(*, organization: Organization, cve: Cve) -> list[ProjectTriage]:
     """The triage of the CVE in each active project of the organization that watches it (three queries)."""
-    projects = list(
-        _watching(Project.objects.filter(organization=organization, active=True), cve).order_by("name")
-    )
+    projects = _watching_projects(organization=organization, cve=cve)
     if not projects:
         return []
     triages = {
