@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import urllib.error
 import urllib.request
-
-import re
 
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
