@@ -83,6 +83,12 @@ def shot(page: Page, name: str) -> Path:
     return path
 
 
+def assert_fits_phone(page: Page, name: str) -> None:
+    """At the current (phone) viewport, the page is no wider than the screen: nothing scrolls sideways."""
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"{name}: the page is {width} px wide on a {PHONE['width']} px phone"
+
+
 def shots(page: Page, name: str) -> None:
     """Screenshots at desktop and phone widths; fails when the page is wider than the phone's screen."""
     page.set_viewport_size(DESKTOP)

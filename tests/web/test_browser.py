@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import BrowserContext, expect
 
 from cvewatch.organizations.services import organizations, projects
-from tests.support.browser import api_get, shot, sign_in
+from tests.support.browser import api_get, shot, shots, sign_in
 from tests.support.people import make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -37,7 +37,7 @@ def test_token_lifecycle_in_the_browser(context: BrowserContext, live_server):
     token = page.locator("#new-token-value").inner_text().strip()
     assert re.fullmatch(r"opc_org\.[A-Za-z0-9]{12}\.[A-Za-z0-9]{32}", token)
     token_id = token.split(".")[1]
-    shot(page, "token-created")
+    shots(page, "token-created")
 
     page.locator("#copy-token").click()
     expect(page.locator("#copy-token")).to_have_text("Copied")
@@ -64,7 +64,7 @@ def test_token_lifecycle_in_the_browser(context: BrowserContext, live_server):
     expect(page.get_by_text("was revoked")).to_be_visible()
     expect(page.locator(f"#token-{token_id}")).to_contain_text("revoked")
     expect(page.locator("#token-audit")).to_contain_text("Revoked")
-    shot(page, "tokens")
+    shots(page, "tokens")
 
     status, body = api_get(f"{live_server.url}/api/organizations/acme/projects", token)
     assert (status, body) == (401, {"detail": "Invalid token."})

@@ -14,19 +14,17 @@ from playwright.sync_api import BrowserContext, Page, expect
 
 from cvewatch.organizations.services import organizations, projects
 from tests.factories import CveFactory
-from tests.support.browser import PHONE, shot, sign_in
+from tests.support.browser import PHONE, assert_fits_phone, shot, sign_in
 from tests.support.people import PASSWORD, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def phone_shots(page: Page, name: str, *selectors: str) -> None:
-    """Desktop and phone screenshots; on the phone, these parts of the page must fit the screen.
-
-    (Not `shots`: the whole page's phone width depends on the shared navigation, fixed in another lane.)
-    """
+    """Desktop and phone screenshots; on the phone, the page and these parts of it fit the screen."""
     shot(page, f"{name}-desktop")
     page.set_viewport_size(PHONE)
+    assert_fits_phone(page, name)
     for selector in selectors:
         box = page.locator(selector).bounding_box()
         assert box is not None and box["x"] + box["width"] <= PHONE["width"], (selector, box)

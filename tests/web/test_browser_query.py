@@ -10,22 +10,19 @@ from playwright.sync_api import BrowserContext, expect
 
 from cvewatch.organizations.services import organizations, projects
 from tests.factories import CveFactory
-from tests.support.browser import DESKTOP, PHONE, shot, sign_in
+from tests.support.browser import DESKTOP, PHONE, assert_fits_phone, shot, sign_in
 from tests.support.people import make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def shots_of_parts(page, name: str, *selectors: str) -> None:
-    """Desktop and phone screenshots; on the phone, these parts of the page fit the screen.
-
-    (Not tests.support.browser.shots: the site's navigation is wider than a phone until the global
-    phone-width fixes land; what this test owns is checked part by part.)
-    """
+    """Desktop and phone screenshots; on the phone, the page and these parts of it fit the screen."""
     page.set_viewport_size(DESKTOP)
     shot(page, f"{name}-desktop")
     page.set_viewport_size(PHONE)
     shot(page, f"{name}-phone")
+    assert_fits_phone(page, name)
     for selector in selectors:
         for box in [element.bounding_box() for element in page.locator(selector).all()]:
             assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], selector

@@ -14,24 +14,21 @@ from playwright.sync_api import BrowserContext, Page, expect
 
 from cvewatch.organizations.services import members, organizations, projects
 from cvewatch.workbench.models import TriageEvent
-from tests.support.browser import DESKTOP, PHONE, shot, sign_in
+from tests.support.browser import DESKTOP, PHONE, assert_fits_phone, shot, sign_in
 from tests.support.people import PASSWORD, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def shots(page: Page, name: str, part: str = "main", *, scrolls: bool = False) -> None:
-    """Desktop and phone screenshots; on the phone, `part` (the workbench's own UI) must fit the screen.
-
-    Not tests.support.browser.shots, which checks the whole page: the shared navigation bar and the CVE
-    page's long reference links are still wider than a phone (engineer l's global phone-width fixes);
-    switch to it once they land. `scrolls`: the part is a table panel that may scroll sideways inside itself
-    (the shared CVE table does on a phone).
+    """Desktop and phone screenshots; on the phone the page fits the screen, and so does `part` (the
+    workbench's own UI). `scrolls`: the part is a table panel that may scroll sideways inside itself.
     """
     page.set_viewport_size(DESKTOP)
     shot(page, f"{name}-desktop")
     page.set_viewport_size(PHONE)
     shot(page, f"{name}-phone")
+    assert_fits_phone(page, name)
     box = page.locator(part).first.evaluate(
         "e => ({right: e.getBoundingClientRect().right, overflow: e.scrollWidth - e.clientWidth})"
     )
