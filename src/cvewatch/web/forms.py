@@ -57,6 +57,10 @@ class InvitedAccountForm(forms.Form):
 class CveFilterForm(forms.Form):
     """The /api/cve filters, as a GET form that shows them; catalog.filters.CveFilter reads the query."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")  # "Search", not "Search:", like every other label of the pages
+        super().__init__(*args, **kwargs)
+
     q = forms.CharField(
         required=False,
         max_length=1000,
