@@ -24,7 +24,7 @@ from django.db import connections, transaction
 from django.db.models import QuerySet
 from django.db.models.sql.constants import MULTI
 
-from cvewatch.catalog import names
+from cvewatch.catalog import names, vocabulary
 from cvewatch.catalog.models import Cve
 from cvewatch.catalog.selectors import CountedCves
 
@@ -65,18 +65,10 @@ _FIELDS = (
 )
 # The list badge's rule: the v3.1 score (the one the filters use), else the newest other version's.
 _SEVERITY_ORDER = ("cvss31_score", "cvss40_score", "cvss30_score", "cvss20_score")
-# CVSS v3.x qualitative ratings (FIRST specification, section 5).
-_SEVERITIES = ((9.0, "critical"), (7.0, "high"), (4.0, "medium"), (0.1, "low"))
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def severity(score: float | None) -> str:
-    if score is None:
-        return ""
-    for threshold, name in _SEVERITIES:
-        if score >= threshold:
-            return name
-    return "none"
+severity = vocabulary.severity
 
 
 def safe_cell(value: str) -> str:

@@ -43,3 +43,18 @@ class ChangeType(enum.StrEnum):
 # Keys of Cve.metrics, in the order the API shows them.
 METRIC_NAMES = ("kev", "ssvc", "cvssV2_0", "cvssV3_0", "cvssV3_1", "cvssV4_0", "epss", "threat_severity")
 CVSS_METRICS = ("cvssV2_0", "cvssV3_0", "cvssV3_1", "cvssV4_0")
+
+
+# CVSS v3.x/v4.0 qualitative ratings (FIRST specification, section 5): the one rule of the pages' badges, the
+# CSV export and the alerts' grouping (catalog.cvss keeps the per-version scales of the CVE page's cards).
+SEVERITY_THRESHOLDS = ((9.0, "critical"), (7.0, "high"), (4.0, "medium"), (0.1, "low"))
+
+
+def severity(score: float | None) -> str:
+    """The lowercase rating of a score: "critical" … "low", "none" for 0.0, "" without a score."""
+    if score is None:
+        return ""
+    for threshold, name in SEVERITY_THRESHOLDS:
+        if score >= threshold:
+            return name
+    return "none"

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from cvewatch.catalog import vocabulary
 from cvewatch.catalog.names import is_product, split_product
 
 # The body's fields in the contract's order (PostgreSQL's jsonb keeps no order: outgoing bodies are reordered).
@@ -82,17 +83,7 @@ def notification_body(
 
 def severity(cvss31: float | None) -> str:
     """The CVSS v3.1 qualitative rating, or "none" without a score (e-mail and chat group by it)."""
-    if cvss31 is None:
-        return "none"
-    if cvss31 >= 9.0:
-        return "critical"
-    if cvss31 >= 7.0:
-        return "high"
-    if cvss31 >= 4.0:
-        return "medium"
-    if cvss31 > 0.0:
-        return "low"
-    return "none"
+    return vocabulary.severity(cvss31) or "none"
 
 
 SEVERITY_ORDER = ("critical", "high", "medium", "low", "none")

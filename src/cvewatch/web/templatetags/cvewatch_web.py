@@ -11,23 +11,13 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-from cvewatch.catalog import cve_facts, names
+from cvewatch.catalog import cve_facts, names, vocabulary
 from cvewatch.organizations.choices import Role
 from cvewatch.web import orgs
 
 register = template.Library()
 
-# CVSS v3.x qualitative ratings (FIRST specification, section 5).
-_SEVERITIES = ((9.0, "critical"), (7.0, "high"), (4.0, "medium"), (0.1, "low"))
-
-
-def severity(score: float | None) -> str:
-    if score is None:
-        return ""
-    for threshold, name in _SEVERITIES:
-        if score >= threshold:
-            return name
-    return "none"
+severity = vocabulary.severity
 
 
 # When a CVE has no v3.1 score (the one the filters use), the newest other version stands in, labelled.
