@@ -8,9 +8,9 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 
+from cvewatch.core import usage
 from cvewatch.organizations import selectors
 from cvewatch.organizations import tokens as token_format
 from cvewatch.organizations.choices import TokenAction, TokenStatus
@@ -20,7 +20,6 @@ from cvewatch.organizations.services.access import User, actor_label, require_ow
 
 TOKEN_NAME_MAX_LENGTH = 100
 # last_used_at is written at most once per this interval per token, so reads stay reads.
-LAST_USED_RESOLUTION = dt.timedelta(seconds=60)
 # Compared against when the token id is unknown, so both failures cost one HMAC.
 _NO_HASH = "0" * 64
 
@@ -167,15 +166,4 @@ def authenticate_token(*, raw: str, now: dt.datetime | None = None) -> Organizat
 
 def record_token_use(*, token: OrganizationToken, now: dt.datetime | None = None) -> bool:
     """Set last_used_at unless it was set less than a minute ago; True when a row was written."""
-    now = now or timezone.now()
-    threshold = now - LAST_USED_RESOLUTION
-    if token.last_used_at is not None and token.last_used_at >= threshold:
-        return False
-    # Conditional, so concurrent requests with a stale copy of the row still write at most once.
-    written = (
-        OrganizationToken.objects.filter(pk=token.pk)
-        .filter(Q(last_used_at__isnull=True) | Q(last_used_at__lt=threshold))
-        .update(last_used_at=now)
-    )
-    token.last_used_at = now
-    return bool(written)
+    return usage.record_use(token, now=now)

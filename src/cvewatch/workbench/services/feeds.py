@@ -14,9 +14,10 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from cvewatch.core import usage
 from cvewatch.core.errors import Conflict, NotFound
 from cvewatch.organizations import tokens as token_format
 from cvewatch.organizations.models import Membership, Organization
@@ -27,7 +28,6 @@ FEED_KEY_PURPOSE = "cvewatch.workbench.feed-key"
 KEY_ID_LENGTH = 12
 SECRET_LENGTH = 32
 # last_used_at is written at most once per this interval per key, so a polling reader stays a reader.
-LAST_USED_RESOLUTION = dt.timedelta(seconds=60)
 _NO_HASH = "0" * 64  # compared against when the key id is unknown, so every failure costs one HMAC
 _ALPHABET = frozenset(token_format.ALPHABET)
 
@@ -121,15 +121,4 @@ def authenticate_feed_key(*, raw: str, now: dt.datetime | None = None) -> FeedKe
 
 def record_feed_key_use(*, key: FeedKey, now: dt.datetime | None = None) -> bool:
     """Set last_used_at unless it was set less than a minute ago; True when a row was written."""
-    now = now or timezone.now()
-    threshold = now - LAST_USED_RESOLUTION
-    if key.last_used_at is not None and key.last_used_at >= threshold:
-        return False
-    # Conditional, so concurrent reads with a stale copy of the row still write at most once.
-    written = (
-        FeedKey.objects.filter(pk=key.pk)
-        .filter(Q(last_used_at__isnull=True) | Q(last_used_at__lt=threshold))
-        .update(last_used_at=now)
-    )
-    key.last_used_at = now
-    return bool(written)
+    return usage.record_use(key, now=now)
