@@ -168,3 +168,11 @@ def test_the_export_streams_rows_from_a_cursor_not_a_loaded_list(
     assert len(pulled) == 5000
     lines = (first + rest).decode().splitlines()
     assert len(lines) == 5001 and lines[1].startswith("CVE-2020-14999,")
+
+
+def test_a_malformed_query_goes_back_to_the_list_with_its_error(owner_client, org, owner, catalog):
+    projects.create_project(organization=org, name="production", vendors=["vmware"], actor=owner)
+    response = owner_client.get("/cve/export.csv?q=cvss31>>7")
+    assert response.status_code == 302 and response["Location"].startswith("/cve?")
+    project = owner_client.get("/org/acme/projects/production/export.csv?q=epss>=150")
+    assert project.status_code == 302 and project["Location"].startswith("/org/acme/projects/production?")

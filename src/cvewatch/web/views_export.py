@@ -53,8 +53,10 @@ def _back(path: str, request: HttpRequest) -> HttpResponse:
 @require_GET
 def cve_export(request: HttpRequest) -> HttpResponse:
     """/cve/export.csv?<the list's parameters>: every CVE the list shows, newest update first."""
-    cve_filter = CveFilter.from_params(request.GET, user=request.user)
-    with refusal_as_message(request) as refusal:
+    with refusal_as_message(request) as refusal:  # a malformed `q` too: the list shows it
+        cve_filter = CveFilter.from_params(
+            request.GET, user=request.user, organization=orgs.current_organization(request)
+        )
         listing = selectors.cve_listing(cve_filter=cve_filter)
     if refusal:
         return _back(reverse("web:cve_list"), request)
@@ -67,8 +69,8 @@ def project_export(request: HttpRequest, org: str, project: str) -> HttpResponse
     """A project's CVEs with its list's filters; outsiders get the 404 every project page gives them."""
     organization = orgs.organization_or_404(request, org)
     row = orgs.project_or_404(organization, project)
-    cve_filter = CveFilter.from_params(request.GET, user=request.user)
     with refusal_as_message(request) as refusal:
+        cve_filter = CveFilter.from_params(request.GET, user=request.user, organization=organization)
         listing = org_selectors.project_cve_listing(project=row, cve_filter=cve_filter)
     if refusal:
         return _back(reverse("web:project_detail", args=[organization.name, row.name]), request)

@@ -58,7 +58,8 @@ def _with_query(path: str, request: HttpRequest) -> str:
 def _project_feed(request: HttpRequest, *, kind: str, project: Project, user: object) -> HttpResponse:
     with caught_refusal() as refusal:
         listing = org_selectors.project_cve_listing(
-            project=project, cve_filter=CveFilter.from_params(request.GET, user=user)
+            project=project,
+            cve_filter=CveFilter.from_params(request.GET, user=user, organization=project.organization),
         )
     if refusal:
         return _refused(refusal.message, refusal.status)
