@@ -1,11 +1,11 @@
 """Import the whole shared corpus with the real `cvewatch import`, from empty, then again; on SQLite and PostgreSQL.
 
 Usage: .venv/bin/python bench/import_corpus.py [--engine sqlite|postgresql|both] [--data-dir DIR] [--keep]
-                                               [--no-second] [PATH ...]
+                                               [--no-second] [--pg-db NAME] [PATH ...]
 Default inputs: the cve5 tarball, every NVD 1.1 yearly feed, the NVD 1.1 modified/recent snapshots (in date
 order), the KEV catalog and the CWE catalog: together the corpus's 213,629 distinct CVEs.
 SQLite runs in a fresh data dir (a temporary one unless --data-dir); PostgreSQL in a fresh database
-`cvewatch_bench` on 127.0.0.1:5432, dropped at the end unless --keep. Wall time and peak RSS are the import
+(--pg-db, default `cvewatch_bench`: dropped and re-created) on 127.0.0.1:5432, dropped at the end unless --keep. Wall time and peak RSS are the import
 child's own (os.wait4); migrations are not timed.
 """
 
@@ -85,7 +85,7 @@ def counts_postgres(url: str) -> dict[str, Any]:
 
 
 def bench(
-    engine: str, paths: list[Path], *, data_dir: Path | None, keep: bool, second: bool
+    engine: str, paths: list[Path], *, data_dir: Path | None, keep: bool, second: bool, pg_db: str = PG_DB
 ) -> dict[str, Any]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CVEWATCH_")}
     if data_dir is not None:
@@ -93,13 +93,13 @@ def bench(
         data_dir.mkdir(parents=True)
     temp = None if data_dir is not None else Path(tempfile.mkdtemp(prefix=f"cvewatch-bench-{engine}-"))
     env["CVEWATCH_DATA_DIR"] = str(data_dir or temp)
-    url = f"{PG_SERVER}/{PG_DB}"
+    url = f"{PG_SERVER}/{pg_db}"
     if engine == "postgresql":
         import psycopg
 
         with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)")
-            conn.execute(f"CREATE DATABASE {PG_DB}")
+            conn.execute(f"DROP DATABASE IF EXISTS {pg_db} WITH (FORCE)")
+            conn.execute(f"CREATE DATABASE {pg_db}")
         env["CVEWATCH_DATABASE_URL"] = url
     try:
         code, _, _, _ = run_child(["migrate", "-v0"], env, show=False)
@@ -121,7 +121,7 @@ def bench(
             import psycopg
 
             with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
-                conn.execute(f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)")
+                conn.execute(f"DROP DATABASE IF EXISTS {pg_db} WITH (FORCE)")
         if temp is not None and (engine == "postgresql" or not keep):
             shutil.rmtree(temp, ignore_errors=True)  # PostgreSQL's data dir holds only a secret key
         elif engine == "sqlite":
@@ -158,6 +158,7 @@ def main(argv: list[str]) -> int:
         "--keep", action="store_true", help="keep the PostgreSQL database / temporary data dir"
     )
     parser.add_argument("--no-second", action="store_true", help="skip the second (idempotent) import")
+    parser.add_argument("--pg-db", default=PG_DB, help=f"PostgreSQL database to (re)create (default {PG_DB})")
     args = parser.parse_args(argv)
     paths = args.paths or default_paths()
     load = os.getloadavg()
@@ -170,6 +171,7 @@ def main(argv: list[str]) -> int:
             data_dir=args.data_dir if e == "sqlite" else None,
             keep=args.keep,
             second=not args.no_second,
+            pg_db=args.pg_db,
         )
         for e in engines
     ]
