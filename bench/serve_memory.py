@@ -120,6 +120,10 @@ def main() -> None:
         )
         ppss, prss = peak.peak
         print(f"peak during load and sync: PSS {ppss / 1024:.1f} MiB, RSS {prss / 1024:.1f} MiB")
+        print("PSS by kind of mapping (MiB; /proc/PID/smaps):")
+        for pid, name, *_ in steady.last:
+            kinds = pss_by_mapping(pid)
+            print(f"  {pid:>7}  {name:<24} " + ", ".join(f"{k} {v / 1024:.1f}" for k, v in kinds.items()))
     finally:
         server.terminate()
         try:
@@ -188,6 +192,34 @@ class Tree:
             found.append(pid)
             todo.extend(parents.get(pid, []))
         return found
+
+
+def pss_by_mapping(pid: int) -> dict[str, int]:
+    """PSS (KiB) of one process split into the heap (anonymous memory: Python objects, malloc, SQLite's
+    page cache), the database files SQLite maps, shared libraries, and the rest."""
+    kinds = dict.fromkeys(("heap", "database files", "libraries", "other"), 0)
+    kind = "other"
+    try:
+        lines = Path(f"/proc/{pid}/smaps").read_text().splitlines()
+    except OSError:
+        return kinds
+    for line in lines:
+        head = line.split(maxsplit=1)[0]
+        # A mapping's header: ADDRESS-RANGE PERMS OFFSET DEV INODE [PATH]; then its Key: value lines.
+        if "-" in head and not head.endswith(":"):
+            fields = line.split(maxsplit=5)
+            path = fields[5] if len(fields) > 5 else ""
+            if not path or path.startswith("[heap") or path.startswith("[anon"):
+                kind = "heap"
+            elif ".sqlite3" in path:
+                kind = "database files"
+            elif ".so" in path:
+                kind = "libraries"
+            else:
+                kind = "other"
+        elif head == "Pss:":
+            kinds[kind] += int(line.split()[1])
+    return kinds
 
 
 def _django() -> None:
