@@ -28,8 +28,9 @@ JOB_WORKER_STOP_TIMEOUT = 15.0
 # Every web thread holds its own SQLite connection, and settings size each one's page cache for the importer
 # (64 MiB): 2 workers x 4 threads could hold 512 MiB. The API reads the database through SQLite's memory map
 # (mmap_size) and the OS page cache just as well, and a connection lasts one request, so the web workers keep
-# 2 MiB each: on the full corpus 4 threads x 160 API requests left a worker's heap 37 MiB larger with 8 MiB
-# caches and 12 MiB larger with 2 MiB, and no request took more CPU (bench/serve_memory.py, docs/benchmarks.md).
+# 2 MiB each: on the full corpus 4 threads x 160 API requests in one process left its heap 37 MiB larger with
+# 8 MiB caches and 12 MiB larger with 2 MiB, and no request took more CPU (through `serve` the difference was
+# within the spread of bench/serve_memory.py's runs: docs/benchmarks.md).
 WEB_SQLITE_CACHE_KIB = 2048
 
 
