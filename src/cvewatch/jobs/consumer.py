@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ctypes
-import gc
 import logging
 import os
 import signal
@@ -11,6 +10,7 @@ import sys
 import threading
 import time
 
+from cvewatch.core.memory import give_memory_back, limit_malloc_arenas
 from cvewatch.jobs.queue import huey
 
 logger = logging.getLogger("cvewatch.jobs.worker")
@@ -29,6 +29,7 @@ def run_worker(*, threads: int, parent_pid: int | None = None) -> None:
     """Consume the queue with `threads` threads and the periodic scheduler until SIGTERM or SIGINT."""
     import cvewatch.jobs.tasks  # noqa: F401  (registers every task with Huey)
 
+    limit_malloc_arenas()  # before the consumer's threads start (core/memory.py says why)
     if parent_pid is not None:
         _exit_with_parent(parent_pid)
     huey.post_execute(name="give-memory-back")(_give_memory_back)
@@ -69,9 +70,7 @@ def _interrupt_running_jobs(*, grace: float) -> None:
 def _give_memory_back(task: object, task_value: object, exc: BaseException | None) -> None:
     """After each job: a sync leaves its parsed records as free heap; hand that back to the OS, so an idle
     worker stays small (memory target: serve's whole process tree under 300 MiB, bench/serve_memory.py)."""
-    gc.collect()
-    if _LIBC is not None:
-        _LIBC.malloc_trim(0)
+    give_memory_back()
 
 
 def _exit_with_parent(parent_pid: int) -> None:

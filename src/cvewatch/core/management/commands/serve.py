@@ -6,6 +6,7 @@ web workers: started with the server, restarted if it dies, stopped with it (see
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from pathlib import Path
@@ -13,20 +14,24 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection
+from django.db import connection, connections
 from django.db.backends.signals import connection_created
 from django.db.migrations.executor import MigrationExecutor
 
 from cvewatch import config
 from cvewatch.core.backup import hold_running_lock
+from cvewatch.core.memory import limit_malloc_arenas
 from cvewatch.core.supervisor import ChildProcess
 
 # The job worker stops within 8 s of SIGTERM (jobs.consumer); past this it is killed.
 JOB_WORKER_STOP_TIMEOUT = 15.0
 # Every web thread holds its own SQLite connection, and settings size each one's page cache for the importer
-# (64 MiB): 2 workers x 4 threads could hold 512 MiB. The API's reads are served from the OS page cache
-# just as well, so the web workers keep 8 MiB each (bench/serve_memory.py measures the whole tree).
-WEB_SQLITE_CACHE_KIB = 8192
+# (64 MiB): 2 workers x 4 threads could hold 512 MiB. The API reads the database through SQLite's memory map
+# (mmap_size) and the OS page cache just as well, and a connection lasts one request, so the web workers keep
+# 2 MiB each: on the full corpus 4 threads x 160 API requests in one process left its heap 37 MiB larger with
+# 8 MiB caches and 12 MiB larger with 2 MiB, and no request took more CPU (through `serve` the difference was
+# within the spread of bench/serve_memory.py's runs: docs/benchmarks.md).
+WEB_SQLITE_CACHE_KIB = 2048
 
 
 class Command(BaseCommand):
@@ -58,6 +63,7 @@ class Command(BaseCommand):
             if no_migrate:
                 raise CommandError(f"{len(pending)} migrations are pending: run `cvewatch migrate`")
             call_command("migrate", interactive=False, verbosity=0)
+        del executor, pending  # the migration graph: the forked workers need no copy of it
         connection.close()  # never share a connection with forked workers
         connection_created.connect(_small_sqlite_cache, dispatch_uid="serve-sqlite-cache")
 
@@ -65,6 +71,9 @@ class Command(BaseCommand):
         from gunicorn.arbiter import Arbiter
 
         from cvewatch.wsgi import application
+
+        _preload_for_workers()
+        connections.close_all()  # in case anything loaded opened one: forked workers must never share it
 
         options = {
             "bind": bind,
@@ -119,6 +128,12 @@ class Command(BaseCommand):
         worker_note = "with its job worker" if job_worker else "without a job worker (CVEWATCH_WORKER=external)"
         self.stdout.write(f"cvewatch listening on http://{bind}/ {worker_note}", ending="\n")
         self.stdout.flush()
+        # The web workers are forked from this process: they share its memory copy-on-write, so cap the heap's
+        # arenas for them (core/memory.py) and move what is loaded out of the collector's reach, or every
+        # worker's first full collection would write to, and so copy, each page of it.
+        limit_malloc_arenas()
+        gc.collect()
+        gc.freeze()
         _Server().run()
 
 
@@ -132,6 +147,17 @@ def _control_socket(data_dir: Path) -> dict[str, object]:
     if len(os.fsencode(path)) > _MAX_SOCKET_PATH:
         return {"control_socket_disable": True}  # better none than one in the shared home directory
     return {"control_socket": str(path), "control_socket_mode": 0o600}
+
+
+def _preload_for_workers() -> None:
+    """Load here, once, what each web worker would load on its first requests: the URL conf and with it every
+    view, DRF and its settings' classes. The workers forked from this process then share those pages instead
+    of each holding its own copy (bench/serve_memory.py). Nothing here opens a database connection."""
+    from django.template import engines
+    from django.urls import get_resolver
+
+    get_resolver().reverse_dict  # noqa: B018 - imports cvewatch.urls and every view, fills the resolver's tables
+    engines.all()
 
 
 def _small_sqlite_cache(sender, connection, **kwargs) -> None:
