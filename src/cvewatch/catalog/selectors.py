@@ -18,7 +18,7 @@ from django.db.models import Case, Count, Exists, IntegerField, Max, OuterRef, Q
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Length
 
-from cvewatch.catalog import names, search
+from cvewatch.catalog import counts, names, search
 from cvewatch.catalog.models import Cve, CveProduct, CveVendor, CveWeakness, Product, Vendor, Weakness
 from cvewatch.core.errors import NotFound
 
@@ -36,6 +36,11 @@ CVE_ORDER = ("-updated_at", "-id")
 def cve_list() -> QuerySet[Cve]:
     """All CVEs, newest modification first, loading only the CveList fields."""
     return Cve.objects.only(*CVE_LIST_FIELDS).order_by(*CVE_ORDER)
+
+
+def all_cves() -> CountedCves:
+    """Every CVE as cve_list() orders them, counted by the triggers' kept count instead of COUNT(*)."""
+    return CountedCves(count=counts.cve_total, walk=cve_list(), fetch=cve_list())
 
 
 def cve_detail(*, cve_id: str) -> Cve:
@@ -129,7 +134,9 @@ class CountedCves:
     def order_by(self, *ordering: Any) -> CountedCves:
         """The same list in another order (catalog.ordering): both plans walk or sort by that order's index."""
         return CountedCves(
-            count=self._count_source, walk=self._walk.order_by(*ordering), fetch=self._fetch.order_by(*ordering)
+            count=self._count_source,
+            walk=self._walk.order_by(*ordering),
+            fetch=self._fetch.order_by(*ordering),
         )
 
     def queryset(self, *, rows_needed: int) -> QuerySet[Cve]:
@@ -184,8 +191,11 @@ def approximate_cve_total() -> int:
 
 
 def cve_listing(*, cve_filter: CveFilter) -> QuerySet[Cve] | CountedCves:
-    """/api/cve: the filter over all CVEs, or a CountedCves when its only filter is a search or one link."""
+    """/api/cve: the filter over all CVEs, or a CountedCves when it has no filter (counted by the kept count,
+    catalog/counts.py), or its only filter is a search or one link."""
     active = cve_filter.active
+    if not active:
+        return all_cves()
     if active == {"vendor"}:
         vendor = vendor_by_name(name=cve_filter.vendor)
         if cve_filter.product:
@@ -288,7 +298,7 @@ def weaknesses_by_cve_count(*, term: str = "") -> list[tuple[int, int]]:
     totals = weakness_cve_totals()
     ids = list(weakness_search(term=term).values_list("id", flat=True))  # exact id first, then by number
     exact = ids[:1] if term.strip() else []
-    rest = sorted(ids[len(exact):], key=lambda pk: -totals.get(pk, 0))  # stable: ties keep CWE number order
+    rest = sorted(ids[len(exact) :], key=lambda pk: -totals.get(pk, 0))  # stable: ties keep CWE number order
     return [(pk, totals.get(pk, 0)) for pk in exact + rest]
 
 
