@@ -23,10 +23,12 @@ from cvewatch.core.supervisor import ChildProcess
 
 # The job worker stops within 8 s of SIGTERM (jobs.consumer); past this it is killed.
 JOB_WORKER_STOP_TIMEOUT = 15.0
-# Every web thread holds its own SQLite connection, and settings size each one's page cache for the importer
-# (64 MiB): 2 workers x 4 threads could hold 512 MiB. The API's reads are served from the OS page cache
-# just as well, so the web workers keep 8 MiB each (bench/serve_memory.py measures the whole tree).
-WEB_SQLITE_CACHE_KIB = 8192
+# Every web thread holds its own SQLite connection, kept between requests, and settings size each one's page
+# cache for the importer (64 MiB): 2 workers x 4 threads could hold 512 MiB. The API's reads are served from
+# the OS page cache just as well, so the web workers keep 2 MiB each (SQLite's default: the hot index pages of
+# the lists fit), and no memory map: a kept connection's mapped pages would stay in the tree's PSS
+# (bench/serve_memory.py measures the whole tree).
+WEB_SQLITE_CACHE_KIB = 2048
 
 
 class Command(BaseCommand):
@@ -138,3 +140,4 @@ def _small_sqlite_cache(sender, connection, **kwargs) -> None:
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
             cursor.execute(f"PRAGMA cache_size=-{WEB_SQLITE_CACHE_KIB}")
+            cursor.execute("PRAGMA mmap_size=0")
