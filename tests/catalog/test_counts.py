@@ -131,3 +131,23 @@ def test_api_cve_count_follows_creates_and_deletes():
     body = api.get("/api/cve").json()
     assert body["count"] == 2
     assert len(body["results"]) == 2
+
+
+@pytest.mark.django_db
+def test_vendor_and_weakness_counts_follow_their_tables():
+    from cvewatch.catalog.models import Vendor, Weakness
+    from tests.factories import VendorFactory, WeaknessFactory
+
+    VendorFactory.create_batch(3)
+    WeaknessFactory.create_batch(2)
+    load_kb_record(kb_path("CVE-2021-44228"))  # the importer adds its vendors and weaknesses in bulk
+    assert counts.kept_count("vendor") == Vendor.objects.count() > 3
+    assert counts.kept_count("weakness") == Weakness.objects.count() > 2
+    Vendor.objects.filter(name__in=list(Vendor.objects.values_list("name", flat=True)[:2])).delete()
+    Weakness.objects.order_by("pk").first().delete()
+    assert counts.kept_count("vendor") == Vendor.objects.count()
+    assert counts.kept_count("weakness") == Weakness.objects.count()
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=basic_header(make_user("alice").username, PASSWORD))
+    assert api.get("/api/vendors").json()["count"] == Vendor.objects.count()
+    assert api.get("/api/weaknesses").json()["count"] == Weakness.objects.count()

@@ -1,6 +1,6 @@
 """Exact row counts the database keeps as rows change, so a list need not count its rows on every request.
 
-`CatalogCount` holds one row per counted set (today `cve`: every CVE). Triggers keep it exact in the same
+`CatalogCount` holds one row per counted table (COUNTED_TABLES: CVEs, vendors, weaknesses). Triggers keep it exact in the same
 transaction as the change, whatever writes: the importer's bulk SQL, the ORM, the admin, a `dbshell`.
 - PostgreSQL: statement-level triggers with transition tables add or subtract one statement's rows at once
   (one row lock per statement, none for a statement that inserted nothing); TRUNCATE forgets the count.
@@ -22,103 +22,122 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 log = logging.getLogger(__name__)
 
 COUNTS_TABLE = "catalog_catalogcount"
-CVE_TABLE = "catalog_cve"
+# key → the table whose rows it counts.
+COUNTED_TABLES = {"cve": "catalog_cve", "vendor": "catalog_vendor", "weakness": "catalog_weakness"}
 CVE_KEY = "cve"
 
-_SQLITE_TRIGGERS = {
-    "catalog_cve_count_insert": f"""
-        CREATE TRIGGER catalog_cve_count_insert AFTER INSERT ON {CVE_TABLE} BEGIN
-            INSERT INTO {COUNTS_TABLE}(key, n) VALUES ('{CVE_KEY}', 1)
-            ON CONFLICT(key) DO UPDATE SET n = n + 1;
-        END""",
-    "catalog_cve_count_delete": f"""
-        CREATE TRIGGER catalog_cve_count_delete AFTER DELETE ON {CVE_TABLE} BEGIN
-            UPDATE {COUNTS_TABLE} SET n = n - 1 WHERE key = '{CVE_KEY}';
-        END""",
-}
 
-_PG_FUNCTION = "catalog_count_cves"
+def _sqlite_triggers(key: str, table: str) -> dict[str, str]:
+    return {
+        f"{table}_count_insert": f"""
+            CREATE TRIGGER {table}_count_insert AFTER INSERT ON {table} BEGIN
+                INSERT INTO {COUNTS_TABLE}(key, n) VALUES ('{key}', 1)
+                ON CONFLICT(key) DO UPDATE SET n = n + 1;
+            END""",
+        f"{table}_count_delete": f"""
+            CREATE TRIGGER {table}_count_delete AFTER DELETE ON {table} BEGIN
+                UPDATE {COUNTS_TABLE} SET n = n - 1 WHERE key = '{key}';
+            END""",
+    }
+
+
+# One trigger function for every counted table: the key is the trigger's argument.
+_PG_FUNCTION = "catalog_count_rows"
 _PG_FUNCTION_SQL = f"""
     CREATE OR REPLACE FUNCTION {_PG_FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
         IF TG_OP = 'INSERT' THEN
-            INSERT INTO {COUNTS_TABLE}(key, n) SELECT '{CVE_KEY}', count(*) FROM new_rows HAVING count(*) > 0
+            INSERT INTO {COUNTS_TABLE}(key, n) SELECT TG_ARGV[0], count(*) FROM new_rows HAVING count(*) > 0
             ON CONFLICT (key) DO UPDATE SET n = {COUNTS_TABLE}.n + EXCLUDED.n;
         ELSIF TG_OP = 'DELETE' THEN
             UPDATE {COUNTS_TABLE} SET n = n - (SELECT count(*) FROM old_rows)
-            WHERE key = '{CVE_KEY}' AND EXISTS (SELECT 1 FROM old_rows);
+            WHERE key = TG_ARGV[0] AND EXISTS (SELECT 1 FROM old_rows);
         ELSE
-            DELETE FROM {COUNTS_TABLE} WHERE key = '{CVE_KEY}';
+            DELETE FROM {COUNTS_TABLE} WHERE key = TG_ARGV[0];
         END IF;
         RETURN NULL;
     END $$"""
-_PG_TRIGGERS = {
-    "catalog_cve_count_insert": f"""
-        CREATE TRIGGER catalog_cve_count_insert AFTER INSERT ON {CVE_TABLE}
-        REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION {_PG_FUNCTION}()""",
-    "catalog_cve_count_delete": f"""
-        CREATE TRIGGER catalog_cve_count_delete AFTER DELETE ON {CVE_TABLE}
-        REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION {_PG_FUNCTION}()""",
-    "catalog_cve_count_truncate": f"""
-        CREATE TRIGGER catalog_cve_count_truncate AFTER TRUNCATE ON {CVE_TABLE}
-        FOR EACH STATEMENT EXECUTE FUNCTION {_PG_FUNCTION}()""",
-}
 
 
-def cve_total() -> int:
-    """How many CVEs the catalog holds, exactly, read from the kept count (one primary-key lookup)."""
+def _pg_triggers(key: str, table: str) -> dict[str, str]:
+    run = f"FOR EACH STATEMENT EXECUTE FUNCTION {_PG_FUNCTION}('{key}')"
+    return {
+        f"{table}_count_insert": f"""
+            CREATE TRIGGER {table}_count_insert AFTER INSERT ON {table}
+            REFERENCING NEW TABLE AS new_rows {run}""",
+        f"{table}_count_delete": f"""
+            CREATE TRIGGER {table}_count_delete AFTER DELETE ON {table}
+            REFERENCING OLD TABLE AS old_rows {run}""",
+        f"{table}_count_truncate": f"CREATE TRIGGER {table}_count_truncate AFTER TRUNCATE ON {table} {run}",
+    }
+
+
+def _triggers(vendor: str, key: str, table: str) -> dict[str, str]:
+    return _sqlite_triggers(key, table) if vendor == "sqlite" else _pg_triggers(key, table)
+
+
+def kept_count(key: str) -> int:
+    """The kept row count of a COUNTED_TABLES key, exactly (one primary-key lookup; no row means zero)."""
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT n FROM {COUNTS_TABLE} WHERE key = %s", [CVE_KEY])
+        cursor.execute(f"SELECT n FROM {COUNTS_TABLE} WHERE key = %s", [key])
         row = cursor.fetchone()
     return int(row[0]) if row else 0
 
 
-def _present_triggers(conn: BaseDatabaseWrapper, cursor: Any) -> set[str]:
+def cve_total() -> int:
+    """How many CVEs the catalog holds, exactly."""
+    return kept_count(CVE_KEY)
+
+
+def _present_triggers(conn: BaseDatabaseWrapper, cursor: Any, table: str) -> set[str]:
     if conn.vendor == "sqlite":
-        cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s", [CVE_TABLE])
+        cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s", [table])
     else:
         cursor.execute(
-            "SELECT tgname FROM pg_trigger WHERE tgrelid = to_regclass(%s) AND NOT tgisinternal", [CVE_TABLE]
+            "SELECT tgname FROM pg_trigger WHERE tgrelid = to_regclass(%s) AND NOT tgisinternal", [table]
         )
     return {row[0] for row in cursor.fetchall()}
 
 
+def _drop_sql(conn: BaseDatabaseWrapper, name: str, table: str) -> str:
+    return f"DROP TRIGGER IF EXISTS {name}" + ("" if conn.vendor == "sqlite" else f" ON {table}")
+
+
 def ensure_count_triggers(*, using: BaseDatabaseWrapper | None = None) -> bool:
-    """Create the count triggers if any is missing and recount, in one transaction. True if it acted."""
+    """Create each counted table's triggers if any is missing and recount it, in one transaction. True if it acted."""
     conn = using or connection
     if conn.vendor not in ("sqlite", "postgresql"):
         return False
-    triggers = _SQLITE_TRIGGERS if conn.vendor == "sqlite" else _PG_TRIGGERS
+    acted = False
     with transaction.atomic(using=conn.alias), conn.cursor() as cursor:
         tables = set(conn.introspection.table_names(cursor))
-        if CVE_TABLE not in tables or COUNTS_TABLE not in tables:
+        if COUNTS_TABLE not in tables:
             return False
-        if set(triggers) <= _present_triggers(conn, cursor):
-            return False
-        log.info("counting the catalog's CVEs (%s) and installing its count triggers", COUNTS_TABLE)
-        if conn.vendor == "postgresql":
-            # Writers wait for the recount instead of changing the table between the count and the triggers.
-            cursor.execute(f"LOCK TABLE {CVE_TABLE} IN SHARE ROW EXCLUSIVE MODE")
-            cursor.execute(_PG_FUNCTION_SQL)
-        for name, sql in triggers.items():
-            cursor.execute(
-                f"DROP TRIGGER IF EXISTS {name}" + (f" ON {CVE_TABLE}" if conn.vendor != "sqlite" else "")
-            )
-            cursor.execute(sql)
-        cursor.execute(f"DELETE FROM {COUNTS_TABLE} WHERE key = %s", [CVE_KEY])
-        cursor.execute(f"INSERT INTO {COUNTS_TABLE}(key, n) SELECT %s, COUNT(*) FROM {CVE_TABLE}", [CVE_KEY])
-    return True
+        for key, table in COUNTED_TABLES.items():
+            triggers = _triggers(conn.vendor, key, table)
+            if table not in tables or set(triggers) <= _present_triggers(conn, cursor, table):
+                continue
+            log.info("counting %s into %s and installing its count triggers", table, COUNTS_TABLE)
+            if conn.vendor == "postgresql":
+                # Writers wait for the recount instead of changing the table between the count and the triggers.
+                cursor.execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
+                cursor.execute(_PG_FUNCTION_SQL)
+            for name, sql in triggers.items():
+                cursor.execute(_drop_sql(conn, name, table))
+                cursor.execute(sql)
+            cursor.execute(f"DELETE FROM {COUNTS_TABLE} WHERE key = %s", [key])
+            cursor.execute(f"INSERT INTO {COUNTS_TABLE}(key, n) SELECT %s, COUNT(*) FROM {table}", [key])
+            acted = True
+    return acted
 
 
 def drop_count_triggers(*, using: BaseDatabaseWrapper | None = None) -> None:
     """Remove the triggers (the migration's reverse; tests that show a recount)."""
     conn = using or connection
-    triggers = _SQLITE_TRIGGERS if conn.vendor == "sqlite" else _PG_TRIGGERS
     with conn.cursor() as cursor:
-        for name in triggers:
-            cursor.execute(
-                f"DROP TRIGGER IF EXISTS {name}" + (f" ON {CVE_TABLE}" if conn.vendor != "sqlite" else "")
-            )
+        for key, table in COUNTED_TABLES.items():
+            for name in _triggers(conn.vendor, key, table):
+                cursor.execute(_drop_sql(conn, name, table))
         if conn.vendor == "postgresql":
             cursor.execute(f"DROP FUNCTION IF EXISTS {_PG_FUNCTION}()")
 

@@ -231,11 +231,32 @@ def cves_of_weakness(*, weakness: Weakness) -> CountedCves:
     return _linked_cves(CveWeakness, weakness_id=weakness.pk)
 
 
+class KeptCountList:
+    """A whole table's list for a paginator: counted by its kept count (catalog/counts.py), not COUNT(*);
+    slices are the queryset's."""
+
+    ordered = True
+
+    def __init__(self, queryset: QuerySet[Any], *, key: str) -> None:
+        self.queryset, self.key = queryset, key
+
+    def count(self) -> int:
+        return counts.kept_count(self.key)
+
+    def __getitem__(self, key: slice) -> QuerySet[Any]:
+        return self.queryset[key]
+
+
 # --- Vendors, products, weaknesses ------------------------------------------------------------------------
 
 
 def vendor_list() -> QuerySet[Vendor]:
     return Vendor.objects.order_by("name")  # unique: a stable order by itself
+
+
+def vendor_listing() -> KeptCountList:
+    """/api/vendors: every vendor by name, counted by the kept count."""
+    return KeptCountList(vendor_list(), key="vendor")
 
 
 def vendor_by_name(*, name: str) -> Vendor:
@@ -258,6 +279,11 @@ def product_by_name(*, vendor: Vendor, name: str) -> Product:
 
 def weakness_list() -> QuerySet[Weakness]:
     return Weakness.objects.only("id", "cwe_id", "created_at", "updated_at").order_by("cwe_id")  # unique
+
+
+def weakness_listing() -> KeptCountList:
+    """/api/weaknesses: every weakness by CWE id, counted by the kept count."""
+    return KeptCountList(weakness_list(), key="weakness")
 
 
 def weakness_by_cwe_id(*, cwe_id: str) -> Weakness:
