@@ -94,9 +94,6 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": str(DATA_DIR / "cvewatch.sqlite3"),
-            # Each server thread keeps its connection (as on PostgreSQL): opening one, running the PRAGMAs
-            # and parsing the schema again was 40% of an API request's instructions (lane api, issue 11).
-            "CONN_MAX_AGE": 600,
             "OPTIONS": {
                 # Readers never block the writer in WAL mode; the importer and the server share the file.
                 # busy_timeout (ms) makes a second writer wait instead of failing "database is locked";

@@ -29,6 +29,7 @@ JOB_WORKER_STOP_TIMEOUT = 15.0
 # the lists fit), and no memory map: a kept connection's mapped pages would stay in the tree's PSS
 # (bench/serve_memory.py measures the whole tree).
 WEB_SQLITE_CACHE_KIB = 2048
+SQLITE_WEB_CONN_MAX_AGE = 600  # seconds, as dj-database-url's for PostgreSQL (settings.py)
 
 
 class Command(BaseCommand):
@@ -61,6 +62,11 @@ class Command(BaseCommand):
                 raise CommandError(f"{len(pending)} migrations are pending: run `cvewatch migrate`")
             call_command("migrate", interactive=False, verbosity=0)
         connection.close()  # never share a connection with forked workers
+        if connection.vendor == "sqlite":
+            # Web threads keep their SQLite connection between requests, as they do on PostgreSQL: reconnecting,
+            # running the PRAGMAs and parsing the schema again was 40% of an API request's instructions. Only
+            # here: the job worker (its own process, 64 MiB caches) still closes its connections after each job.
+            connection.settings_dict["CONN_MAX_AGE"] = SQLITE_WEB_CONN_MAX_AGE
         connection_created.connect(_small_sqlite_cache, dispatch_uid="serve-sqlite-cache")
 
         from gunicorn.app.base import BaseApplication
