@@ -11,6 +11,7 @@ hash is the one we verified against, so a password change or a deactivation take
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import threading
@@ -21,6 +22,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.db import connection
 from rest_framework import exceptions
 from rest_framework.authentication import BasicAuthentication, SessionAuthentication
 
@@ -117,7 +119,7 @@ class CachedBasicAuthentication(BasicAuthentication):
         entry = credential_cache.get(key)
         if entry is None:
             return None
-        user = get_user_model()._default_manager.filter(pk=entry.user_pk).first()
+        user = _load_user(entry.user_pk)
         if (
             user is None
             or not user.is_active
@@ -129,6 +131,19 @@ class CachedBasicAuthentication(BasicAuthentication):
 
     def authenticate_header(self, request: Any) -> str:
         return BASIC_CHALLENGE
+
+
+@functools.cache
+def _user_by_pk_sql(vendor: str) -> str:
+    """The ORM's own SELECT of one user by primary key, compiled once per engine instead of per request."""
+    sql, _ = get_user_model()._default_manager.filter(pk=0).query.sql_with_params()
+    return sql
+
+
+def _load_user(pk: Any) -> Any | None:
+    """The user row, as `filter(pk=pk).first()` loads it (every field), or None."""
+    manager = get_user_model()._default_manager
+    return next(iter(manager.raw(_user_by_pk_sql(connection.vendor), [pk])), None)
 
 
 class CsrfSessionAuthentication(SessionAuthentication):

@@ -79,17 +79,21 @@ class CveFilter:
         q = value("q")
         if q:
             parse(q)  # refuse a malformed query now, before any page is planned
+        tag = value("tag") if is_person else ""
         return cls(
             search=value("search"),
             vendor=vendor,
             product=names.product_from_query(value("product")) if vendor else "",
             cvss=cvss if cvss in CVSS_RANGES or cvss == CVSS_EMPTY else "",
             weakness=value("weakness"),
-            tag=value("tag") if is_person else "",
+            tag=tag,
             q=q,
+            # Only `tag` and `q` read the resolvers: building them costs queryset set-up on every list request.
             resolvers=context.resolvers_for(
                 caller=caller if caller is not None else user, organization=organization
-            ),
+            )
+            if tag or q
+            else {},
         )
 
     @property

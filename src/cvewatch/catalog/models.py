@@ -109,6 +109,16 @@ class Cve(models.Model):
         return self.cve_id
 
 
+class CatalogCount(models.Model):
+    """An exact row count kept by database triggers (catalog/counts.py): `cve` is how many CVEs there are."""
+
+    key = models.CharField(max_length=64, primary_key=True)
+    n = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.key}={self.n}"
+
+
 class CveVendor(models.Model):
     cve = models.ForeignKey(Cve, on_delete=models.CASCADE)
     vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE)

@@ -18,7 +18,7 @@ from django.db.models import Case, Count, Exists, IntegerField, Max, OuterRef, Q
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Length
 
-from cvewatch.catalog import names, search
+from cvewatch.catalog import counts, names, search
 from cvewatch.catalog.models import Cve, CveProduct, CveVendor, CveWeakness, Product, Vendor, Weakness
 from cvewatch.core.errors import NotFound
 
@@ -36,6 +36,11 @@ CVE_ORDER = ("-updated_at", "-id")
 def cve_list() -> QuerySet[Cve]:
     """All CVEs, newest modification first, loading only the CveList fields."""
     return Cve.objects.only(*CVE_LIST_FIELDS).order_by(*CVE_ORDER)
+
+
+def all_cves() -> CountedCves:
+    """Every CVE as cve_list() orders them, counted by the triggers' kept count instead of COUNT(*)."""
+    return CountedCves(count=counts.cve_total, walk=cve_list(), fetch=cve_list())
 
 
 def cve_detail(*, cve_id: str) -> Cve:
@@ -129,7 +134,9 @@ class CountedCves:
     def order_by(self, *ordering: Any) -> CountedCves:
         """The same list in another order (catalog.ordering): both plans walk or sort by that order's index."""
         return CountedCves(
-            count=self._count_source, walk=self._walk.order_by(*ordering), fetch=self._fetch.order_by(*ordering)
+            count=self._count_source,
+            walk=self._walk.order_by(*ordering),
+            fetch=self._fetch.order_by(*ordering),
         )
 
     def queryset(self, *, rows_needed: int) -> QuerySet[Cve]:
@@ -184,8 +191,11 @@ def approximate_cve_total() -> int:
 
 
 def cve_listing(*, cve_filter: CveFilter) -> QuerySet[Cve] | CountedCves:
-    """/api/cve: the filter over all CVEs, or a CountedCves when its only filter is a search or one link."""
+    """/api/cve: the filter over all CVEs, or a CountedCves when it has no filter (counted by the kept count,
+    catalog/counts.py), or its only filter is a search or one link."""
     active = cve_filter.active
+    if not active:
+        return all_cves()
     if active == {"vendor"}:
         vendor = vendor_by_name(name=cve_filter.vendor)
         if cve_filter.product:
@@ -221,11 +231,32 @@ def cves_of_weakness(*, weakness: Weakness) -> CountedCves:
     return _linked_cves(CveWeakness, weakness_id=weakness.pk)
 
 
+class KeptCountList:
+    """A whole table's list for a paginator: counted by its kept count (catalog/counts.py), not COUNT(*);
+    slices are the queryset's."""
+
+    ordered = True
+
+    def __init__(self, queryset: QuerySet[Any], *, key: str) -> None:
+        self.queryset, self.key = queryset, key
+
+    def count(self) -> int:
+        return counts.kept_count(self.key)
+
+    def __getitem__(self, key: slice) -> QuerySet[Any]:
+        return self.queryset[key]
+
+
 # --- Vendors, products, weaknesses ------------------------------------------------------------------------
 
 
 def vendor_list() -> QuerySet[Vendor]:
     return Vendor.objects.order_by("name")  # unique: a stable order by itself
+
+
+def vendor_listing() -> KeptCountList:
+    """/api/vendors: every vendor by name, counted by the kept count."""
+    return KeptCountList(vendor_list(), key="vendor")
 
 
 def vendor_by_name(*, name: str) -> Vendor:
@@ -248,6 +279,11 @@ def product_by_name(*, vendor: Vendor, name: str) -> Product:
 
 def weakness_list() -> QuerySet[Weakness]:
     return Weakness.objects.only("id", "cwe_id", "created_at", "updated_at").order_by("cwe_id")  # unique
+
+
+def weakness_listing() -> KeptCountList:
+    """/api/weaknesses: every weakness by CWE id, counted by the kept count."""
+    return KeptCountList(weakness_list(), key="weakness")
 
 
 def weakness_by_cwe_id(*, cwe_id: str) -> Weakness:
@@ -288,7 +324,7 @@ def weaknesses_by_cve_count(*, term: str = "") -> list[tuple[int, int]]:
     totals = weakness_cve_totals()
     ids = list(weakness_search(term=term).values_list("id", flat=True))  # exact id first, then by number
     exact = ids[:1] if term.strip() else []
-    rest = sorted(ids[len(exact):], key=lambda pk: -totals.get(pk, 0))  # stable: ties keep CWE number order
+    rest = sorted(ids[len(exact) :], key=lambda pk: -totals.get(pk, 0))  # stable: ties keep CWE number order
     return [(pk, totals.get(pk, 0)) for pk in exact + rest]
 
 

@@ -38,8 +38,8 @@ class CveDetailView(DetailView):
 class VendorListView(ListView):
     serializer_class = serializers.VendorSerializer
 
-    def get_queryset(self) -> QuerySet[Vendor]:
-        return selectors.vendor_list()
+    def get_queryset(self) -> selectors.KeptCountList:
+        return selectors.vendor_listing()
 
 
 class VendorDetailView(DetailView):
@@ -85,8 +85,8 @@ class ProductCveListView(ListView):
 class WeaknessListView(ListView):
     serializer_class = serializers.WeaknessSerializer
 
-    def get_queryset(self) -> QuerySet[Weakness]:
-        return selectors.weakness_list()
+    def get_queryset(self) -> selectors.KeptCountList:
+        return selectors.weakness_listing()
 
 
 class WeaknessDetailView(DetailView):

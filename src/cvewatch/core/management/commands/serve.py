@@ -25,13 +25,13 @@ from cvewatch.core.supervisor import ChildProcess
 
 # The job worker stops within 8 s of SIGTERM (jobs.consumer); past this it is killed.
 JOB_WORKER_STOP_TIMEOUT = 15.0
-# Every web thread holds its own SQLite connection, and settings size each one's page cache for the importer
-# (64 MiB): 2 workers x 4 threads could hold 512 MiB. The API reads the database through SQLite's memory map
-# (mmap_size) and the OS page cache just as well, and a connection lasts one request, so the web workers keep
-# 2 MiB each: on the full corpus 4 threads x 160 API requests in one process left its heap 37 MiB larger with
-# 8 MiB caches and 12 MiB larger with 2 MiB, and no request took more CPU (through `serve` the difference was
-# within the spread of bench/serve_memory.py's runs: docs/benchmarks.md).
+# Every web thread holds its own SQLite connection, kept between requests, and settings size each one's page
+# cache for the importer (64 MiB): 2 workers x 4 threads could hold 512 MiB. The API's reads are served from
+# the OS page cache just as well, so the web workers keep 2 MiB each (SQLite's default: the hot index pages of
+# the lists fit), and no memory map: a kept connection's mapped pages would stay in the tree's PSS
+# (bench/serve_memory.py measures the whole tree).
 WEB_SQLITE_CACHE_KIB = 2048
+SQLITE_WEB_CONN_MAX_AGE = 600  # seconds, as dj-database-url's for PostgreSQL (settings.py)
 
 
 class Command(BaseCommand):
@@ -65,6 +65,11 @@ class Command(BaseCommand):
             call_command("migrate", interactive=False, verbosity=0)
         del executor, pending  # the migration graph: the forked workers need no copy of it
         connection.close()  # never share a connection with forked workers
+        if connection.vendor == "sqlite":
+            # Web threads keep their SQLite connection between requests, as they do on PostgreSQL: reconnecting,
+            # running the PRAGMAs and parsing the schema again was 40% of an API request's instructions. Only
+            # here: the job worker (its own process, 64 MiB caches) still closes its connections after each job.
+            connection.settings_dict["CONN_MAX_AGE"] = SQLITE_WEB_CONN_MAX_AGE
         connection_created.connect(_small_sqlite_cache, dispatch_uid="serve-sqlite-cache")
 
         from gunicorn.app.base import BaseApplication
@@ -164,3 +169,4 @@ def _small_sqlite_cache(sender, connection, **kwargs) -> None:
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
             cursor.execute(f"PRAGMA cache_size=-{WEB_SQLITE_CACHE_KIB}")
+            cursor.execute("PRAGMA mmap_size=0")
