@@ -15,7 +15,7 @@ from django.db.models import Q
 
 from cvewatch.catalog import search, selectors
 from cvewatch.catalog.filters import CveFilter
-from cvewatch.catalog.models import Cve
+from cvewatch.catalog.models import Cve, CveVendor, Vendor
 from tests.factories import BASE_TIME, CveFactory
 
 pytestmark = pytest.mark.django_db
@@ -113,3 +113,12 @@ def test_a_changed_description_changes_the_answer_at_once(catalog, api):
     assert api.get("/api/cve", {"search": "buffer"}).json()["count"] == 2
     CveFactory(cve_id="CVE-2023-0100", description="yet another BUFFER")
     assert api.get("/api/cve", {"search": "buffer"}).json()["count"] == 3
+
+
+def test_a_new_vendor_link_changes_the_answer_at_once(catalog, api):
+    assert api.get("/api/cve", {"search": "linux"}).json()["count"] == 1
+    linux = Vendor.objects.get(name="linux")
+    CveVendor.objects.create(cve=Cve.objects.get(cve_id="CVE-2023-0007"), vendor=linux)
+    assert api.get("/api/cve", {"search": "linux"}).json()["count"] == 2
+    CveVendor.objects.filter(vendor=linux).delete()
+    assert api.get("/api/cve", {"search": "linux"}).json()["count"] == 0

@@ -13,11 +13,13 @@ Both engines answer exactly the question Django's `icontains` answers; only the 
 
 from __future__ import annotations
 
+import hashlib
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Q
@@ -43,9 +45,38 @@ _TRIGGERS = {
             DELETE FROM {SEARCH_TABLE} WHERE rowid = old.id;
         END""",
 }
+# detail='column': the index knows which column holds each trigram, so `cve_id LIKE '%buffer%'` finds no
+# candidate instead of re-reading every row whose description has those trigrams (with detail='none' the
+# id half of a search cost as much as the description half); positions (detail='full') would only grow it.
+_CREATE_TABLE = (
+    f"CREATE VIRTUAL TABLE {SEARCH_TABLE} USING fts5("
+    f"{', '.join(SEARCH_COLUMNS)}, tokenize='trigram', detail='column')"
+)
 # LIKE wildcards and the escape character: a term containing one cannot use the FTS path, whose LIKE is
 # index-accelerated only without an ESCAPE clause.
 _LIKE_SPECIAL = set("%_\\")
+
+# The search generation (SQLite): a number every write that can change a `search=` answer bumps in its own
+# transaction, through triggers — a CVE's id or description, a vendor/product link, a vendor/product name —
+# so a count computed once is reused, exact, until the catalog changes (count_once_per_generation).
+GENERATION_TABLE = f"{SEARCH_TABLE}_generation"
+_BUMP = f"UPDATE {GENERATION_TABLE} SET n = n + 1 WHERE id = 1"
+_GENERATION_EVENTS = {
+    "catalog_cve": ("INSERT", "DELETE", "UPDATE OF cve_id, description"),
+    "catalog_cvevendor": ("INSERT", "DELETE", "UPDATE"),
+    "catalog_cveproduct": ("INSERT", "DELETE", "UPDATE"),
+    "catalog_vendor": ("UPDATE OF name",),
+    "catalog_product": ("UPDATE OF name",),
+}
+_GENERATION_TRIGGERS = {
+    f"{SEARCH_TABLE}_gen_{table}_{event.split()[0].lower()}": (
+        f"CREATE TRIGGER {SEARCH_TABLE}_gen_{table}_{event.split()[0].lower()} AFTER {event} ON {table} "
+        f"BEGIN {_BUMP}; END"
+    )
+    for table, events in _GENERATION_EVENTS.items()
+    for event in events
+}
+COUNT_TTL = 3600  # seconds; a generation outlives it only on an idle catalog, where recounting is harmless
 
 
 def ensure_sqlite_search_table(*, using: BaseDatabaseWrapper | None = None) -> bool:
@@ -60,29 +91,74 @@ def ensure_sqlite_search_table(*, using: BaseDatabaseWrapper | None = None) -> b
         present = {row[0] for row in cursor.fetchall()}
         if "catalog_cve" not in present:
             return False
+        acted = _ensure_generation(cursor, present)
         missing = [name for name in _TRIGGERS if name not in present]
-        if SEARCH_TABLE in present and not missing and _has_columns(cursor):
-            return False
+        if SEARCH_TABLE in present and not missing and _is_current(cursor):
+            return acted
         log.info("building the CVE search index (%s)", SEARCH_TABLE)
         cursor.execute(f"DROP TABLE IF EXISTS {SEARCH_TABLE}")
         for name in _TRIGGERS:
             cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
-        cursor.execute(
-            f"CREATE VIRTUAL TABLE {SEARCH_TABLE} USING fts5(cve_id, description, title, tokenize='trigram', detail='none')"
-        )
+        cursor.execute(_CREATE_TABLE)
         cursor.execute(
             f"INSERT INTO {SEARCH_TABLE}(rowid, cve_id, description, title) "
             "SELECT id, cve_id, description, title FROM catalog_cve"
         )
         for sql in _TRIGGERS.values():
             cursor.execute(sql)
+        cursor.execute(_BUMP)
     return True
 
 
-def _has_columns(cursor: Any) -> bool:
-    """Whether the search table has every column (a table from before `title` was added is rebuilt)."""
-    cursor.execute(f"PRAGMA table_info({SEARCH_TABLE})")
-    return {row[1] for row in cursor.fetchall()} >= set(SEARCH_COLUMNS)
+def _is_current(cursor: Any) -> bool:
+    """Whether the search table is the one _CREATE_TABLE makes (an older one, without `title` or with
+    detail='none', is rebuilt)."""
+    cursor.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = %s", [SEARCH_TABLE])
+    row = cursor.fetchone()
+    return row is not None and row[0] == _CREATE_TABLE
+
+
+def _ensure_generation(cursor: Any, present: set[str]) -> bool:
+    """Create the generation table and its triggers if any is missing (bumping it: writes may have been
+    missed meanwhile). True if it acted."""
+    missing = [name for name in _GENERATION_TRIGGERS if name not in present]
+    if GENERATION_TABLE in present and not missing:
+        return False
+    cursor.execute(
+        f"CREATE TABLE IF NOT EXISTS {GENERATION_TABLE} (id INTEGER PRIMARY KEY, n INTEGER NOT NULL)"
+    )
+    cursor.execute(f"INSERT OR IGNORE INTO {GENERATION_TABLE} (id, n) VALUES (1, 0)")
+    for name in missing:
+        cursor.execute(_GENERATION_TRIGGERS[name])
+    cursor.execute(_BUMP)
+    return True
+
+
+def search_generation() -> int | None:
+    """The search generation (see GENERATION_TABLE), or None where there is none (PostgreSQL)."""
+    if connection.vendor != "sqlite":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT n FROM {GENERATION_TABLE} WHERE id = 1")
+        row = cursor.fetchone()
+    return None if row is None else int(row[0])
+
+
+def count_once_per_generation(term: str, count: Callable[[], int]) -> int:
+    """count() — the number of CVEs `search=term` finds — computed once per search generation and process.
+
+    Exact: the generation is read before counting, so a count is never filed under a generation older than
+    the rows it saw. Without a generation (PostgreSQL) every call counts.
+    """
+    generation = search_generation()
+    if generation is None:
+        return count()
+    key = f"search-count:{generation}:{hashlib.sha256(term.encode()).hexdigest()}"
+    found = cache.get(key)
+    if found is None:
+        found = count()
+        cache.set(key, found, COUNT_TTL)
+    return int(found)
 
 
 @contextmanager
@@ -98,16 +174,15 @@ def search_index_deferred() -> Iterator[None]:
         yield
         return
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s AND name LIKE %s",
-            [Cve._meta.db_table, f"{SEARCH_TABLE}%"],
+        cursor.execute(  # the search table's and the generation's (catalog_cve_search_gen_…)
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE %s", [f"{SEARCH_TABLE}%"]
         )
         for (name,) in cursor.fetchall():
             cursor.execute(f"DROP TRIGGER IF EXISTS {connection.ops.quote_name(name)}")
     try:
         yield
     finally:
-        ensure_sqlite_search_table()  # sees the missing triggers: refills the table and puts them back
+        ensure_sqlite_search_table()  # sees the missing triggers: refills the table, puts them back, bumps
 
 
 def on_post_migrate(sender: Any, *, using: str = "default", **kwargs: Any) -> None:

@@ -129,7 +129,9 @@ class CountedCves:
     def order_by(self, *ordering: Any) -> CountedCves:
         """The same list in another order (catalog.ordering): both plans walk or sort by that order's index."""
         return CountedCves(
-            count=self._count_source, walk=self._walk.order_by(*ordering), fetch=self._fetch.order_by(*ordering)
+            count=self._count_source,
+            walk=self._walk.order_by(*ordering),
+            fetch=self._fetch.order_by(*ordering),
         )
 
     def queryset(self, *, rows_needed: int) -> QuerySet[Cve]:
@@ -152,7 +154,8 @@ def _linked_cves(link_model: type[CveVendor | CveProduct | CveWeakness], **match
 
 
 def searched_cves(*, term: str) -> CountedCves:
-    """/api/cve?search=term alone: counted on the search structure, without reading CVE rows."""
+    """/api/cve?search=term alone: counted on the search structure, without reading CVE rows, once per search
+    generation (catalog.search.count_once_per_generation)."""
     condition, union_sql, params = _search_parts(term)
 
     def count() -> int:
@@ -162,7 +165,7 @@ def searched_cves(*, term: str) -> CountedCves:
             return int(cursor.fetchone()[0])
 
     return CountedCves(
-        count=count,
+        count=lambda: search.count_once_per_generation(term, count),
         walk=cve_list().filter(condition),
         fetch=cve_list().filter(pk__in=RawSQL(union_sql, params)),
     )
@@ -288,7 +291,7 @@ def weaknesses_by_cve_count(*, term: str = "") -> list[tuple[int, int]]:
     totals = weakness_cve_totals()
     ids = list(weakness_search(term=term).values_list("id", flat=True))  # exact id first, then by number
     exact = ids[:1] if term.strip() else []
-    rest = sorted(ids[len(exact):], key=lambda pk: -totals.get(pk, 0))  # stable: ties keep CWE number order
+    rest = sorted(ids[len(exact) :], key=lambda pk: -totals.get(pk, 0))  # stable: ties keep CWE number order
     return [(pk, totals.get(pk, 0)) for pk in exact + rest]
 
 
