@@ -56,11 +56,12 @@ _CREATE_TABLE = (
 # index-accelerated only without an ESCAPE clause.
 _LIKE_SPECIAL = set("%_\\")
 
-# The search generation (SQLite): a number every write that can change a `search=` answer bumps in its own
+# The search generation: a number every write that can change a `search=` answer bumps in its own
 # transaction, through triggers — a CVE's id or description, a vendor/product link, a vendor/product name —
 # so a count computed once is reused, exact, until the catalog changes (count_once_per_generation).
 GENERATION_TABLE = f"{SEARCH_TABLE}_generation"
-_BUMP = f"UPDATE {GENERATION_TABLE} SET n = n + 1 WHERE id = 1"
+# random(), not n + 1: a value a rolled-back transaction wrote (and a count read inside it saw) never returns.
+_BUMP = f"UPDATE {GENERATION_TABLE} SET n = random() WHERE id = 1"
 _GENERATION_EVENTS = {
     "catalog_cve": ("INSERT", "DELETE", "UPDATE OF cve_id, description"),
     "catalog_cvevendor": ("INSERT", "DELETE", "UPDATE"),
@@ -76,6 +77,10 @@ _GENERATION_TRIGGERS = {
     for table, events in _GENERATION_EVENTS.items()
     for event in events
 }
+# PostgreSQL (migration 0007): statement triggers on the same tables take PG_WRITER_LOCK (an advisory lock,
+# shared: writers never wait for each other) until their transaction ends, then advance PG_GENERATION.
+PG_GENERATION = "catalog_cve_search_generation"
+PG_WRITER_LOCK = 0x6376_6577_7372_6368  # "cvewsrch"
 COUNT_TTL = 3600  # seconds; a generation outlives it only on an idle catalog, where recounting is harmless
 
 
@@ -127,38 +132,64 @@ def _ensure_generation(cursor: Any, present: set[str]) -> bool:
     cursor.execute(
         f"CREATE TABLE IF NOT EXISTS {GENERATION_TABLE} (id INTEGER PRIMARY KEY, n INTEGER NOT NULL)"
     )
-    cursor.execute(f"INSERT OR IGNORE INTO {GENERATION_TABLE} (id, n) VALUES (1, 0)")
+    cursor.execute(f"INSERT OR IGNORE INTO {GENERATION_TABLE} (id, n) VALUES (1, random())")
     for name in missing:
         cursor.execute(_GENERATION_TRIGGERS[name])
     cursor.execute(_BUMP)
     return True
 
 
-def search_generation() -> int | None:
-    """The search generation (see GENERATION_TABLE), or None where there is none (PostgreSQL)."""
-    if connection.vendor != "sqlite":
-        return None
+def search_generation() -> int:
+    """The search generation: SQLite's GENERATION_TABLE, PostgreSQL's PG_GENERATION sequence (migration
+    0007)."""
+    sql = (
+        f"SELECT n FROM {GENERATION_TABLE} WHERE id = 1"
+        if connection.vendor == "sqlite"
+        else f"SELECT last_value + is_called::int FROM {PG_GENERATION}"  # 1 before the first nextval, then 2
+    )
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT n FROM {GENERATION_TABLE} WHERE id = 1")
+        cursor.execute(sql)
         row = cursor.fetchone()
-    return None if row is None else int(row[0])
+    return int(row[0])
+
+
+def _settled() -> bool:
+    """Whether a count read now may be filed under the generation read just before.
+
+    SQLite: always (its generation is bumped inside the writer's transaction, so it commits with the rows;
+    a count read inside a writing transaction is filed under a value that dies with it, see _BUMP).
+    PostgreSQL's sequence moves before the writer commits, so the writer also holds PG_WRITER_LOCK (shared)
+    until it commits: a count is filed only when no writer holds it and this transaction has written nothing
+    (its own uncommitted rows could still roll back).
+    """
+    if connection.vendor == "sqlite":
+        return True
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_current_xact_id_if_assigned() IS NULL AND CASE WHEN pg_try_advisory_lock(%s) "
+            "THEN pg_advisory_unlock(%s) ELSE false END",
+            [PG_WRITER_LOCK, PG_WRITER_LOCK],
+        )
+        return bool(cursor.fetchone()[0])
 
 
 def count_once_per_generation(term: str, count: Callable[[], int]) -> int:
     """count() — the number of CVEs `search=term` finds — computed once per search generation and process.
 
-    Exact: the generation is read before counting, so a count is never filed under a generation older than
-    the rows it saw. Without a generation (PostgreSQL) every call counts.
+    Exact: the generation is read before counting and again after, and a count is filed only when no writer
+    was between its first write and its commit (_settled), so it is never filed under a generation that
+    does not describe the rows it saw.
     """
     generation = search_generation()
-    if generation is None:
-        return count()
     key = f"search-count:{generation}:{hashlib.sha256(term.encode()).hexdigest()}"
     found = cache.get(key)
-    if found is None:
-        found = count()
+    if found is not None:
+        return int(found)
+    settled = _settled()
+    found = count()
+    if settled and search_generation() == generation:
         cache.set(key, found, COUNT_TTL)
-    return int(found)
+    return found
 
 
 @contextmanager
