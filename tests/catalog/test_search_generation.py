@@ -93,3 +93,31 @@ def test_no_count_is_filed_while_another_writer_is_between_its_write_and_its_com
         release.set()
         thread.join(30)
     assert search.count_once_per_generation("overflow", counter) == 0
+
+
+def test_a_text_only_query_reuses_its_count_and_others_never_do():
+    from cvewatch.catalog import selectors
+    from cvewatch.catalog.filters import CveFilter
+
+    cve = CveFactory(title="An overflow", description="text")
+
+    def count(q: str) -> int:
+        return selectors.cve_listing(cve_filter=CveFilter(q=q)).count()
+
+    assert count("title:overflow OR description:nothing") == 1
+    Cve.objects.filter(pk=cve.pk).update(title="An underflow")  # a title: the generation moves
+    assert count("title:overflow OR description:nothing") == 0
+    assert count("title:underflow AND cvss31>=9") == 0
+    Cve.objects.filter(pk=cve.pk).update(cvss31_score=9.5)  # not followed: such a query is never reused
+    assert count("title:underflow AND cvss31>=9") == 1
+
+
+def test_which_queries_follow_the_generation():
+    from cvewatch.catalog.query.compiler import follows_search_generation
+    from cvewatch.catalog.query.parser import parse
+
+    assert follows_search_generation(parse('description:"remote code" OR title:overflow'))
+    assert follows_search_generation(parse("NOT vendor:microsoft AND (cve:CVE-2021 OR product=linux_kernel)"))
+    assert follows_search_generation(parse("log4j"))
+    for query in ("cwe:CWE-79", "kev:true", "created<=7d", "epss>=50", "log4j AND cvss31>=9", "userTag:x"):
+        assert not follows_search_generation(parse(query)), query

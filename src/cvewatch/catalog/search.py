@@ -56,14 +56,14 @@ _CREATE_TABLE = (
 # index-accelerated only without an ESCAPE clause.
 _LIKE_SPECIAL = set("%_\\")
 
-# The search generation: a number every write that can change a `search=` answer bumps in its own
-# transaction, through triggers — a CVE's id or description, a vendor/product link, a vendor/product name —
+# The search generation: a number every write that can change a `search=` answer (or a text-only `q`) bumps
+# in its own transaction, through triggers — a CVE's id, description or title, a vendor/product link or name —
 # so a count computed once is reused, exact, until the catalog changes (count_once_per_generation).
 GENERATION_TABLE = f"{SEARCH_TABLE}_generation"
 # random(), not n + 1: a value a rolled-back transaction wrote (and a count read inside it saw) never returns.
 _BUMP = f"UPDATE {GENERATION_TABLE} SET n = random() WHERE id = 1"
 _GENERATION_EVENTS = {
-    "catalog_cve": ("INSERT", "DELETE", "UPDATE OF cve_id, description"),
+    "catalog_cve": ("INSERT", "DELETE", "UPDATE OF cve_id, description, title"),
     "catalog_cvevendor": ("INSERT", "DELETE", "UPDATE"),
     "catalog_cveproduct": ("INSERT", "DELETE", "UPDATE"),
     "catalog_vendor": ("UPDATE OF name",),
@@ -173,15 +173,16 @@ def _settled() -> bool:
         return bool(cursor.fetchone()[0])
 
 
-def count_once_per_generation(term: str, count: Callable[[], int]) -> int:
-    """count() — the number of CVEs `search=term` finds — computed once per search generation and process.
+def count_once_per_generation(question: str, count: Callable[[], int]) -> int:
+    """count() — the number of CVEs a question finds (`search:TERM`, `q:QUERY`), whose answer depends only on
+    what the generation follows — computed once per search generation and process.
 
     Exact: the generation is read before counting and again after, and a count is filed only when no writer
     was between its first write and its commit (_settled), so it is never filed under a generation that
     does not describe the rows it saw.
     """
     generation = search_generation()
-    key = f"search-count:{generation}:{hashlib.sha256(term.encode()).hexdigest()}"
+    key = f"search-count:{generation}:{hashlib.sha256(question.encode()).hexdigest()}"
     found = cache.get(key)
     if found is not None:
         return int(found)

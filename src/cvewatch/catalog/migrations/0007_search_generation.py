@@ -1,7 +1,7 @@
 # Written by hand (lane srch): the search generation on PostgreSQL (catalog/search.py).
 #
-# `search=`'s count is computed once per search generation. Every statement that can change an answer — a
-# CVE's id or description, a vendor/product link, a vendor/product name — takes a shared advisory lock until
+# `search=`'s count (and a text-only `q`'s) is computed once per search generation. Every statement that can
+# change an answer — a CVE's id, description or title, a vendor/product link or name — takes a shared advisory lock until
 # its transaction ends (writers never wait for each other) and advances a sequence. A reader files a count
 # only when no writer holds the lock. On SQLite the same generation is a one-row table bumped by row
 # triggers that catalog/search.py creates after every migrate (SQLite's table rebuilds drop triggers).
@@ -12,7 +12,7 @@ SEQUENCE = "catalog_cve_search_generation"
 FUNCTION = "catalog_cve_search_bump"
 WRITER_LOCK = 0x6376_6577_7372_6368  # catalog.search.PG_WRITER_LOCK
 TRIGGERS = {
-    "catalog_cve": "INSERT OR DELETE OR UPDATE OF cve_id, description OR TRUNCATE",
+    "catalog_cve": "INSERT OR DELETE OR UPDATE OF cve_id, description, title OR TRUNCATE",
     "catalog_cvevendor": "INSERT OR DELETE OR UPDATE OR TRUNCATE",
     "catalog_cveproduct": "INSERT OR DELETE OR UPDATE OR TRUNCATE",
     "catalog_vendor": "UPDATE OF name OR TRUNCATE",
