@@ -9,6 +9,9 @@ Both engines answer exactly the question Django's `icontains` answers; only the 
   text. It is created (and re-created, with its triggers, if a table rebuild dropped them or a column is
   missing) after every
   `migrate` by ensure_sqlite_search_table, so writers (the ingest service's bulk operations) need not know.
+
+The search generation (GENERATION_TABLE on SQLite, migration 0007 on PostgreSQL) moves with every write that
+can change a search's answer, so a count is computed once per catalog change (count_once_per_generation).
 """
 
 from __future__ import annotations
