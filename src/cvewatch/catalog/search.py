@@ -142,56 +142,47 @@ def _ensure_generation(cursor: Any, present: set[str]) -> bool:
     return True
 
 
-def search_generation() -> int:
-    """The search generation: SQLite's GENERATION_TABLE, PostgreSQL's PG_GENERATION sequence (migration
-    0007)."""
-    sql = (
-        f"SELECT n FROM {GENERATION_TABLE} WHERE id = 1"
-        if connection.vendor == "sqlite"
-        else f"SELECT last_value + is_called::int FROM {PG_GENERATION}"  # 1 before the first nextval, then 2
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql)
-        row = cursor.fetchone()
-    return int(row[0])
+def search_generation() -> tuple[int, bool]:
+    """The search generation, and whether a count read from now on may be filed under it (one statement).
 
-
-def _settled() -> bool:
-    """Whether a count read now may be filed under the generation read just before.
-
-    SQLite: always (its generation is bumped inside the writer's transaction, so it commits with the rows;
-    a count read inside a writing transaction is filed under a value that dies with it, see _BUMP).
-    PostgreSQL's sequence moves before the writer commits, so the writer also holds PG_WRITER_LOCK (shared)
-    until it commits: a count is filed only when no writer holds it and this transaction has written nothing
-    (its own uncommitted rows could still roll back).
+    SQLite (GENERATION_TABLE): always, as the generation commits with the writer's rows; a count read inside
+    a writing transaction is filed under a value that dies with it (see _BUMP).
+    PostgreSQL (PG_GENERATION, migration 0007): the sequence moves before the writer commits, so the writer
+    also holds PG_WRITER_LOCK (shared) until it ends: a count may be filed when, after the generation was
+    read, no writer held the lock and this transaction had written nothing (its rows could roll back).
+    A writer that moves the generation later makes this one unreachable, whatever the count saw.
     """
-    if connection.vendor == "sqlite":
-        return True
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_current_xact_id_if_assigned() IS NULL AND CASE WHEN pg_try_advisory_lock(%s) "
-            "THEN pg_advisory_unlock(%s) ELSE false END",
-            [PG_WRITER_LOCK, PG_WRITER_LOCK],
-        )
-        return bool(cursor.fetchone()[0])
+        if connection.vendor == "sqlite":
+            cursor.execute(f"SELECT n, 1 FROM {GENERATION_TABLE} WHERE id = 1")
+        else:
+            # OFFSET 0 keeps the subquery apart: the lock is tried after the generation is read (its CASE
+            # depends on g). last_value + is_called: 1 before the first nextval, then 2.
+            cursor.execute(
+                "SELECT g, CASE WHEN g IS NULL THEN false WHEN pg_current_xact_id_if_assigned() IS NOT NULL "
+                "THEN false WHEN pg_try_advisory_lock(%s) THEN pg_advisory_unlock(%s) ELSE false END "
+                f"FROM (SELECT last_value + is_called::int AS g FROM {PG_GENERATION} OFFSET 0) generation",
+                [PG_WRITER_LOCK, PG_WRITER_LOCK],
+            )
+        generation, settled = cursor.fetchone()
+    return int(generation), bool(settled)
 
 
 def count_once_per_generation(question: str, count: Callable[[], int]) -> int:
     """count() — the number of CVEs a question finds (`search:TERM`, `q:QUERY`), whose answer depends only on
     what the generation follows — computed once per search generation and process.
 
-    Exact: the generation is read before counting and again after, and a count is filed only when no writer
-    was between its first write and its commit (_settled), so it is never filed under a generation that
-    does not describe the rows it saw.
+    Exact: the generation is read before counting, and a count is filed only when no writer was between
+    its first write and its commit then (search_generation), so it is never filed under a generation that
+    does not describe the rows it saw. One statement more than counting; none on a reuse.
     """
-    generation = search_generation()
+    generation, settled = search_generation()
     key = f"search-count:{generation}:{hashlib.sha256(question.encode()).hexdigest()}"
     found = cache.get(key)
     if found is not None:
         return int(found)
-    settled = _settled()
     found = count()
-    if settled and search_generation() == generation:
+    if settled:
         cache.set(key, found, COUNT_TTL)
     return found
 
