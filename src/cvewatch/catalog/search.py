@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from django.core.cache import cache
+from django.core.cache import caches
 from django.db import connection, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Q
@@ -178,12 +178,13 @@ def count_once_per_generation(question: str, count: Callable[[], int]) -> int:
     """
     generation, settled = search_generation()
     key = f"search-count:{generation}:{hashlib.sha256(question.encode()).hexdigest()}"
-    found = cache.get(key)
+    store = caches["search"]
+    found = store.get(key)
     if found is not None:
         return int(found)
     found = count()
     if settled:
-        cache.set(key, found, COUNT_TTL)
+        store.set(key, found, COUNT_TTL)
     return found
 
 
