@@ -198,7 +198,10 @@ def caches(redis_url: str) -> dict[str, dict[str, object]]:
         if redis_url
         else {**local, "LOCATION": "cvewatch-throttle"}
     )
-    return {"default": {**local, "LOCATION": "cvewatch"}, "throttle": throttle}
+    # `search`: counts of text searches, per process (catalog.search.count_once_per_generation); its own
+    # store so many distinct terms never evict the dashboard's statistics from `default`.
+    search = {**local, "LOCATION": "cvewatch-search", "OPTIONS": {"MAX_ENTRIES": 2000}}
+    return {"default": {**local, "LOCATION": "cvewatch"}, "throttle": throttle, "search": search}
 # --- end throttling ---
 
 

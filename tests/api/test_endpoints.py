@@ -176,7 +176,7 @@ FILTERED = [
     ("/api/cve?vendor=acme&product=rocket", 5),
     ("/api/cve?weakness=CWE-79", 4),
     ("/api/cve?cvss=critical&search=description", 5),
-    ("/api/cve?search=acme", 5),
+    ("/api/cve?search=acme", 6),  # + the search generation read (catalog.search) before its first count
     ("/api/cve?tag=mine&cvss=critical", 3),  # a token's tag is ignored
     ("/api/organizations/acme/projects/production/cve?cvss=critical", 8),
     ("/api/organizations/acme/projects/production/cve?vendor=acme&search=rocket", 11),

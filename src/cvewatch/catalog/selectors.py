@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from django.db import connection
@@ -20,6 +21,8 @@ from django.db.models.functions import Length
 
 from cvewatch.catalog import counts, names, search
 from cvewatch.catalog.models import Cve, CveProduct, CveVendor, CveWeakness, Product, Vendor, Weakness
+from cvewatch.catalog.query.compiler import follows_search_generation
+from cvewatch.catalog.query.parser import parse
 from cvewatch.core.errors import NotFound
 
 if TYPE_CHECKING:  # filters builds on these selectors; the listings only call its methods
@@ -159,7 +162,8 @@ def _linked_cves(link_model: type[CveVendor | CveProduct | CveWeakness], **match
 
 
 def searched_cves(*, term: str) -> CountedCves:
-    """/api/cve?search=term alone: counted on the search structure, without reading CVE rows."""
+    """/api/cve?search=term alone: counted on the search structure, without reading CVE rows, once per search
+    generation (catalog.search.count_once_per_generation)."""
     condition, union_sql, params = _search_parts(term)
 
     def count() -> int:
@@ -169,7 +173,7 @@ def searched_cves(*, term: str) -> CountedCves:
             return int(cursor.fetchone()[0])
 
     return CountedCves(
-        count=count,
+        count=partial(search.count_once_per_generation, f"search:{term}", count),
         walk=cve_list().filter(condition),
         fetch=cve_list().filter(pk__in=RawSQL(union_sql, params)),
     )
@@ -214,9 +218,14 @@ def cve_listing(*, cve_filter: CveFilter) -> QuerySet[Cve] | CountedCves:
 
 def queried_cves(*, cve_filter: CveFilter) -> CountedCves:
     """A list with a query (`q`): counted and fetched through the search index, or walked in list order
-    testing each CVE's text (a common phrase: one page reads a few hundred rows, not every match)."""
+    testing each CVE's text (a common phrase: one page reads a few hundred rows, not every match).
+
+    A query alone on text and names is counted once per search generation, like `search`."""
     fetch = cve_filter.apply(cve_list())
-    return CountedCves(count=fetch.count, walk=cve_filter.apply(cve_list(), search_index=False), fetch=fetch)
+    count: Callable[[], int] = fetch.count
+    if cve_filter.active == {"q"} and follows_search_generation(parse(cve_filter.q)):
+        count = partial(search.count_once_per_generation, f"q:{cve_filter.q}", fetch.count)
+    return CountedCves(count=count, walk=cve_filter.apply(cve_list(), search_index=False), fetch=fetch)
 
 
 def cves_of_vendor(*, vendor: Vendor) -> CountedCves:

@@ -63,6 +63,21 @@ def compile_query(
     return _Compiler(resolvers or {}, now or timezone.now(), search_index, resolve_names).compile(node)
 
 
+# The fields whose answers change only with writes the search generation follows (catalog.search: a CVE's
+# id, description or title, vendor/product links and names): a query of these alone may reuse its count.
+GENERATION_FIELDS = frozenset({"description", "title", "cve", "vendor", "product"})
+
+
+def follows_search_generation(node: Node) -> bool:
+    """Whether the query's answer depends only on GENERATION_FIELDS (no scores, dates, links to CWEs, or
+    the caller's context), so its count stays exact for one search generation."""
+    if isinstance(node, Comparison):
+        return node.field in GENERATION_FIELDS
+    if isinstance(node, Not):
+        return follows_search_generation(node.item)
+    return all(follows_search_generation(item) for item in node.items)
+
+
 class _Compiler:
     def __init__(self, resolvers: Resolvers, now: datetime, search_index: bool, resolve_names: bool) -> None:
         self.resolvers, self.now = resolvers, now
