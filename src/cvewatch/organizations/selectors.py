@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable
+from functools import reduce
 from typing import Any, TypedDict
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, Value
 from django.utils import timezone
 
 from cvewatch.catalog import selectors as catalog_selectors
@@ -51,6 +53,16 @@ def project_for(*, organization: Organization, name: str) -> Project | None:
     return Project.objects.filter(organization=organization, name=name).select_related("organization").first()
 
 
+def visible_project(*, caller: object, organization_name: str, name: str) -> Project | None:
+    """The project `name` of the organization `organization_name` if the caller may see both, in one query."""
+    organizations = organizations_for(caller=caller).filter(name=organization_name)
+    return (
+        Project.objects.filter(organization__in=organizations, name=name)
+        .select_related("organization")
+        .first()
+    )
+
+
 class Subscriptions(TypedDict):
     vendors: list[str]
     products: dict[str, list[str]]
@@ -75,14 +87,24 @@ def project_subscriptions(*, project: Project) -> Subscriptions:
 
 
 def _subscription_ids(project: Project) -> tuple[list[int], list[int]]:
-    """The subscribed vendor ids and product ids, as literal lists.
+    """The subscribed vendor ids and product ids, as literal lists, read in one query.
 
-    Literal ids (two tiny indexed reads) rather than subqueries let PostgreSQL estimate from its per-value
-    statistics how many CVEs each vendor has, and pick the right join; with subqueries it guessed a few rows
-    for a vendor with thousands and chose nested loops.
+    Literal ids rather than subqueries let PostgreSQL estimate from its per-value statistics how many CVEs
+    each vendor has, and pick the right join; with subqueries it guessed a few rows for a vendor with
+    thousands and chose nested loops.
     """
-    vendor_ids = list(ProjectVendor.objects.filter(project=project).values_list("vendor_id", flat=True))
-    product_ids = list(ProjectProduct.objects.filter(project=project).values_list("product_id", flat=True))
+    vendors = (
+        ProjectVendor.objects.filter(project=project).annotate(kind=Value(0)).values_list("kind", "vendor_id")
+    )
+    products = (
+        ProjectProduct.objects.filter(project=project)
+        .annotate(kind=Value(1))
+        .values_list("kind", "product_id")
+    )
+    vendor_ids: list[int] = []
+    product_ids: list[int] = []
+    for kind, pk in vendors.union(products, all=True):
+        (product_ids if kind else vendor_ids).append(pk)
     return vendor_ids, product_ids
 
 
@@ -153,23 +175,46 @@ def project_cve_listing(
 
     The page plan follows the catalog's CountedCves rule: walk the (-updated_at, -id) index probing the
     subscriptions when they match many CVEs, fetch-and-sort the matches when they are few. Without an
-    active filter (the usual call, and every page of a sync) the count reads the link tables alone.
+    active filter (the usual call, and every page of a sync) the count reads the link tables alone: one
+    index range when the project follows one vendor or one product, their de-duplicated union otherwise.
     """
     filtered = cve_filter.apply(catalog_selectors.cve_list())
     vendor_ids, product_ids = _subscription_ids(project)
     extra = extra_project_condition(project=project)
     if not vendor_ids and not product_ids and extra is None:
         return catalog_selectors.CountedCves(count=lambda: 0, walk=filtered.none(), fetch=filtered.none())
-    walk_condition = Q(Exists(CveVendor.objects.filter(cve=OuterRef("pk"), vendor_id__in=vendor_ids))) | Q(
-        Exists(CveProduct.objects.filter(cve=OuterRef("pk"), product_id__in=product_ids))
-    )
-    fetch_condition = Q(pk__in=_linked_ids(vendor_ids, product_ids))
+    # Only the halves that name something: an empty `IN ()` half would still be planned and probed.
+    walk_parts: list[Q] = []
+    if vendor_ids:
+        walk_parts.append(Q(Exists(CveVendor.objects.filter(cve=OuterRef("pk"), vendor_id__in=vendor_ids))))
+    if product_ids:
+        walk_parts.append(
+            Q(Exists(CveProduct.objects.filter(cve=OuterRef("pk"), product_id__in=product_ids)))
+        )
+    fetch_parts = [Q(pk__in=_linked_ids(vendor_ids, product_ids))] if walk_parts else []
     if extra is not None:  # query subscriptions: no link table to count on, the CVE rows are read
-        walk_condition, fetch_condition = walk_condition | extra, fetch_condition | extra
+        walk_parts.append(extra)
+        fetch_parts.append(extra)
+    walk_condition, fetch_condition = reduce(operator.or_, walk_parts), reduce(operator.or_, fetch_parts)
     walk = filtered.filter(walk_condition)
     fetch = filtered.filter(fetch_condition)
-    count = fetch.count if cve_filter.is_active or extra is not None else _linked_ids(vendor_ids, product_ids).count
+    if cve_filter.is_active or extra is not None:
+        count = fetch.count
+    else:
+        count = _linked_count(vendor_ids, product_ids)
     return catalog_selectors.CountedCves(count=count, walk=walk, fetch=fetch)
+
+
+def _linked_count(vendor_ids: list[int], product_ids: list[int]) -> Callable[[], int]:
+    """How many CVEs link to these vendors or products, from the link tables' (target, cve) indexes alone.
+
+    One target is one range of its unique index, each row a distinct CVE: counted without de-duplicating.
+    """
+    if len(vendor_ids) == 1 and not product_ids:
+        return CveVendor.objects.filter(vendor_id=vendor_ids[0]).count
+    if len(product_ids) == 1 and not vendor_ids:
+        return CveProduct.objects.filter(product_id=product_ids[0]).count
+    return _linked_ids(vendor_ids, product_ids).count
 
 
 def membership_of(*, organization: Organization, user: object) -> Membership | None:
@@ -259,7 +304,9 @@ def user_named(*, username: str) -> AbstractBaseUser | None:
     return get_user_model().objects.filter(username__iexact=(username or "").strip()).first()
 
 
-def projects_following(*, organization: Organization, vendor: Vendor | None = None, product: Product | None = None) -> set[int]:
+def projects_following(
+    *, organization: Organization, vendor: Vendor | None = None, product: Product | None = None
+) -> set[int]:
     """Ids of the organization's projects subscribed to the vendor, or to the product."""
     if product is not None:
         rows = ProjectProduct.objects.filter(project__organization=organization, product=product)
