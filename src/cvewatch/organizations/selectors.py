@@ -11,7 +11,7 @@ from typing import Any, TypedDict
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q, QuerySet, Value
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from cvewatch.catalog import selectors as catalog_selectors
@@ -89,25 +89,30 @@ def project_subscriptions(*, project: Project) -> Subscriptions:
 
 
 def _subscription_ids(project: Project) -> tuple[list[int], list[int]]:
-    """The subscribed vendor ids and product ids, as literal lists, read in one query.
+    """The subscribed vendor ids and product ids, as literal lists, read in one statement.
 
     Literal ids rather than subqueries let PostgreSQL estimate from its per-value statistics how many CVEs
     each vendor has, and pick the right join; with subqueries it guessed a few rows for a vendor with
-    thousands and chose nested loops.
+    thousands and chose nested loops. Plain SQL: every list request reads these, and building the queryset
+    cost more than running it.
     """
-    vendors = (
-        ProjectVendor.objects.filter(project=project).annotate(kind=Value(0)).values_list("kind", "vendor_id")
-    )
-    products = (
-        ProjectProduct.objects.filter(project=project)
-        .annotate(kind=Value(1))
-        .values_list("kind", "product_id")
-    )
     vendor_ids: list[int] = []
     product_ids: list[int] = []
-    for kind, pk in vendors.union(products, all=True):
-        (product_ids if kind else vendor_ids).append(pk)
+    with connection.cursor() as cursor:
+        cursor.execute(_subscription_ids_sql(), [project.pk, project.pk])
+        for kind, pk in cursor.fetchall():
+            (product_ids if kind else vendor_ids).append(pk)
     return vendor_ids, product_ids
+
+
+@functools.cache
+def _subscription_ids_sql() -> str:
+    quote = connection.ops.quote_name
+    vendors, products = quote(ProjectVendor._meta.db_table), quote(ProjectProduct._meta.db_table)
+    return (
+        f"SELECT 0, vendor_id FROM {vendors} WHERE project_id = %s "
+        f"UNION ALL SELECT 1, product_id FROM {products} WHERE project_id = %s"
+    )
 
 
 def _linked_ids(vendor_ids: list[int], product_ids: list[int]) -> QuerySet[Any]:
