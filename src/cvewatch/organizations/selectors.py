@@ -56,13 +56,20 @@ def project_for(*, organization: Organization, name: str) -> Project | None:
 
 
 def visible_project(*, caller: object, organization_name: str, name: str) -> Project | None:
-    """The project `name` of the organization `organization_name` if the caller may see both, in one query."""
-    organizations = organizations_for(caller=caller).filter(name=organization_name)
-    return (
-        Project.objects.filter(organization__in=organizations, name=name)
-        .select_related("organization")
-        .first()
-    )
+    """The project `name` of the organization `organization_name` if the caller may see both, in one query.
+
+    The same scope as organizations_for, written as joins: every API request of a project pays for
+    building this query.
+    """
+    projects = Project.objects.filter(organization__name=organization_name, name=name)
+    if is_token_user(caller):
+        projects = projects.filter(organization_id=caller.organization.pk)
+    else:
+        user_id = getattr(caller, "pk", None)
+        if not getattr(caller, "is_authenticated", False) or user_id is None:
+            return None
+        projects = projects.filter(organization__memberships__user_id=user_id)
+    return projects.select_related("organization").first()
 
 
 class Subscriptions(TypedDict):
