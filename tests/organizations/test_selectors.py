@@ -91,3 +91,49 @@ def test_a_cve_matching_several_subscriptions_counts_once(org, owner, catalog, v
     listing = selectors.project_cve_listing(project=project)
     assert listing.count() == 1 and len(listing[0:10]) == 1
     assert selectors.cves_for_project(project=project).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("vendors", "products"),
+    [
+        (["fortinet"], []),
+        ([], ["apache/log4j"]),
+        (["fortinet", "apache"], []),
+        ([], ["apache/log4j", "apache/airflow"]),
+        (["fortinet"], ["apache/log4j", "apache/airflow"]),
+    ],
+)
+def test_the_unfiltered_list_in_sql_is_the_orm_list(org, owner, catalog, monkeypatch, vendors, products):
+    """SubscribedCves (the hot path's own SQL) answers as the ORM's CountedCves, page by page, in both plans."""
+    day = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
+    for n in range(9):  # ties on updated_at too: the id breaks them, descending
+        CveFactory(vendors=["fortinet"], updated_at=day + dt.timedelta(days=n // 2))
+    for n in range(4):
+        CveFactory(vendors=["apache", "apache$PRODUCT$log4j"], updated_at=day + dt.timedelta(days=n, hours=1))
+    CveFactory(vendors=["fortinet", "apache", "apache$PRODUCT$log4j", "apache$PRODUCT$airflow"])
+    CveFactory(vendors=["apache", "apache$PRODUCT$airflow"], updated_at=day)
+    CveFactory(vendors=["microsoft"])
+    project = projects.create_project(organization=org, name="p", vendors=vendors, products=products)
+    expected = list(selectors.cves_for_project(project=project))
+    listing = selectors.project_cve_listing(project=project)
+    assert isinstance(listing, selectors.SubscribedCves)
+    assert listing.count() == len(expected) > 1
+    for catalog_size in (0, 10**9):  # walk the index / fetch and sort
+        monkeypatch.setattr(catalog_selectors, "approximate_cve_total", lambda size=catalog_size: size)
+        for start in range(0, len(expected) + 3, 3):
+            page = selectors.project_cve_listing(project=project)[start : start + 3]
+            assert [c.cve_id for c in page] == [c.cve_id for c in expected[start : start + 3]]
+            assert [(c.created_at, c.updated_at, c.description) for c in page] == [
+                (c.created_at, c.updated_at, c.description) for c in expected[start : start + 3]
+            ]
+    # Other fields or another order: the ORM's list, with the same count.
+    assert list(listing.only("id", "title").queryset(rows_needed=100)) == expected
+    assert listing.order_by("-updated_at", "-id").count() == len(expected)
+
+
+def test_a_project_with_query_subscriptions_or_a_filter_leaves_the_sql_path(org, owner, catalog):
+    CveFactory(vendors=["fortinet"], cvss31_score=9.9)
+    project = projects.create_project(organization=org, name="p", vendors=["fortinet"])
+    assert isinstance(selectors.project_cve_listing(project=project), selectors.SubscribedCves)
+    filtered = selectors.project_cve_listing(project=project, cve_filter=CveFilter(cvss="critical"))
+    assert not isinstance(filtered, selectors.SubscribedCves) and filtered.count() == 1

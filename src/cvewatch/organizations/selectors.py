@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+import operator
 from collections.abc import Callable
+from functools import reduce
 from typing import Any, TypedDict
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
+from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
@@ -51,6 +55,23 @@ def project_for(*, organization: Organization, name: str) -> Project | None:
     return Project.objects.filter(organization=organization, name=name).select_related("organization").first()
 
 
+def visible_project(*, caller: object, organization_name: str, name: str) -> Project | None:
+    """The project `name` of the organization `organization_name` if the caller may see both, in one query.
+
+    The same scope as organizations_for, written as joins: every API request of a project pays for
+    building this query.
+    """
+    projects = Project.objects.filter(organization__name=organization_name, name=name)
+    if is_token_user(caller):
+        projects = projects.filter(organization_id=caller.organization.pk)
+    else:
+        user_id = getattr(caller, "pk", None)
+        if not getattr(caller, "is_authenticated", False) or user_id is None:
+            return None
+        projects = projects.filter(organization__memberships__user_id=user_id)
+    return projects.select_related("organization").first()
+
+
 class Subscriptions(TypedDict):
     vendors: list[str]
     products: dict[str, list[str]]
@@ -75,15 +96,30 @@ def project_subscriptions(*, project: Project) -> Subscriptions:
 
 
 def _subscription_ids(project: Project) -> tuple[list[int], list[int]]:
-    """The subscribed vendor ids and product ids, as literal lists.
+    """The subscribed vendor ids and product ids, as literal lists, read in one statement.
 
-    Literal ids (two tiny indexed reads) rather than subqueries let PostgreSQL estimate from its per-value
-    statistics how many CVEs each vendor has, and pick the right join; with subqueries it guessed a few rows
-    for a vendor with thousands and chose nested loops.
+    Literal ids rather than subqueries let PostgreSQL estimate from its per-value statistics how many CVEs
+    each vendor has, and pick the right join; with subqueries it guessed a few rows for a vendor with
+    thousands and chose nested loops. Plain SQL: every list request reads these, and building the queryset
+    cost more than running it.
     """
-    vendor_ids = list(ProjectVendor.objects.filter(project=project).values_list("vendor_id", flat=True))
-    product_ids = list(ProjectProduct.objects.filter(project=project).values_list("product_id", flat=True))
+    vendor_ids: list[int] = []
+    product_ids: list[int] = []
+    with connection.cursor() as cursor:
+        cursor.execute(_subscription_ids_sql(), [project.pk, project.pk])
+        for kind, pk in cursor.fetchall():
+            (product_ids if kind else vendor_ids).append(pk)
     return vendor_ids, product_ids
+
+
+@functools.cache
+def _subscription_ids_sql() -> str:
+    quote = connection.ops.quote_name
+    vendors, products = quote(ProjectVendor._meta.db_table), quote(ProjectProduct._meta.db_table)
+    return (
+        f"SELECT 0, vendor_id FROM {vendors} WHERE project_id = %s "
+        f"UNION ALL SELECT 1, product_id FROM {products} WHERE project_id = %s"
+    )
 
 
 def _linked_ids(vendor_ids: list[int], product_ids: list[int]) -> QuerySet[Any]:
@@ -153,23 +189,134 @@ def project_cve_listing(
 
     The page plan follows the catalog's CountedCves rule: walk the (-updated_at, -id) index probing the
     subscriptions when they match many CVEs, fetch-and-sort the matches when they are few. Without an
-    active filter (the usual call, and every page of a sync) the count reads the link tables alone.
+    active filter (the usual call, and every page of a sync) the count reads the link tables alone: one
+    index range when the project follows one vendor or one product, their de-duplicated union otherwise.
     """
-    filtered = cve_filter.apply(catalog_selectors.cve_list())
     vendor_ids, product_ids = _subscription_ids(project)
     extra = extra_project_condition(project=project)
+    if extra is None and not cve_filter.is_active and (vendor_ids or product_ids):
+        return SubscribedCves(vendor_ids, product_ids)  # the usual call, in prepared SQL
+    filtered = cve_filter.apply(catalog_selectors.cve_list())
     if not vendor_ids and not product_ids and extra is None:
         return catalog_selectors.CountedCves(count=lambda: 0, walk=filtered.none(), fetch=filtered.none())
-    walk_condition = Q(Exists(CveVendor.objects.filter(cve=OuterRef("pk"), vendor_id__in=vendor_ids))) | Q(
-        Exists(CveProduct.objects.filter(cve=OuterRef("pk"), product_id__in=product_ids))
-    )
-    fetch_condition = Q(pk__in=_linked_ids(vendor_ids, product_ids))
-    if extra is not None:  # query subscriptions: no link table to count on, the CVE rows are read
-        walk_condition, fetch_condition = walk_condition | extra, fetch_condition | extra
+    walk_condition, fetch_condition = _project_conditions(vendor_ids, product_ids, extra)
     walk = filtered.filter(walk_condition)
     fetch = filtered.filter(fetch_condition)
-    count = fetch.count if cve_filter.is_active or extra is not None else _linked_ids(vendor_ids, product_ids).count
+    count = (
+        fetch.count
+        if cve_filter.is_active or extra is not None
+        else _linked_ids(vendor_ids, product_ids).count
+    )
     return catalog_selectors.CountedCves(count=count, walk=walk, fetch=fetch)
+
+
+def _project_conditions(vendor_ids: list[int], product_ids: list[int], extra: Q | None) -> tuple[Q, Q]:
+    """The project's CVE condition written for walking the list's index (probes) and for fetching (ids)."""
+    # Only the halves that name something: an empty `IN ()` half would still be planned and probed.
+    walk_parts: list[Q] = []
+    if vendor_ids:
+        walk_parts.append(Q(Exists(CveVendor.objects.filter(cve=OuterRef("pk"), vendor_id__in=vendor_ids))))
+    if product_ids:
+        walk_parts.append(
+            Q(Exists(CveProduct.objects.filter(cve=OuterRef("pk"), product_id__in=product_ids)))
+        )
+    fetch_parts = [Q(pk__in=_linked_ids(vendor_ids, product_ids))] if walk_parts else []
+    if extra is not None:  # query subscriptions: no link table to count on, the CVE rows are read
+        walk_parts.append(extra)
+        fetch_parts.append(extra)
+    return reduce(operator.or_, walk_parts), reduce(operator.or_, fetch_parts)
+
+
+class SubscribedCves(catalog_selectors.CountedCves):
+    """The CVEs linked to a project's subscribed vendors or products, without filters: the list's hot path.
+
+    The same rows, order, count and page plan as the ORM's CountedCves (walk the (-updated_at, -id) index
+    with EXISTS probes when the project has many CVEs, fetch the ids' union and sort when it has few), but
+    the count and the page are SQL written once per shape: building and compiling those querysets cost more
+    than running them. Anything else (other fields, another order, the whole list) is the ORM's CountedCves.
+    """
+
+    def __init__(self, vendor_ids: list[int], product_ids: list[int]) -> None:
+        self.vendor_ids, self.product_ids = vendor_ids, product_ids
+        self._count: int | None = None
+        self._orm_listing: catalog_selectors.CountedCves | None = None
+
+    def _params(self) -> list[int]:
+        return [*self.vendor_ids, *self.product_ids]
+
+    def count(self) -> int:
+        if self._count is None:
+            sql = _subscribed_sql("count", len(self.vendor_ids), len(self.product_ids), connection.vendor)
+            with connection.cursor() as cursor:
+                cursor.execute(sql, self._params())
+                self._count = int(cursor.fetchone()[0])
+        return self._count
+
+    def __getitem__(self, key: slice) -> list[Cve]:
+        if not isinstance(key, slice) or key.step not in (None, 1):
+            raise TypeError("CountedCves supports plain slices only")
+        start, stop = key.start or 0, key.stop if key.stop is not None else self.count()
+        if stop <= start:
+            return []
+        count = self.count()
+        if not count:
+            return []
+        plan = "walk" if stop * catalog_selectors.approximate_cve_total() < 4 * count * count else "fetch"
+        sql = _subscribed_sql(plan, len(self.vendor_ids), len(self.product_ids), connection.vendor)
+        return list(Cve.objects.raw(sql, [*self._params(), stop - start, start]))
+
+    def _orm(self) -> catalog_selectors.CountedCves:
+        if self._orm_listing is None:
+            walk_condition, fetch_condition = _project_conditions(self.vendor_ids, self.product_ids, None)
+            listing = catalog_selectors.cve_list()
+            self._orm_listing = catalog_selectors.CountedCves(
+                count=self.count, walk=listing.filter(walk_condition), fetch=listing.filter(fetch_condition)
+            )
+        return self._orm_listing
+
+    def only(self, *fields: str) -> catalog_selectors.CountedCves:
+        return self._orm().only(*fields)
+
+    def order_by(self, *ordering: Any) -> catalog_selectors.CountedCves:
+        return self._orm().order_by(*ordering)
+
+    def queryset(self, *, rows_needed: int) -> QuerySet[Cve]:
+        return self._orm().queryset(rows_needed=rows_needed)
+
+
+@functools.lru_cache(maxsize=256)
+def _subscribed_sql(shape: str, vendors: int, products: int, vendor: str) -> str:
+    """The count, walk or fetch statement for this many vendor and product ids (params in that order, then
+    LIMIT and OFFSET for a page). `vendor` (the engine) is part of the key: quoting may differ."""
+    quote = connection.ops.quote_name
+    cve, cve_vendor, cve_product = (quote(m._meta.db_table) for m in (Cve, CveVendor, CveProduct))
+    links = []
+    if vendors:
+        links.append((cve_vendor, "vendor_id", vendors))
+    if products:
+        links.append((cve_product, "product_id", products))
+
+    def ids(table: str, column: str, n: int) -> str:
+        return f"SELECT cve_id FROM {table} WHERE {column} IN ({', '.join(['%s'] * n)})"
+
+    if shape == "count":
+        if len(links) == 1 and links[0][2] == 1:  # one (target, cve) index range: every row a distinct CVE
+            table, column, _ = links[0]
+            return f"SELECT COUNT(*) FROM {table} WHERE {column} = %s"
+        # UNION removes the CVEs linked twice; within one table, DISTINCT does (a CVE of two vendors).
+        union = " UNION ".join(ids(*link) for link in links)
+        if len(links) == 1:
+            union = union.replace("SELECT cve_id", "SELECT DISTINCT cve_id", 1)
+        return f"SELECT COUNT(*) FROM ({union}) linked"
+    columns = ", ".join(f"{cve}.{quote(f)}" for f in catalog_selectors.CVE_LIST_FIELDS)
+    if shape == "walk":
+        condition = " OR ".join(
+            f"EXISTS(SELECT 1 FROM {t} l WHERE l.cve_id = {cve}.id AND l.{c} IN ({', '.join(['%s'] * n)}))"
+            for t, c, n in links
+        )
+    else:
+        condition = f"{cve}.id IN ({' UNION '.join(ids(*link) for link in links)})"
+    return f"SELECT {columns} FROM {cve} WHERE {condition} ORDER BY {cve}.updated_at DESC, {cve}.id DESC LIMIT %s OFFSET %s"
 
 
 def membership_of(*, organization: Organization, user: object) -> Membership | None:
@@ -259,7 +406,9 @@ def user_named(*, username: str) -> AbstractBaseUser | None:
     return get_user_model().objects.filter(username__iexact=(username or "").strip()).first()
 
 
-def projects_following(*, organization: Organization, vendor: Vendor | None = None, product: Product | None = None) -> set[int]:
+def projects_following(
+    *, organization: Organization, vendor: Vendor | None = None, product: Product | None = None
+) -> set[int]:
     """Ids of the organization's projects subscribed to the vendor, or to the product."""
     if product is not None:
         rows = ProjectProduct.objects.filter(project__organization=organization, product=product)

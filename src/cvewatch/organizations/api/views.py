@@ -37,8 +37,9 @@ def visible_organization(request: Request, name: str) -> Organization:
 
 
 def visible_project(request: Request, org: str, name: str) -> Project:
-    project = selectors.project_for(organization=visible_organization(request, org), name=name)
+    project = selectors.visible_project(caller=request.user, organization_name=org, name=name)
     if project is None:
+        visible_organization(request, org)  # a hidden or missing organization is its own 404
         raise NotFound("Project")
     return project
 
