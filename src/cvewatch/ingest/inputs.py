@@ -15,8 +15,9 @@ from datetime import datetime
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
-from cvewatch.catalog.models import ImportedInput
-from cvewatch.ingest.records import INPUT_FORMAT_VERSION, InputRead
+from cvewatch.catalog.models import ImportedInput, SourceRecord
+from cvewatch.ingest import records
+from cvewatch.ingest.records import InputRead
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +32,7 @@ class Known:
 
 def known_inputs() -> dict[str, Known]:
     """Every digest recorded under the current format version (one row per distinct input file ever read)."""
-    rows = ImportedInput.objects.filter(format_version=INPUT_FORMAT_VERSION).values_list(
+    rows = ImportedInput.objects.filter(format_version=records.INPUT_FORMAT_VERSION).values_list(
         "sha256", "import_run_id", "imported_at"
     )
     return {sha256: Known(run_id, at) for sha256, run_id, at in rows}
@@ -51,7 +52,9 @@ class InputLedger:
     def known(self) -> dict[str, Known]:
         """The digests to skip, loaded on first use (import_items callers without a walker never pay for it)."""
         if self._known is None:
-            self._known = {} if self.reread else known_inputs()
+            # No source record at all: the catalog was emptied behind the ledger's back, so it cannot be trusted.
+            trusted = not self.reread and SourceRecord.objects.exists()
+            self._known = known_inputs() if trusted else {}
         return self._known
 
     def see(self, marker: InputRead) -> None:
@@ -74,7 +77,7 @@ class InputLedger:
         rows = {
             m.sha256: ImportedInput(
                 sha256=m.sha256,
-                format_version=INPUT_FORMAT_VERSION,
+                format_version=records.INPUT_FORMAT_VERSION,
                 size=m.size,
                 origin=m.origin,
                 import_run_id=self.run_id,

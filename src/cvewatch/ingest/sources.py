@@ -62,15 +62,16 @@ def iter_items(
     *,
     on_progress: Progress | None = None,
     limits: Limits | None = None,
-    known: Collection[str] = frozenset(),
+    known: Collection[str] | None = None,
 ) -> Iterator[Item]:
     """Records from every data file under paths; never raises for bad input, yields Skipped instead.
 
     on_progress is called with the origin of each file or archive member before it is parsed. limits
     defaults to the configured ones (settings.IMPORT_MAX_MB, IMPORT_MAX_RATIO) when Django is set up, else Limits().
-    Every regular file (a directory's files one by one; an archive is one file) ends with an InputRead marker
-    carrying the sha256 of its raw bytes; a file whose digest is in known is not parsed: its marker alone,
-    unchanged=True, stands for it.
+    With known (a collection of digests, possibly empty), every regular file (a directory's files one by one;
+    an archive is one file) ends with an InputRead marker carrying the sha256 of its raw bytes, and a file
+    whose digest is in known is not parsed: its marker alone, unchanged=True, stands for it. Without, no
+    file is hashed and no marker is yielded.
     """
     walker = _Walker(on_progress, limits or _configured_limits(), known)
     for path in paths:
@@ -122,7 +123,7 @@ def detect_format(data: bytes, name: str) -> Detected:
 
 class _Walker(Budget):
     def __init__(
-        self, on_progress: Progress | None, limits: Limits, known: Collection[str] = frozenset()
+        self, on_progress: Progress | None, limits: Limits, known: Collection[str] | None = None
     ) -> None:
         super().__init__(limits)
         self.on_progress = on_progress
@@ -164,14 +165,14 @@ class _Walker(Budget):
         with stream:
             try:
                 before = os.fstat(stream.fileno())
-                regular = stat.S_ISREG(before.st_mode)
+                regular = self.known is not None and stat.S_ISREG(before.st_mode)
                 digest = hashlib.file_digest(stream, "sha256").hexdigest() if regular else ""
                 if regular:
                     stream.seek(0)
             except OSError as exc:
                 yield Skipped(origin, f"cannot read: {exc.strerror or exc}", transient=True)
                 return
-            if digest and digest in self.known:
+            if digest and self.known is not None and digest in self.known:
                 yield InputRead(origin, digest, before.st_size, unchanged=True)
                 return
             complete = True
