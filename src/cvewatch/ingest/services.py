@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import timedelta
+from functools import cached_property
 from pathlib import Path
 
 from django.db import DatabaseError, connection, transaction
@@ -127,12 +128,16 @@ class _Importer:
         # A failing checkpoint is the caller's error: never retried, never counted as a skipped record.
         self.checkpoint_failed = False
         self.origin = ""  # the input being read, set by the walker's progress callback
-        self.writer = BatchWriter(run_id=run.pk if run is not None else None)
         self.written_since_analyze = 0
         self.next_analyze = ANALYZE_FIRST_AT
         self.run_id = run.pk if run is not None else None
         self.next_beat = time.monotonic() + HEARTBEAT_SECONDS
         self.inputs = InputLedger(run_id=self.run_id, reread=reread)
+
+    @cached_property
+    def writer(self) -> BatchWriter:
+        """Made at the first batch: its id caches (every vendor and product) cost a run with nothing to write."""
+        return BatchWriter(run_id=self.run_id)
 
     def beat(self) -> None:
         """The run's heartbeat, when it is due: other hosts tell a live run from a dead one by it."""
@@ -325,7 +330,6 @@ def import_items(
     on_progress: Callable[[ImportStats], None] | None = None,
     progress_interval: float = 2.0,
     checkpoint: Checkpoint | None = None,
-    reread: bool = False,
 ) -> ImportStats:
     """Imports parsed items (CVE records, KEV entries, EPSS scores, CWE entries; Skipped ones are counted).
 
@@ -339,7 +343,7 @@ def import_items(
         mark_interrupted_runs()
     importer = _Importer(
         stats=stats, run=run, batch_size=batch_size, on_progress=on_progress,
-        progress_interval=progress_interval, checkpoint=checkpoint, reread=reread,
+        progress_interval=progress_interval, checkpoint=checkpoint,
     )  # fmt: skip
     with search_index_deferred():
         importer.consume(items)
