@@ -214,3 +214,43 @@ def test_an_emptied_catalog_does_not_trust_the_recorded_inputs(tmp_path):
     SourceRecord.objects.all().delete()
     _, stats = import_paths([tmp_path / "feed"])
     assert (stats.inputs_unchanged, stats.created) == (0, 1)
+
+
+def test_a_pipe_is_read_as_it_comes_never_skipped_and_never_recorded(tmp_path):
+    import os
+    import threading
+
+    from cvewatch.ingest.records import CveRecord, InputRead
+
+    pipe = tmp_path / "records.json"
+    os.mkfifo(pipe)
+    data = cve5_bytes("CVE-2024-0001")
+
+    def feed() -> None:
+        with pipe.open("wb") as stream:
+            stream.write(data)
+
+    writer = threading.Thread(target=feed)
+    writer.start()
+    items = list(sources.iter_items([pipe], known=frozenset()))
+    writer.join()
+    assert [type(i) for i in items] == [CveRecord, CveRecord]  # CNA and ADP, and no InputRead marker
+    assert not any(isinstance(i, InputRead) for i in items)
+
+
+def test_the_walker_hashes_the_raw_bytes_and_skips_known_ones_without_parsing(tmp_path, monkeypatch):
+    import gzip
+    import hashlib
+
+    from cvewatch.ingest.records import InputRead
+
+    path = tmp_path / "feed.json.gz"
+    path.write_bytes(gzip.compress(cve5_bytes("CVE-2024-0001")))
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    *records_read, marker = sources.iter_items([path], known=frozenset())
+    assert len(records_read) == 2 and marker == InputRead(str(path), digest, path.stat().st_size)
+
+    monkeypatch.setattr(sources, "detect_format", lambda *a: pytest.fail("a known input was parsed"))
+    assert list(sources.iter_items([path], known={digest})) == [
+        InputRead(str(path), digest, path.stat().st_size, unchanged=True)
+    ]
