@@ -67,7 +67,7 @@ def test_names_too_long_to_store_are_reported_as_left_out_not_as_a_failure(tmp_p
 def test_quiet_prints_no_progress_and_a_second_run_changes_nothing(inputs):
     call_command("import", str(inputs), "--quiet", stdout=StringIO(), stderr=StringIO())
     out, err = StringIO(), StringIO()
-    call_command("import", str(inputs), "--quiet", "--batch-size", "1", stdout=out, stderr=err)
+    call_command("import", str(inputs), "--quiet", "--batch-size", "1", "--reread", stdout=out, stderr=err)
     assert err.getvalue() == ""
     assert "0 created, 0 updated, 0 unchanged" in out.getvalue()
     assert "0 new or changed, 5 unchanged" in out.getvalue()

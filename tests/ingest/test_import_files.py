@@ -109,7 +109,9 @@ def test_a_real_change_between_two_syncs_is_recorded(tmp_path):
     assert Cve.objects.get(cve_id="CVE-2024-6962").title == "New title"
 
     _, again = import_paths([tmp_path / "kb"])
-    assert (again.updated, again.changes, again.records_unchanged) == (0, 0, 1)
+    assert (again.updated, again.changes, again.read, again.inputs_unchanged) == (0, 0, 0, 1)
+    _, reread = import_paths([tmp_path / "kb"], reread=True)
+    assert (reread.updated, reread.changes, reread.records_unchanged) == (0, 0, 1)
 
 
 def test_every_run_is_recorded_with_counts_and_skipped_inputs(tmp_path):

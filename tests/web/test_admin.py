@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from cvewatch.alerts.choices import Channel, DeliveryStatus
 from cvewatch.alerts.models import Delivery, Notification
+from cvewatch.catalog.models import ImportedInput
 from cvewatch.organizations.models import OrganizationToken
 from cvewatch.organizations.services import projects, tokens
 from cvewatch.sync.models import SyncRun, SyncSource
@@ -60,6 +61,7 @@ def world(org, owner, member, catalog):
     )
     source = SyncSource.objects.create(name="kev")
     SyncRun.objects.create(source=source, status="succeeded")
+    ImportedInput.objects.create(sha256="ab" * 32, format_version=1, size=1234, origin="/feeds/kev.json")
     return {
         "project": project,
         "token": token,
@@ -83,6 +85,7 @@ ADMIN_MODELS = [
     "alerts/delivery",
     "sync/syncsource",
     "sync/syncrun",
+    "catalog/importedinput",
     "workbench/usertag",
     "workbench/cvetag",
     "workbench/triage",

@@ -203,3 +203,27 @@ class ImportRun(models.Model):
 
     class Meta:
         ordering = ["-started_at"]
+
+
+class ImportedInput(models.Model):
+    """An input file whose records were all committed: `cvewatch import` skips the same bytes unread.
+
+    Keyed by the sha256 of the file's raw bytes (before decompression) and the parsers' version
+    (ingest.records.INPUT_FORMAT_VERSION), never by its name or mtime: a renamed copy is skipped too, and a
+    parser upgrade reads every input again. Written in the transaction of the batch that carries the file's
+    last records, so an interrupted import leaves it unrecorded.
+    """
+
+    sha256 = models.CharField(max_length=64)
+    format_version = models.PositiveIntegerField()
+    size = models.BigIntegerField()
+    origin = models.TextField()  # the path it was last read from
+    import_run = models.ForeignKey(
+        ImportRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    imported_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["sha256", "format_version"], name="importedinput_unique"),
+        ]

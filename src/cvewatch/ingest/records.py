@@ -79,10 +79,35 @@ class ParseError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Skipped:
-    """An input that was skipped, with where it was and why."""
+    """An input that was skipped, with where it was and why.
+
+    transient: the reason may not hold next time (a limit, memory, an I/O error), so the file that held it
+    is not recorded as imported and the next import reads it again.
+    """
 
     origin: str
     reason: str
+    transient: bool = False
 
 
-Item = CveRecord | KevEntry | EpssScore | CweEntry | Skipped
+# The version of what the parsers make of an input's bytes. Bump it when a parser reads more or differently
+# (a new field, a fixed rule): inputs recorded as imported under another version are read again.
+INPUT_FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class InputRead:
+    """A top-level input file the walker is done with, after all of its items.
+
+    sha256 is the digest of the file's raw bytes as read (before decompression). unchanged: the file was
+    not parsed at all, because those bytes were already imported under INPUT_FORMAT_VERSION; otherwise it
+    was read completely (no transient skip) and may be recorded as imported once its items are committed.
+    """
+
+    origin: str
+    sha256: str
+    size: int
+    unchanged: bool = False
+
+
+Item = CveRecord | KevEntry | EpssScore | CweEntry | Skipped | InputRead

@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import timedelta
+from functools import cached_property
 from pathlib import Path
 
 from django.db import DatabaseError, connection, transaction
@@ -38,7 +39,8 @@ from cvewatch.catalog.models import (
 from cvewatch.catalog.names import is_cve_id, is_product, split_product
 from cvewatch.catalog.search import search_index_deferred
 from cvewatch.ingest import merge
-from cvewatch.ingest.records import CveRecord, CweEntry, EpssScore, Item, KevEntry, Skipped
+from cvewatch.ingest.inputs import InputLedger
+from cvewatch.ingest.records import CveRecord, CweEntry, EpssScore, InputRead, Item, KevEntry, Skipped
 from cvewatch.ingest.stats import ImportStats
 from cvewatch.ingest.writer import BatchResult, BatchWriter, Prepared
 
@@ -118,6 +120,7 @@ class _Importer:
         on_progress: Callable[[ImportStats], None] | None,
         progress_interval: float,
         checkpoint: Checkpoint | None = None,
+        reread: bool = False,
     ) -> None:
         self.stats, self.batch_size = stats, max(1, batch_size)
         self.on_progress, self.progress_interval = on_progress, progress_interval
@@ -125,11 +128,16 @@ class _Importer:
         # A failing checkpoint is the caller's error: never retried, never counted as a skipped record.
         self.checkpoint_failed = False
         self.origin = ""  # the input being read, set by the walker's progress callback
-        self.writer = BatchWriter(run_id=run.pk if run is not None else None)
         self.written_since_analyze = 0
         self.next_analyze = ANALYZE_FIRST_AT
         self.run_id = run.pk if run is not None else None
         self.next_beat = time.monotonic() + HEARTBEAT_SECONDS
+        self.inputs = InputLedger(run_id=self.run_id, reread=reread)
+
+    @cached_property
+    def writer(self) -> BatchWriter:
+        """Made at the first batch: its id caches (every vendor and product) cost a run with nothing to write."""
+        return BatchWriter(run_id=self.run_id)
 
     def beat(self) -> None:
         """The run's heartbeat, when it is due: other hosts tell a live run from a dead one by it."""
@@ -144,6 +152,9 @@ class _Importer:
         batch: list[Prepared] = []
         next_progress = time.monotonic() + self.progress_interval
         for item in items:
+            if isinstance(item, InputRead):
+                self.inputs.see(item)
+                continue
             stats.read += 1
             self.beat()
             prepared = self.prepare(item)
@@ -159,8 +170,15 @@ class _Importer:
         if batch:
             self.flush(batch, last=True)
         elif self.checkpoint is not None:
+            markers = self.inputs.take()
             with transaction.atomic():
+                recorded = self.inputs.record(markers)
                 self.run_checkpoint()
+            stats.inputs_recorded += recorded
+        else:
+            stats.inputs_recorded += self.inputs.record_alone(self.inputs.take())
+        stats.inputs_unchanged = len(self.inputs.unchanged)
+        stats.unchanged_note = self.inputs.unchanged_summary()
         if self.stats.records_stored + self.stats.created >= ANALYZE_FIRST_AT:
             self.beat()
             self.analyze(vacuum=True)
@@ -224,15 +242,27 @@ class _Importer:
     def flush(self, batch: list[Prepared], *, last: bool = False) -> None:
         """Writes a batch; the last one of the call carries the checkpoint into its transaction."""
         checkpoint = self.run_checkpoint if last and self.checkpoint is not None else None
+        # Files whose last records are in this batch are recorded as imported in its transaction.
+        markers, recorded = self.inputs.take(), 0
+
+        def inside() -> None:
+            nonlocal recorded
+            recorded = self.inputs.record(markers)
+            if checkpoint is not None:
+                checkpoint()
+
         try:
-            result = self.writer.write(batch, checkpoint=checkpoint)
+            result = self.writer.write(batch, checkpoint=inside if markers or checkpoint else None)
         except DatabaseError as exc:
             if self.checkpoint_failed:
                 raise
             log.warning("import batch of %d items failed (%s); retrying CVE by CVE", len(batch), _short(exc))
             self.write_one_by_one(batch, checkpoint=checkpoint)
+            # After the retry, which knows the files whose records the database refused: those stay unrecorded.
+            self.stats.inputs_recorded += self.inputs.record_alone(markers)
         else:
             self.apply(result)
+            self.stats.inputs_recorded += recorded
 
     def write_one_by_one(self, batch: list[Prepared], *, checkpoint: Checkpoint | None) -> None:
         groups: dict[str, list[Prepared]] = defaultdict(list)
@@ -247,6 +277,7 @@ class _Importer:
                     raise
                 for prepared in group:
                     self.stats.skip(prepared.origin, f"{key}: database error: {_short(exc)}")
+                    self.inputs.failed(prepared.origin)
                 if checkpoint is not None and key == last_key:
                     # The last CVE is skipped like any other refused one: it must not hold the cursor back.
                     with transaction.atomic():
@@ -305,6 +336,7 @@ def import_items(
     Idempotent: items identical to what is stored change nothing. Changes are recorded against run.
     checkpoint runs once, inside the transaction of the last batch written (or of its own when there is
     none), so a caller's cursor commits or rolls back with the data it covers; if it raises, so does this.
+    InputRead markers among items (from the walker) are recorded as imported files once their records commit.
     """
     stats = ImportStats()
     if run is not None:
@@ -325,10 +357,12 @@ def import_paths(
     on_progress: Callable[[ImportStats], None] | None = None,
     progress_interval: float = 2.0,
     checkpoint: Checkpoint | None = None,
+    reread: bool = False,
 ) -> tuple[ImportRun, ImportStats]:
     """Imports files, directories and bundles (format detected per file) and records the run in ImportRun.
 
-    checkpoint: as for import_items.
+    checkpoint: as for import_items. A file whose raw bytes were already imported completely (under the same
+    INPUT_FORMAT_VERSION) is skipped before it is parsed, unless reread.
     """
     from cvewatch.ingest.sources import iter_items
 
@@ -337,7 +371,7 @@ def import_paths(
     stats = ImportStats()
     importer = _Importer(
         stats=stats, run=run, batch_size=batch_size, on_progress=on_progress,
-        progress_interval=progress_interval, checkpoint=checkpoint,
+        progress_interval=progress_interval, checkpoint=checkpoint, reread=reread,
     )  # fmt: skip
 
     def seen(origin: str) -> None:
@@ -345,7 +379,7 @@ def import_paths(
 
     try:
         with search_index_deferred():
-            importer.consume(iter_items(paths, on_progress=seen))
+            importer.consume(iter_items(paths, on_progress=seen, known=importer.inputs.known.keys()))
     except BaseException as exc:
         finish_run(run, stats=stats, error=f"import interrupted: {_short(exc) or type(exc).__name__}")
         raise
@@ -355,7 +389,7 @@ def import_paths(
 
 def finish_run(run: ImportRun, *, stats: ImportStats, error: str | None = None) -> None:
     """Records the outcome: failed when nothing could be imported (or the run broke), partial when items were skipped."""
-    if error is not None or stats.imported == 0:
+    if error is not None or (stats.imported == 0 and not stats.inputs_unchanged):
         run.status = ImportStatus.FAILED
     elif stats.skipped:
         run.status = ImportStatus.PARTIAL

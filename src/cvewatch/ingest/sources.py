@@ -10,12 +10,14 @@ its reason before it is held in memory, and so is an input the process runs out 
 from __future__ import annotations
 
 import gzip
+import hashlib
 import io
 import os
+import stat
 import tarfile
 import zipfile
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
@@ -37,7 +39,7 @@ from cvewatch.ingest.readers import (
     TarMember,
     TooLarge,
 )
-from cvewatch.ingest.records import Item, ParseError, Skipped
+from cvewatch.ingest.records import InputRead, Item, ParseError, Skipped
 
 CVE5 = "cve5"
 NVD_FEED = "nvd-1.1"
@@ -56,14 +58,22 @@ _NOT_DATA_SUFFIXES = (".md", ".rst", ".txt", ".license", ".py", ".sh", ".html", 
 
 
 def iter_items(
-    paths: Iterable[str | Path], *, on_progress: Progress | None = None, limits: Limits | None = None
+    paths: Iterable[str | Path],
+    *,
+    on_progress: Progress | None = None,
+    limits: Limits | None = None,
+    known: Collection[str] | None = None,
 ) -> Iterator[Item]:
     """Records from every data file under paths; never raises for bad input, yields Skipped instead.
 
     on_progress is called with the origin of each file or archive member before it is parsed. limits
     defaults to the configured ones (settings.IMPORT_MAX_MB, IMPORT_MAX_RATIO) when Django is set up, else Limits().
+    With known (a collection of digests, possibly empty), every regular file (a directory's files one by one;
+    an archive is one file) ends with an InputRead marker carrying the sha256 of its raw bytes, and a file
+    whose digest is in known is not parsed: its marker alone, unchanged=True, stands for it. Without, no
+    file is hashed and no marker is yielded.
     """
-    walker = _Walker(on_progress, limits or _configured_limits())
+    walker = _Walker(on_progress, limits or _configured_limits(), known)
     for path in paths:
         path = Path(path)
         origin = str(path)
@@ -74,7 +84,7 @@ def iter_items(
         elif _not_data(path.name):
             yield Skipped(origin, "not a data file (documentation, licence, manifest or schema): ignored")
         else:
-            yield from walker.file(path, origin)
+            yield from walker.input(path, origin)
 
 
 def _configured_limits() -> Limits:
@@ -112,9 +122,12 @@ def detect_format(data: bytes, name: str) -> Detected:
 
 
 class _Walker(Budget):
-    def __init__(self, on_progress: Progress | None, limits: Limits) -> None:
+    def __init__(
+        self, on_progress: Progress | None, limits: Limits, known: Collection[str] | None = None
+    ) -> None:
         super().__init__(limits)
         self.on_progress = on_progress
+        self.known = known
 
     def progress(self, origin: str) -> None:
         if self.on_progress is not None:
@@ -132,31 +145,67 @@ class _Walker(Budget):
                 if filename.startswith(".") or _not_data(filename):
                     continue
                 path = Path(dirpath) / filename
-                yield from self.file(path, str(path))
+                yield from self.input(path, str(path))
         for error in unreadable:
             yield Skipped(str(error.filename or root), f"cannot read directory: {error.strerror or error}")
 
-    def file(self, path: Path, origin: str) -> Iterator[Item]:
+    def input(self, path: Path, origin: str) -> Iterator[Item]:
+        """One top-level file: skipped unread when its raw bytes are known, else read and marked as done.
+
+        The digest is taken on the open file before it is parsed from the same descriptor; the marker says
+        the file was read completely only if nothing transient stopped a part of it and its size and mtime
+        did not move meanwhile (a file still being written is read again next time). A pipe or device is
+        read as it comes, never skipped and never marked.
+        """
+        try:
+            stream = path.open("rb")
+        except OSError as exc:
+            yield Skipped(origin, f"cannot read: {exc.strerror or exc}", transient=True)
+            return
+        with stream:
+            try:
+                before = os.fstat(stream.fileno())
+                regular = self.known is not None and stat.S_ISREG(before.st_mode)
+                digest = hashlib.file_digest(stream, "sha256").hexdigest() if regular else ""
+                if regular:
+                    stream.seek(0)
+            except OSError as exc:
+                yield Skipped(origin, f"cannot read: {exc.strerror or exc}", transient=True)
+                return
+            if digest and self.known is not None and digest in self.known:
+                yield InputRead(origin, digest, before.st_size, unchanged=True)
+                return
+            complete = True
+            for item in self.file(path, origin, stream, size=before.st_size):
+                if isinstance(item, Skipped) and item.transient:
+                    complete = False
+                yield item
+            if not digest or not complete:
+                return
+            try:
+                after = os.fstat(stream.fileno())
+            except OSError:
+                return
+        if (after.st_size, after.st_mtime_ns) == (before.st_size, before.st_mtime_ns):
+            yield InputRead(origin, digest, before.st_size)
+
+    def file(self, path: Path, origin: str, stream: IO[bytes], *, size: int) -> Iterator[Item]:
         name = path.name.lower()
         try:
             if name.endswith(_TAR_SUFFIXES):
-                with path.open("rb") as stream:
-                    yield from self.tar(stream, origin)
+                yield from self.tar(stream, origin)
             elif name.endswith(".zip"):
-                with path.open("rb") as stream:
-                    yield from self.zip(stream, origin)
+                yield from self.zip(stream, origin)
             else:
                 self.progress(origin)
-                size = path.stat().st_size
                 if size > self.limits.max_bytes:
-                    yield Skipped(origin, self.too_large(size))
+                    yield Skipped(origin, self.too_large(size), transient=True)
                     return
-                with path.open("rb") as stream:
-                    yield from self.stream(stream, path.name, origin, compressed=size)
+                yield from self.stream(stream, path.name, origin, compressed=size)
         except OSError as exc:
-            yield Skipped(origin, f"cannot read: {exc.strerror or exc}")
+            yield Skipped(origin, f"cannot read: {exc.strerror or exc}", transient=True)
         except MemoryError:
-            yield Skipped(origin, "ran out of memory reading it: skipped")
+            yield Skipped(origin, "ran out of memory reading it: skipped", transient=True)
 
     def tar(self, stream: IO[bytes], origin: str) -> Iterator[Item]:
         """Members one at a time ('r|*' streams: memory stays flat however big the bundle).
@@ -183,7 +232,7 @@ class _Walker(Budget):
                         pass
                     elif member.size > self.limits.max_bytes:
                         self.progress(member_origin)
-                        yield Skipped(member_origin, self.too_large(member.size))
+                        yield Skipped(member_origin, self.too_large(member.size), transient=True)
                     else:
                         self.progress(member_origin)
                         yield from self.stream(reader, base, member_origin, compressed=member.size)
@@ -191,7 +240,7 @@ class _Walker(Budget):
                     # Whatever the member's reader left is read here, not by tarfile, so it counts too.
                     reader.drain()
         except ArchiveBomb as exc:
-            yield Skipped(origin, f"not read past its {count} readable members: {exc}")
+            yield Skipped(origin, f"not read past its {count} readable members: {exc}", transient=True)
         except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:
             yield Skipped(origin, f"archive is truncated or corrupt after {count} readable members: {_why(exc)}")
 
@@ -250,7 +299,7 @@ class _Walker(Budget):
         except ArchiveBomb:
             raise  # the whole archive stops: its tar walker says so
         except TooLarge as exc:
-            yield Skipped(origin, str(exc))
+            yield Skipped(origin, str(exc), transient=True)
             return
         except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
             if not gzipped:
@@ -258,7 +307,7 @@ class _Walker(Budget):
             yield Skipped(origin, f"truncated or corrupt gzip: {_why(exc)}")
             return
         except MemoryError:
-            yield Skipped(origin, "ran out of memory reading it: skipped")
+            yield Skipped(origin, "ran out of memory reading it: skipped", transient=True)
             return
         yield from self.member(data, name, origin)
 
@@ -277,7 +326,7 @@ class _Walker(Budget):
                     with gzip.GzipFile(fileobj=io.BytesIO(data)) as stream:
                         data = self.read_capped(stream, compressed=len(data))
                 except TooLarge as exc:
-                    yield Skipped(origin, str(exc))
+                    yield Skipped(origin, str(exc), transient=True)
                     return
                 except (EOFError, OSError, zlib.error) as exc:
                     yield Skipped(origin, f"truncated or corrupt gzip: {_why(exc)}")
@@ -286,7 +335,7 @@ class _Walker(Budget):
                     name = name[:-3]
             yield from _parse(data, name, origin)
         except MemoryError:
-            yield Skipped(origin, "ran out of memory reading it: skipped")
+            yield Skipped(origin, "ran out of memory reading it: skipped", transient=True)
 
 def _special_member(member: tarfile.TarInfo) -> str:
     if member.issym():
@@ -315,7 +364,7 @@ def _parse_stream(fmt: str, stream: Capped, origin: str) -> Iterator[Item]:
     except ArchiveBomb:
         raise
     except TooLarge as exc:
-        yield Skipped(origin, f"read up to here, then: {exc}")
+        yield Skipped(origin, f"read up to here, then: {exc}", transient=True)
 
 
 def _parse(data: bytes, name: str, origin: str) -> Iterator[Item]:
@@ -330,7 +379,7 @@ def _parse(data: bytes, name: str, origin: str) -> Iterator[Item]:
     except ParseError as exc:
         yield Skipped(origin, str(exc))
     except MemoryError:
-        yield Skipped(origin, "ran out of memory parsing it: skipped")
+        yield Skipped(origin, "ran out of memory parsing it: skipped", transient=True)
     except Exception as exc:  # noqa: BLE001 - one odd file must not end an import of thousands
         yield Skipped(origin, f"could not be parsed ({type(exc).__name__}: {_why(exc)})")
 

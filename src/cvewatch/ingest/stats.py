@@ -29,6 +29,7 @@ class WriteCounts:
 BATCH_COUNTERS = tuple(f.name for f in fields(WriteCounts))
 COUNTERS = (
     "read", "cve_records", "kev_entries", "epss_scores", "cwe_entries", "skipped", "warnings", *BATCH_COUNTERS,
+    "inputs_recorded", "inputs_unchanged",
 )  # fmt: skip
 
 
@@ -43,6 +44,9 @@ class ImportStats(WriteCounts):
     cwe_entries: int = 0
     skipped: int = 0
     warnings: int = 0  # CVE records imported without a name too long to store (see left_out_line)
+    inputs_recorded: int = 0  # input files read completely, recorded so that the next import skips them
+    inputs_unchanged: int = 0  # input files not read: their bytes were already imported (ingest/inputs.py)
+    unchanged_note: str = ""  # "3 unchanged inputs skipped (already imported by run #12, 2026-11-20)"
     skip_reasons: Counter[str] = field(default_factory=Counter)
     warning_reasons: Counter[str] = field(default_factory=Counter)
     skipped_items: list[dict[str, str]] = field(default_factory=list)  # the first MAX_RUN_ERRORS
