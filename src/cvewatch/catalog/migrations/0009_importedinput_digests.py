@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('catalog', '0006_query_indexes'),
+        ('catalog', '0008_search_generation'),
     ]
 
     operations = [
