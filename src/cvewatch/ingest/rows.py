@@ -41,12 +41,16 @@ def _same(value: Any) -> Any:
 
 
 @cache
-def _adapters(vendor: str, model: type[models.Model], fields: tuple[str, ...]) -> tuple[Adapter, ...]:
+def _adapters(
+    vendor: str, model: type[models.Model], fields: tuple[str, ...], encoded: tuple[str, ...] = ()
+) -> tuple[Adapter, ...]:
     sqlite = vendor == "sqlite"
     adapters: list[Adapter] = []
     for name in fields:
         field = model._meta.get_field(name)
-        if isinstance(field, models.JSONField):
+        if name in encoded:
+            adapters.append(_same)
+        elif isinstance(field, models.JSONField):
             adapters.append(_json)
         elif isinstance(field, models.DateTimeField):
             adapters.append(_sqlite_datetime if sqlite else _same)
@@ -71,13 +75,15 @@ def insert_rows(
     rows: Iterable[Sequence[Any]],
     *,
     ignore_conflicts: bool = False,
+    encoded: tuple[str, ...] = (),
 ) -> int:
     """Inserts rows (values in the order of fields, as Python values); returns how many were sent.
 
-    ignore_conflicts: rows that would violate a unique constraint are left out silently.
+    ignore_conflicts: rows that would violate a unique constraint are left out silently. encoded: JSON
+    fields whose values are already their JSON text (as orjson.dumps writes it), sent as they are.
     """
     fields = tuple(fields)
-    adapters = _adapters(connection.vendor, model, fields)
+    adapters = _adapters(connection.vendor, model, fields, encoded)
     adapted = [tuple(adapt(v) for adapt, v in zip(adapters, row, strict=True)) for row in rows]
     if not adapted:
         return 0

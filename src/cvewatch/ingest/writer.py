@@ -8,13 +8,13 @@ the caches only once its transaction has committed (`remember`).
 from __future__ import annotations
 
 import uuid
-import zlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import orjson
 from django.db import models, transaction
 from django.utils import timezone
 
@@ -65,7 +65,8 @@ class Prepared:
     origin: str
     source: str = ""
     doc: merge.Doc | None = None
-    raw: bytes = b""
+    doc_json: str | None = None  # doc as SourceRecord.record stores it (None: encoded when written)
+    raw: bytes = b""  # the source's own JSON as stored: zlib-compressed (ingest/preparing.py)
     digest: str = ""
     cwe: CweEntry | None = None
 
@@ -252,18 +253,10 @@ class BatchWriter:
             SourceRecord,
             SOURCE_FIELDS,
             (
-                (
-                    cve_id,
-                    source,
-                    p.doc,
-                    zlib.compress(p.raw, 1) if p.raw else b"",
-                    p.digest,
-                    p.origin,
-                    now,
-                    now,
-                )
+                (cve_id, source, _record_json(p), p.raw, p.digest, p.origin, now, now)
                 for (cve_id, source), p in changed.items()
             ),
+            encoded=("record",),
         )
         result.created += insert_rows(Cve, CVE_INSERT_FIELDS, new_rows)
         result.updated += update_rows(Cve, CVE_UPDATE_FIELDS, updated_rows)
@@ -363,6 +356,14 @@ class BatchWriter:
             added.update(found)
             ids.update(found)
         return ids
+
+
+def _record_json(prepared: Prepared) -> str:
+    """The doc as stored: encoded by the preparer unless the writer changed it since (merge.stale_copy)."""
+    doc = prepared.doc
+    if prepared.doc_json is not None and (doc is None or merge.SUPERSEDED_KEY not in doc):
+        return prepared.doc_json
+    return orjson.dumps(doc).decode()
 
 
 def _stored_products(names: list[str], vendor_ids: Mapping[str, int]) -> Iterable[tuple[str, int]]:
