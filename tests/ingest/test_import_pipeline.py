@@ -26,6 +26,7 @@ from cvewatch.ingest import pipeline, preparing
 from cvewatch.ingest.pipeline import ReaderFailed
 from cvewatch.ingest.services import import_paths
 from cvewatch.ingest.stats import MAX_RUN_ERRORS
+from tests.factories import CveFactory
 
 pytestmark = [
     pytest.mark.django_db,
@@ -155,3 +156,16 @@ def test_large_inputs_take_the_pipeline_small_ones_do_not(tmp_path):
     assert not pipeline.worth_it([small, DATA / "cve5"])
     assert pipeline.worth_it([small], min_bytes=1000)
     assert pipeline.worth_it([tmp_path], min_bytes=1000)
+
+
+def test_a_first_import_skips_lookups_yet_writes_what_a_later_one_would(tmp_path):
+    """Into an empty catalog the writer looks up only CVEs this run wrote; the catalog comes out the same."""
+    paths = _inputs(tmp_path)
+    _, first = import_paths(paths, batch_size=7, pipeline=False)
+    first_catalog = _catalog()
+    _wipe()
+    CveFactory(cve_id="CVE-1990-0001")  # not empty: every CVE is looked up
+    _, later = import_paths(paths, batch_size=7, pipeline=False)
+    Cve.objects.filter(cve_id="CVE-1990-0001").delete()
+    assert later.counts() == first.counts()
+    assert _catalog() == first_catalog
