@@ -169,3 +169,11 @@ def test_a_first_import_skips_lookups_yet_writes_what_a_later_one_would(tmp_path
     Cve.objects.filter(cve_id="CVE-1990-0001").delete()
     assert later.counts() == first.counts()
     assert _catalog() == first_catalog
+
+
+def test_a_reading_process_whose_parent_is_gone_ends():
+    """A parent killed mid-import closes its end of the pipe: the child's next send fails and it exits."""
+    reader = pipeline.Reader([DATA], batch_size=5)
+    reader.conn.close()  # what the kernel does for a parent killed by SIGKILL
+    reader.process.join(120)
+    assert reader.process.exitcode == 1

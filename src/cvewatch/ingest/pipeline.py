@@ -83,7 +83,7 @@ class Reader:
         context = multiprocessing.get_context("fork")
         self.conn, child_conn = context.Pipe(duplex=False)
         self.process = context.Process(
-            target=_child_main, args=(child_conn, self.paths, batch_size), name="cvewatch-import-reader",
+            target=_child_main, args=(child_conn, self.conn, self.paths, batch_size), name="cvewatch-import-reader",
             daemon=True,
         )  # fmt: skip
         self.process.start()
@@ -142,9 +142,13 @@ class Reader:
         return f"exit code {code}"
 
 
-def _child_main(conn: Connection, paths: list[str], batch_size: int) -> None:
+def _child_main(conn: Connection, parent_end: Connection, paths: list[str], batch_size: int) -> None:
     """The reading process: walks, parses and prepares; sends batches with the counts since the last one."""
     from cvewatch.ingest.sources import iter_items
+
+    # The parent's end, inherited by the fork: closed, so that a parent gone (killed) breaks the pipe and
+    # the child's next send ends it, instead of blocking forever on a pipe it holds open itself.
+    parent_end.close()
 
     preparer = Preparer(ImportStats())
     sent_items = [0, 0]  # skipped / left-out items sent so far: a run keeps only the first MAX_RUN_ERRORS
