@@ -44,7 +44,8 @@ def default_paths() -> list[Path]:
         *sorted((CORPUS / "nvd-1.1").glob("*.json.gz")),
         # nvdcve-1.1-modified.2023-08-09.<hash>.json.gz: replay the snapshots oldest first.
         *sorted(
-            (CORPUS / "nvd-1.1-modified-history").glob("*.json.gz"), key=lambda p: (p.name.split(".")[2], p.name)
+            (CORPUS / "nvd-1.1-modified-history").glob("*.json.gz"),
+            key=lambda p: (p.name.split(".")[2], p.name),
         ),
         CORPUS / "kev" / "known_exploited_vulnerabilities.json",
         CORPUS / "cwe" / "cwec_v4.15.xml.gz",
@@ -52,7 +53,11 @@ def default_paths() -> list[Path]:
 
 
 def run_child(args: list[str], env: dict[str, str], *, show: bool) -> tuple[int, float, float, str]:
-    """Runs cvewatch with args; returns (exit code, wall seconds, peak RSS MiB, stdout)."""
+    """Runs cvewatch with args; returns (exit code, wall seconds, peak RSS MiB, stdout).
+
+    Also prints the CPU seconds of the import process and its reading process (reaped by it, so counted in
+    its rusage): on a shared machine wall time inflates, CPU time much less.
+    """
     started = time.perf_counter()
     proc = subprocess.Popen([str(CVEWATCH), *args], env=env, stdout=subprocess.PIPE, stderr=None, text=True)
     assert proc.stdout is not None
@@ -62,6 +67,10 @@ def run_child(args: list[str], env: dict[str, str], *, show: bool) -> tuple[int,
     proc.returncode = os.waitstatus_to_exitcode(status)
     if show:
         print(out.rstrip())
+        cpu = usage.ru_utime + usage.ru_stime
+        print(
+            f"(wall {wall:.1f} s, CPU {cpu:.1f} s: user {usage.ru_utime:.1f} s, system {usage.ru_stime:.1f} s)"
+        )
     return proc.returncode, wall, usage.ru_maxrss / 1024, out
 
 

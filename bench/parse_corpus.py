@@ -1,7 +1,8 @@
 """Parse the whole shared corpus through the walker and print speed, counts and peak memory.
 
-Usage: .venv/bin/python bench/parse_corpus.py [PATH ...]   (default: the cve5 tarball, NVD 1.1 feeds, KEV, CWE)
-Parsing only: nothing is written to a database.
+Usage: .venv/bin/python bench/parse_corpus.py [PATH ...]   (default: what bench/import_corpus.py imports)
+Parsing only: nothing is written to a database. The default inputs are exactly bench/import_corpus.py's (the
+NVD 1.1 modified/recent snapshots included), so "import time vs parse time" compares like with like.
 """
 
 from __future__ import annotations
@@ -12,20 +13,14 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from import_corpus import default_paths  # bench/ is the script's directory, so on sys.path
+
 from cvewatch.ingest.records import CveRecord, Skipped
 from cvewatch.ingest.sources import iter_items
 
-CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "corpus"
-DEFAULT_PATHS = [
-    CORPUS / "cve5-vulnrichment-2025-01-24.tar.gz",
-    CORPUS / "nvd-1.1",
-    CORPUS / "kev" / "known_exploited_vulnerabilities.json",
-    CORPUS / "cwe" / "cwec_v4.15.xml.gz",
-]
-
 
 def main(argv: list[str]) -> int:
-    paths = [Path(p) for p in argv] or DEFAULT_PATHS
+    paths = [Path(p) for p in argv] or default_paths()
     counts: Counter[str] = Counter()
     cve_ids: set[str] = set()
     skipped_examples: list[Skipped] = []

@@ -13,7 +13,6 @@ import socket
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import replace
 from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
@@ -33,19 +32,24 @@ from cvewatch.catalog.models import (
     Product,
     SourceRecord,
     Vendor,
-    Weakness,
     this_process,
 )
-from cvewatch.catalog.names import is_cve_id, is_product, split_product
 from cvewatch.catalog.search import search_index_deferred
-from cvewatch.ingest import merge
 from cvewatch.ingest.inputs import InputLedger
-from cvewatch.ingest.records import CveRecord, CweEntry, EpssScore, InputRead, Item, KevEntry, Skipped
+from cvewatch.ingest.pipeline import Reader, worth_it
+from cvewatch.ingest.pipeline import available as pipeline_available
+from cvewatch.ingest.preparing import Preparer, prepared_batches, short
+from cvewatch.ingest.records import InputRead, Item
 from cvewatch.ingest.stats import ImportStats
 from cvewatch.ingest.writer import BatchResult, BatchWriter, Prepared
 
 __all__ = [
-    "DEFAULT_BATCH_SIZE", "ImportStats", "finish_run", "import_items", "import_paths", "mark_interrupted_runs",
+    "DEFAULT_BATCH_SIZE",
+    "ImportStats",
+    "finish_run",
+    "import_items",
+    "import_paths",
+    "mark_interrupted_runs",
     "record_heartbeat",
 ]
 
@@ -53,10 +57,6 @@ log = logging.getLogger(__name__)
 
 DEFAULT_BATCH_SIZE = 2000
 ANALYZE_FIRST_AT = 10_000  # rows written before statistics are refreshed; then at twice as many, and so on
-MAX_CVE_ID = Cve._meta.get_field("cve_id").max_length or 32
-MAX_NAME = Vendor._meta.get_field("name").max_length or 255
-MAX_SOURCE = SourceRecord._meta.get_field("source").max_length or 32
-MAX_CWE_ID = Weakness._meta.get_field("cwe_id").max_length or 32
 HEARTBEAT_SECONDS = 30.0  # a running import writes ImportRun.heartbeat_at at most this often
 # A running import silent for this long is interrupted, whatever its host. Far above the longest pause of a
 # live run (one file parsed whole, the VACUUM a large import ends with, a sync's download between steps,
@@ -64,48 +64,6 @@ HEARTBEAT_SECONDS = 30.0  # a running import writes ImportRun.heartbeat_at at mo
 STALE_AFTER = timedelta(minutes=10)
 
 Checkpoint = Callable[[], None]
-
-
-def invalid_reason(item: Item) -> str | None:
-    """Why an item cannot be stored at all, or None."""
-    cve_id = getattr(item, "cve_id", None)
-    if cve_id is not None and (len(cve_id) > MAX_CVE_ID or not is_cve_id(cve_id)):
-        return f"invalid CVE id {cve_id[:60]!r}"
-    if isinstance(item, CweEntry) and (not item.cwe_id or len(item.cwe_id) > MAX_CWE_ID):
-        return f"invalid CWE id {item.cwe_id[:60]!r}"
-    if isinstance(item, CveRecord) and (not item.source or len(item.source) > MAX_SOURCE):
-        return f"{cve_id}: invalid source {item.source[:60]!r}"
-    return None
-
-
-def _storable_name(name: str) -> bool:
-    parts = split_product(name) if is_product(name) else (name,)
-    return all(0 < len(part) <= MAX_NAME for part in parts)
-
-
-# Why a record was imported without some of its names: a CNA put a whole list into one product field, say.
-LEFT_OUT_GROUP = (
-    f"vendor/product names over {MAX_NAME} characters or CWE ids over {MAX_CWE_ID} (often a list pasted "
-    "into one field) are not stored"
-)
-
-
-def _dropped_name(name: str) -> str:
-    """A left-out name as a reader can place it: its kind, its start, and why."""
-    if is_product(name):
-        vendor, product = split_product(name)
-        kind, text, length = "product", f"{vendor}/{product}", max(len(vendor), len(product))
-    else:
-        kind, text, length = ("CWE id" if name.upper().startswith("CWE-") else "vendor"), name, len(name)
-    if not length:
-        return f"an empty {kind} name"
-    shown = text if len(text) <= 40 else text[:40].rstrip() + "…"
-    return f"{kind} {shown!r} ({length:,} characters)"
-
-
-def _short(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return (text[0] if text else type(exc).__name__)[:300]
 
 
 class _Importer:
@@ -127,7 +85,8 @@ class _Importer:
         self.checkpoint = checkpoint
         # A failing checkpoint is the caller's error: never retried, never counted as a skipped record.
         self.checkpoint_failed = False
-        self.origin = ""  # the input being read, set by the walker's progress callback
+        self.next_progress = time.monotonic() + progress_interval
+        self.seen: Callable[[str], None] = lambda origin: None  # the walker's progress: the input being read
         self.written_since_analyze = 0
         self.next_analyze = ANALYZE_FIRST_AT
         self.run_id = run.pk if run is not None else None
@@ -147,95 +106,58 @@ class _Importer:
 
     # --- reading --------------------------------------------------------------------------------------------
 
+    def after_item(self) -> None:
+        self.beat()
+        self.progress()
+
+    def progress(self) -> None:
+        if self.on_progress is not None and time.monotonic() >= self.next_progress:
+            self.on_progress(self.stats)
+            self.next_progress = time.monotonic() + self.progress_interval
+
     def consume(self, items: Iterable[Item]) -> None:
+        """Reads, prepares and writes items in this process."""
+        preparer = Preparer(self.stats)
+        self.seen = lambda origin: setattr(preparer, "origin", origin)
+        self.write_all(
+            (None, batch, last, markers)
+            for batch, last, markers in prepared_batches(
+                items, preparer, batch_size=self.batch_size, after_item=self.after_item
+            )
+        )
+
+    def consume_in_child(self, paths: Sequence[str | Path], *, known: Iterable[str] | None = None) -> None:
+        """Writes what a second process reads and prepares from paths (ingest/pipeline.py)."""
+        with Reader(paths, batch_size=self.batch_size, idle=self.after_item, known=known) as reader:
+            self.write_all(reader)
+
+    def write_all(
+        self, batches: Iterable[tuple[ImportStats | None, list[Prepared], bool, list[InputRead]]]
+    ) -> None:
+        """Writes batches in order; each comes with what was counted reading it when that was done elsewhere,
+        and with the InputRead markers of the files whose last records are in it or before it."""
         stats = self.stats
-        batch: list[Prepared] = []
-        next_progress = time.monotonic() + self.progress_interval
-        for item in items:
-            if isinstance(item, InputRead):
-                self.inputs.see(item)
-                continue
-            stats.read += 1
-            self.beat()
-            prepared = self.prepare(item)
-            if prepared is not None:
-                # Flush only between CVEs: a CVE's records from one file (CNA and ADP) stay in one batch.
-                if len(batch) >= self.batch_size and prepared.key != batch[-1].key:
-                    self.flush(batch)
-                    batch = []
-                batch.append(prepared)
-            if self.on_progress is not None and time.monotonic() >= next_progress:
-                self.on_progress(stats)
-                next_progress = time.monotonic() + self.progress_interval
-        if batch:
-            self.flush(batch, last=True)
-        elif self.checkpoint is not None:
-            markers = self.inputs.take()
-            with transaction.atomic():
-                recorded = self.inputs.record(markers)
-                self.run_checkpoint()
-            stats.inputs_recorded += recorded
-        else:
-            stats.inputs_recorded += self.inputs.record_alone(self.inputs.take())
+        for counts, batch, last, markers in batches:
+            if counts is not None:
+                stats.absorb(counts)
+                self.after_item()
+            for marker in markers:
+                self.inputs.see(marker)
+            if batch:
+                self.flush(batch, last=last)
+            elif last and self.checkpoint is not None:
+                taken = self.inputs.take()
+                with transaction.atomic():
+                    recorded = self.inputs.record(taken)
+                    self.run_checkpoint()
+                stats.inputs_recorded += recorded
+            elif last:
+                stats.inputs_recorded += self.inputs.record_alone(self.inputs.take())
         stats.inputs_unchanged = len(self.inputs.unchanged)
         stats.unchanged_note = self.inputs.unchanged_summary()
         if self.stats.records_stored + self.stats.created >= ANALYZE_FIRST_AT:
             self.beat()
             self.analyze(vacuum=True)
-
-    def prepare(self, item: Item) -> Prepared | None:
-        """The item ready to write, or None when it is skipped (and counted as such)."""
-        if isinstance(item, Skipped):
-            self.stats.skip(item.origin, item.reason)
-            return None
-        origin = self.origin or getattr(item, "cve_id", None) or getattr(item, "cwe_id", "") or "?"
-        if (reason := invalid_reason(item)) is not None:
-            self.stats.skip(origin, reason)
-            return None
-        try:
-            if isinstance(item, CveRecord):
-                item = self.storable(item, origin)
-                doc, raw, source = merge.cve_record_doc(item), item.raw, str(item.source)
-            elif isinstance(item, KevEntry):
-                doc, raw, source = merge.kev_entry_doc(item), b"", merge.KEV_SOURCE
-            elif isinstance(item, EpssScore):
-                doc, raw, source = merge.epss_score_doc(item), b"", merge.EPSS_SOURCE
-            elif isinstance(item, CweEntry):
-                self.stats.cwe_entries += 1
-                return Prepared(key=item.cwe_id, origin=origin, cwe=item)
-            else:
-                self.stats.skip(origin, f"not an importable item: {type(item).__name__}")
-                return None
-            doc, digest = merge.seal(doc, raw)
-        except (TypeError, ValueError) as exc:  # e.g. a value JSON cannot hold
-            self.stats.skip(origin, f"{item.cve_id}: unusable record: {_short(exc)}")
-            return None
-        if isinstance(item, CveRecord):
-            self.stats.cve_records += 1
-        elif isinstance(item, KevEntry):
-            self.stats.kev_entries += 1
-        else:
-            self.stats.epss_scores += 1
-        return Prepared(key=item.cve_id, origin=origin, source=source, doc=doc, raw=raw, digest=digest)
-
-    def storable(self, record: CveRecord, origin: str) -> CveRecord:
-        """The record without names the catalog cannot hold (over-long vendor/product or CWE ids), with a warning."""
-        if all(0 < len(n) <= MAX_NAME for n in record.vendors) and all(
-            0 < len(w) <= MAX_CWE_ID for w in record.weaknesses
-        ):
-            return record  # the common case: nothing to check part by part
-        vendors = tuple(n for n in record.vendors if _storable_name(n))
-        weaknesses = tuple(w for w in record.weaknesses if 0 < len(w) <= MAX_CWE_ID)
-        kept = {*vendors, *weaknesses}
-        dropped = [n for n in (*record.vendors, *record.weaknesses) if n not in kept]
-        if not dropped:
-            return record
-        self.stats.warn(
-            origin,
-            f"{record.cve_id}: imported without {', '.join(_dropped_name(n) for n in dropped)}",
-            group=LEFT_OUT_GROUP,
-        )
-        return replace(record, vendors=vendors, weaknesses=weaknesses)
 
     # --- writing --------------------------------------------------------------------------------------------
 
@@ -256,7 +178,7 @@ class _Importer:
         except DatabaseError as exc:
             if self.checkpoint_failed:
                 raise
-            log.warning("import batch of %d items failed (%s); retrying CVE by CVE", len(batch), _short(exc))
+            log.warning("import batch of %d items failed (%s); retrying CVE by CVE", len(batch), short(exc))
             self.write_one_by_one(batch, checkpoint=checkpoint)
             # After the retry, which knows the files whose records the database refused: those stay unrecorded.
             self.stats.inputs_recorded += self.inputs.record_alone(markers)
@@ -276,7 +198,7 @@ class _Importer:
                 if self.checkpoint_failed:
                     raise
                 for prepared in group:
-                    self.stats.skip(prepared.origin, f"{key}: database error: {_short(exc)}")
+                    self.stats.skip(prepared.origin, f"{key}: database error: {short(exc)}")
                     self.inputs.failed(prepared.origin)
                 if checkpoint is not None and key == last_key:
                     # The last CVE is skipped like any other refused one: it must not hold the cursor back.
@@ -358,11 +280,14 @@ def import_paths(
     progress_interval: float = 2.0,
     checkpoint: Checkpoint | None = None,
     reread: bool = False,
+    pipeline: bool | None = None,
 ) -> tuple[ImportRun, ImportStats]:
     """Imports files, directories and bundles (format detected per file) and records the run in ImportRun.
 
     checkpoint: as for import_items. A file whose raw bytes were already imported completely (under the same
-    INPUT_FORMAT_VERSION) is skipped before it is parsed, unless reread.
+    INPUT_FORMAT_VERSION) is skipped before it is parsed, unless reread. pipeline: read and prepare in a second
+    process while this one writes (ingest/pipeline.py); by default when there are two cores and the inputs are
+    large.
     """
     from cvewatch.ingest.sources import iter_items
 
@@ -374,14 +299,17 @@ def import_paths(
         progress_interval=progress_interval, checkpoint=checkpoint, reread=reread,
     )  # fmt: skip
 
-    def seen(origin: str) -> None:
-        importer.origin = origin
-
     try:
         with search_index_deferred():
-            importer.consume(iter_items(paths, on_progress=seen, known=importer.inputs.known.keys()))
+            if pipeline if pipeline is not None else (pipeline_available() and worth_it(paths)):
+                importer.consume_in_child(paths, known=importer.inputs.known.keys())
+            else:
+                known = importer.inputs.known.keys()
+                importer.consume(
+                    iter_items(paths, on_progress=lambda origin: importer.seen(origin), known=known)
+                )
     except BaseException as exc:
-        finish_run(run, stats=stats, error=f"import interrupted: {_short(exc) or type(exc).__name__}")
+        finish_run(run, stats=stats, error=f"import interrupted: {short(exc) or type(exc).__name__}")
         raise
     finish_run(run, stats=stats)
     return run, stats

@@ -68,6 +68,15 @@ class ImportStats(WriteCounts):
         for name in BATCH_COUNTERS:
             setattr(self, name, getattr(self, name) + getattr(counts, name))
 
+    def absorb(self, other: ImportStats) -> None:
+        """Adds what was counted elsewhere since (the import's reading process): as if counted here, in order."""
+        for name in COUNTERS:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.skip_reasons.update(other.skip_reasons)
+        self.warning_reasons.update(other.warning_reasons)
+        self.skipped_items.extend(other.skipped_items[: max(0, MAX_RUN_ERRORS - len(self.skipped_items))])
+        self.warning_items.extend(other.warning_items[: max(0, MAX_RUN_ERRORS - len(self.warning_items))])
+
     def skip(self, origin: str, reason: str) -> None:
         self.skipped += 1
         self.skip_reasons[reason] += 1

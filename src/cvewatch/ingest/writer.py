@@ -8,14 +8,14 @@ the caches only once its transaction has committed (`remember`).
 from __future__ import annotations
 
 import uuid
-import zlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db import models, transaction
+import orjson
+from django.db import DatabaseError, models, transaction
 from django.utils import timezone
 
 from cvewatch.catalog.models import (
@@ -65,7 +65,8 @@ class Prepared:
     origin: str
     source: str = ""
     doc: merge.Doc | None = None
-    raw: bytes = b""
+    doc_json: str | None = None  # doc as SourceRecord.record stores it (None: encoded when written)
+    raw: bytes = b""  # the source's own JSON as stored: zlib-compressed (ingest/preparing.py)
     digest: str = ""
     cwe: CweEntry | None = None
 
@@ -78,6 +79,7 @@ class BatchResult(WriteCounts):
     product_ids: dict[str, int] = field(default_factory=dict)
     weakness_ids: dict[str, int] = field(default_factory=dict)
     seen_names: set[str] = field(default_factory=set)
+    cve_ids: set[str] = field(default_factory=set)  # CVEs whose rows were written
 
 
 class _Known:
@@ -105,12 +107,20 @@ class BatchWriter:
             for vendor, name, pk in Product.objects.values_list("vendor__name", "name", "id")
         }
         self.weakness_ids: dict[str, int] = dict(Weakness.objects.values_list("cwe_id", "id"))
+        # On a first import (no CVE and no source record yet) only the CVEs this run wrote can have stored
+        # rows: the others' lookups are skipped, as they could only find nothing. None: look every CVE up.
+        # A database error drops the shortcut for good (another writer may be filling the same catalog).
+        self.stored_ids: set[str] | None = (
+            None if Cve.objects.exists() or SourceRecord.objects.exists() else set()
+        )
 
     def remember(self, result: BatchResult) -> None:
         """Keeps a committed batch's new ids."""
         self.vendor_ids.update(result.vendor_ids)
         self.product_ids.update(result.product_ids)
         self.weakness_ids.update(result.weakness_ids)
+        if self.stored_ids is not None:
+            self.stored_ids.update(result.cve_ids)
 
     def write(self, batch: list[Prepared], *, checkpoint: Callable[[], None] | None = None) -> BatchResult:
         """Writes one batch in one transaction, checkpoint last; raises DatabaseError with nothing written."""
@@ -129,13 +139,17 @@ class BatchWriter:
                 result.records_unchanged += 1
             incoming[key] = prepared
         now = timezone.now()
-        with transaction.atomic():
-            if cwes:
-                self.upsert_weaknesses(list(cwes.values()), now=now, result=result)
-            if incoming:
-                self.write_cves(incoming, now=now, result=result)
-            if checkpoint is not None:
-                checkpoint()
+        try:
+            with transaction.atomic():
+                if cwes:
+                    self.upsert_weaknesses(list(cwes.values()), now=now, result=result)
+                if incoming:
+                    self.write_cves(incoming, now=now, result=result)
+                if checkpoint is not None:
+                    checkpoint()
+        except DatabaseError:
+            self.stored_ids = None
+            raise
         return result
 
     def upsert_weaknesses(self, entries: list[CweEntry], *, now: datetime, result: BatchResult) -> None:
@@ -167,11 +181,13 @@ class BatchWriter:
         self, incoming: dict[tuple[str, str], Prepared], *, now: datetime, result: BatchResult
     ) -> None:
         cve_ids = {cve_id for cve_id, _ in incoming}
+        looked_up = cve_ids if self.stored_ids is None else cve_ids & self.stored_ids
         stored: dict[str, dict[str, tuple[int, str]]] = defaultdict(dict)
-        for pk, cve_id, source, digest in SourceRecord.objects.filter(cve_id__in=cve_ids).values_list(
-            "id", "cve_id", "source", "digest"
-        ):
-            stored[cve_id][source] = (pk, digest)
+        if looked_up:
+            for pk, cve_id, source, digest in SourceRecord.objects.filter(cve_id__in=looked_up).values_list(
+                "id", "cve_id", "source", "digest"
+            ):
+                stored[cve_id][source] = (pk, digest)
         changed = {
             key: prepared
             for key, prepared in incoming.items()
@@ -205,10 +221,13 @@ class BatchWriter:
                 "cve_id", "source", "record"
             ):
                 docs[cve_id][source] = record
+        old_views = dirty if self.stored_ids is None else [c for c in dirty if c in self.stored_ids]
         rows = {
             row[1]: dict(zip(OLD_VIEW_FIELDS, row, strict=True))
             # Every changed CVE, not only those with stored records: a row may come from elsewhere.
-            for row in Cve.objects.filter(cve_id__in=dirty).values_list(*OLD_VIEW_FIELDS)
+            for row in (
+                Cve.objects.filter(cve_id__in=old_views).values_list(*OLD_VIEW_FIELDS) if old_views else ()
+            )
         }
 
         known = _Known(self, result)
@@ -248,22 +267,15 @@ class BatchWriter:
         replaced = [stored[cve_id][source][0] for cve_id, source in changed if source in stored[cve_id]]
         if replaced:
             SourceRecord.objects.filter(pk__in=replaced).delete()
+        result.cve_ids.update(cve_id for cve_id, _ in changed)
         result.records_stored += insert_rows(
             SourceRecord,
             SOURCE_FIELDS,
             (
-                (
-                    cve_id,
-                    source,
-                    p.doc,
-                    zlib.compress(p.raw, 1) if p.raw else b"",
-                    p.digest,
-                    p.origin,
-                    now,
-                    now,
-                )
+                (cve_id, source, _record_json(p), p.raw, p.digest, p.origin, now, now)
                 for (cve_id, source), p in changed.items()
             ),
+            encoded=("record",),
         )
         result.created += insert_rows(Cve, CVE_INSERT_FIELDS, new_rows)
         result.updated += update_rows(Cve, CVE_UPDATE_FIELDS, updated_rows)
@@ -363,6 +375,14 @@ class BatchWriter:
             added.update(found)
             ids.update(found)
         return ids
+
+
+def _record_json(prepared: Prepared) -> str:
+    """The doc as stored: encoded by the preparer unless the writer changed it since (merge.stale_copy)."""
+    doc = prepared.doc
+    if prepared.doc_json is not None and (doc is None or merge.SUPERSEDED_KEY not in doc):
+        return prepared.doc_json
+    return orjson.dumps(doc).decode()
 
 
 def _stored_products(names: list[str], vendor_ids: Mapping[str, int]) -> Iterable[tuple[str, int]]:

@@ -1,0 +1,199 @@
+"""Reading in a second process: a child walks, parses and prepares the inputs while the parent writes.
+
+Parsing and preparing (ingest/preparing.py) are pure and take about as long as writing, so on a machine
+with two cores a large import runs them in a forked child that streams prepared batches through a pipe.
+The pipe is the bound on memory: the child blocks once a batch is waiting, so at most one batch is in
+flight while the parent writes another. Every message carries what the child counted since the previous
+one (items read, skips, warnings), applied by the parent before it writes the batch, so a run's counts,
+its skip list and their order are exactly those of reading in the same process.
+
+The child touches no database: it inherits the parent's connection but never uses it, and ends with
+os._exit (multiprocessing's), so nothing of it is closed from the child's side. A child that fails says
+why (ReaderFailed in the parent); one that is killed is noticed at once (its end of the pipe closes);
+Ctrl-C reaches both (one process group), and the parent ends the child whenever it stops early.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import signal
+import time
+import traceback
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from multiprocessing.connection import Connection
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from cvewatch.ingest.preparing import Preparer, prepared_batches
+from cvewatch.ingest.records import InputRead
+from cvewatch.ingest.stats import MAX_RUN_ERRORS, ImportStats
+from cvewatch.ingest.writer import Prepared
+
+log = logging.getLogger(__name__)
+
+MIN_BYTES = 8 * 2**20  # inputs smaller than this are read in the writing process: a child costs more
+TICK_SECONDS = 1.0  # the child reports its counts at least this often while it reads without a full batch
+WAIT_SECONDS = 1.0  # the parent's heartbeat and progress run at least this often while it waits
+
+# (kind, counts since the previous message, the batch or an error's text, last)
+Message = tuple[str, Any, Any, bool, list[InputRead]]  # kind, counts, batch or error, last, markers
+
+
+class ReaderFailed(RuntimeError):
+    """The reading process failed or died: the import stops (what was written so far stays)."""
+
+
+def available() -> bool:
+    """Whether reading can run in a second process here: fork exists and there is a second core."""
+    return "fork" in multiprocessing.get_all_start_methods() and (os.cpu_count() or 1) > 1
+
+
+def worth_it(paths: Sequence[str | Path], *, min_bytes: int = MIN_BYTES) -> bool:
+    """Whether the inputs add up to min_bytes (directories are walked only until they do)."""
+    total = 0
+    for path in map(Path, paths):
+        try:
+            if path.is_dir():
+                for dirpath, _, filenames in os.walk(path):
+                    for name in filenames:
+                        total += os.stat(os.path.join(dirpath, name)).st_size
+                        if total >= min_bytes:
+                            return True
+            elif path.exists():
+                total += path.stat().st_size
+        except OSError:
+            continue  # the walker reports unreadable input
+        if total >= min_bytes:
+            return True
+    return False
+
+
+class Reader:
+    """The child reading paths, as an iterator of (counts, batch, last) in the parent; a context manager.
+
+    idle runs in the parent at least every WAIT_SECONDS while it waits for the child.
+    """
+
+    def __init__(
+        self,
+        paths: Sequence[str | Path],
+        *,
+        batch_size: int,
+        idle: Callable[[], None] | None = None,
+        known: Iterable[str] | None = None,
+    ) -> None:
+        self.paths, self.batch_size, self.idle = [str(p) for p in paths], batch_size, idle
+        context = multiprocessing.get_context("fork")
+        self.conn, child_conn = context.Pipe(duplex=False)
+        self.process = context.Process(
+            target=_child_main,
+            args=(child_conn, self.conn, self.paths, batch_size, None if known is None else frozenset(known)), name="cvewatch-import-reader",
+            daemon=True,
+        )  # fmt: skip
+        self.process.start()
+        child_conn.close()  # the parent's copy: the pipe then reports EOF as soon as the child is gone
+
+    def __enter__(self) -> Reader:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Ends the child (at once if it still runs: the parent stopped early) and reaps it."""
+        if self.process.is_alive():
+            self.process.terminate()
+            self.process.join(5)
+            if self.process.is_alive():
+                self.process.kill()
+        self.process.join()
+        self.conn.close()
+
+    def __iter__(self) -> Iterator[tuple[ImportStats, list[Prepared], bool, list[InputRead]]]:
+        while True:
+            kind, counts, batch, last, markers = self.receive()
+            if kind == "error":
+                raise ReaderFailed(f"reading the inputs failed: {batch}")
+            assert counts is not None
+            yield counts, batch or [], last, markers
+            if last:
+                return
+
+    def receive(self) -> Message:
+        while not self.conn.poll(WAIT_SECONDS):
+            if self.idle is not None:
+                self.idle()
+        try:
+            message: Message = self.conn.recv()
+        except EOFError:
+            self.process.join(5)
+            raise ReaderFailed(
+                f"the reading process stopped before the end of the inputs ({self.exit()})"
+            ) from None
+        return message
+
+    def exit(self) -> str:
+        code = self.process.exitcode
+        if code is None:
+            return "it closed its pipe"
+        if code < 0:
+            try:
+                return f"killed by {signal.Signals(-code).name}"
+            except ValueError:
+                return f"killed by signal {-code}"
+        return f"exit code {code}"
+
+
+def _child_main(
+    conn: Connection, parent_end: Connection, paths: list[str], batch_size: int, known: frozenset[str] | None
+) -> None:
+    """The reading process: walks, parses and prepares; sends batches with the counts since the last one."""
+    from cvewatch.ingest.sources import iter_items
+
+    # The parent's end, inherited by the fork: closed, so that a parent gone (killed) breaks the pipe and
+    # the child's next send ends it, instead of blocking forever on a pipe it holds open itself.
+    parent_end.close()
+
+    preparer = Preparer(ImportStats())
+    sent_items = [0, 0]  # skipped / left-out items sent so far: a run keeps only the first MAX_RUN_ERRORS
+    next_tick = time.monotonic() + TICK_SECONDS
+
+    def counts() -> ImportStats:
+        nonlocal next_tick
+        delta, preparer.stats = preparer.stats, ImportStats()
+        for i, items in enumerate((delta.skipped_items, delta.warning_items)):
+            del items[max(0, MAX_RUN_ERRORS - sent_items[i]) :]
+            sent_items[i] += len(items)
+        next_tick = time.monotonic() + TICK_SECONDS
+        return delta
+
+    def tick() -> None:
+        if time.monotonic() >= next_tick:
+            conn.send(("counts", counts(), None, False, []))
+
+    def seen(origin: str) -> None:
+        preparer.origin = origin
+
+    try:
+        items = iter_items(paths, on_progress=seen, known=known)
+        for batch, last, markers in prepared_batches(items, preparer, batch_size=batch_size, after_item=tick):
+            conn.send(("batch", counts(), batch, last, markers))
+    except KeyboardInterrupt:
+        os._exit(130)  # Ctrl-C reached both processes: the parent says so
+    except BrokenPipeError:
+        os._exit(1)  # the parent is gone
+    except BaseException as exc:  # noqa: BLE001 - whatever it is, the parent must hear of it
+        detail = "".join(traceback.format_exception(exc))
+        log.error("the import's reading process failed:\n%s", detail)
+        try:
+            conn.send(("error", None, f"{type(exc).__name__}: {exc}", True, []))
+        except OSError:
+            pass
+        os._exit(1)
+    finally:
+        conn.close()

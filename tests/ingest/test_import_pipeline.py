@@ -1,0 +1,179 @@
+"""Reading in a second process (ingest/pipeline.py): the same run as in one process, and failures that say so."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from cvewatch.catalog.choices import ImportStatus
+from cvewatch.catalog.models import (
+    Change,
+    Cve,
+    CveProduct,
+    CveVendor,
+    CveWeakness,
+    ImportRun,
+    Product,
+    SourceRecord,
+    Vendor,
+    Weakness,
+)
+from cvewatch.ingest import pipeline, preparing
+from cvewatch.ingest.pipeline import ReaderFailed
+from cvewatch.ingest.services import import_paths
+from cvewatch.ingest.stats import MAX_RUN_ERRORS
+from tests.factories import CveFactory
+
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.skipif(not pipeline.available(), reason="needs fork and two cores"),
+]
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+
+
+def _inputs(tmp_path: Path) -> list[Path]:
+    """Every shared fixture (bad ones included: OSV records, a KB stub), plus broken files of our own."""
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "garbage.json").write_bytes(b'{"dataType": "CVE_RECORD", "cveMetadata": 7}')
+    (broken / "truncated.json.gz").write_bytes(b"\x1f\x8b\x08\x00truncated")
+    (broken / "empty.json").write_bytes(b"")
+    return [DATA, broken, tmp_path / "missing.json"]
+
+
+def _catalog() -> dict[str, list[tuple[object, ...]]]:
+    """What the import wrote, without the values that differ by run (ids, times, uuids)."""
+    return {
+        "cves": list(Cve.objects.order_by("cve_id").values_list("cve_id", "digest", "vendors", "metrics")),
+        "records": list(
+            SourceRecord.objects.order_by("cve_id", "source").values_list(
+                "cve_id", "source", "digest", "record", "raw"
+            )
+        ),
+        "changes": sorted(Change.objects.values_list("cve__cve_id", "types")),
+        "links": [
+            CveVendor.objects.count(),
+            CveProduct.objects.count(),
+            CveWeakness.objects.count(),
+        ],  # fmt: skip
+    }
+
+
+def _wipe() -> None:
+    for model in (Change, CveVendor, CveProduct, CveWeakness, Cve, SourceRecord, Product, Vendor, Weakness):
+        model.objects.all().delete()
+
+
+def test_a_run_read_in_a_second_process_is_the_run_read_in_one(tmp_path):
+    paths = _inputs(tmp_path)
+    one_run, one = import_paths(paths, batch_size=7, pipeline=False)
+    one_catalog = _catalog()
+    _wipe()
+    two_run, two = import_paths(paths, batch_size=7, pipeline=True)
+
+    assert two.counts() == one.counts()
+    assert two.skipped_items == one.skipped_items  # the same skips, in the same order
+    assert two.warning_items == one.warning_items
+    assert list(two.skip_reasons) == list(one.skip_reasons)  # the summary's ties break by first occurrence
+    two_run.refresh_from_db()
+    one_run.refresh_from_db()
+    assert (two_run.status, two_run.counts, two_run.errors) == (
+        one_run.status,
+        one_run.counts,
+        one_run.errors,
+    )
+    assert two_run.status == ImportStatus.PARTIAL
+    assert one.skipped >= 4 and one.cve_records > 100  # the bad inputs were there, and so was real data
+    assert _catalog() == one_catalog
+
+
+def test_many_skips_keep_only_the_first_ones_in_either_process(tmp_path):
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    for i in range(MAX_RUN_ERRORS + 20):
+        (bad / f"{i:05}.json").write_bytes(b"[]")
+    _, one = import_paths([bad], pipeline=False)
+    _, two = import_paths([bad], pipeline=True)
+    assert two.skipped == one.skipped == MAX_RUN_ERRORS + 20
+    assert two.skipped_items == one.skipped_items and len(two.skipped_items) == MAX_RUN_ERRORS
+
+
+def test_an_error_in_the_reading_process_stops_the_import_and_says_why(monkeypatch):
+    prepare = preparing.Preparer.prepare
+
+    def failing(self, item):
+        if getattr(item, "cve_id", "") == "CVE-2017-3881":
+            raise RuntimeError("a bug in the preparer")
+        return prepare(self, item)
+
+    monkeypatch.setattr(preparing.Preparer, "prepare", failing)  # the child is forked: it has the patch too
+    with pytest.raises(ReaderFailed, match="RuntimeError: a bug in the preparer"):
+        import_paths([DATA], batch_size=5, pipeline=True)
+    run = ImportRun.objects.get()
+    assert run.status == ImportStatus.FAILED
+    assert "a bug in the preparer" in run.errors[-1]["reason"]
+
+
+def test_a_killed_reading_process_fails_the_import_at_once(monkeypatch):
+    def killed(self, item):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    monkeypatch.setattr(preparing.Preparer, "prepare", killed)
+    started = time.monotonic()
+    with pytest.raises(ReaderFailed, match="killed by SIGKILL"):
+        import_paths([DATA], pipeline=True)
+    assert time.monotonic() - started < 30  # noticed, not waited for
+    assert ImportRun.objects.get().status == ImportStatus.FAILED
+
+
+def test_a_parent_that_stops_early_ends_the_reading_process(monkeypatch):
+    children: list[pipeline.Reader] = []
+    opened = pipeline.Reader.__init__
+
+    def remembered(self, *args, **kwargs):
+        opened(self, *args, **kwargs)
+        children.append(self)
+
+    def interrupted(self, batch, *, last=False):
+        raise KeyboardInterrupt  # Ctrl-C while writing
+
+    monkeypatch.setattr(pipeline.Reader, "__init__", remembered)
+    monkeypatch.setattr("cvewatch.ingest.services._Importer.flush", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        import_paths([DATA], batch_size=3, pipeline=True)
+    assert children and not children[0].process.is_alive()
+    assert ImportRun.objects.get().status == ImportStatus.FAILED
+
+
+def test_large_inputs_take_the_pipeline_small_ones_do_not(tmp_path):
+    small = tmp_path / "small.json"
+    small.write_bytes(b"x" * 1000)
+    assert not pipeline.worth_it([small, DATA / "cve5"])
+    assert pipeline.worth_it([small], min_bytes=1000)
+    assert pipeline.worth_it([tmp_path], min_bytes=1000)
+
+
+def test_a_first_import_skips_lookups_yet_writes_what_a_later_one_would(tmp_path):
+    """Into an empty catalog the writer looks up only CVEs this run wrote; the catalog comes out the same."""
+    paths = _inputs(tmp_path)
+    _, first = import_paths(paths, batch_size=7, pipeline=False)
+    first_catalog = _catalog()
+    _wipe()
+    CveFactory(cve_id="CVE-1990-0001")  # not empty: every CVE is looked up
+    _, later = import_paths(paths, batch_size=7, pipeline=False)
+    Cve.objects.filter(cve_id="CVE-1990-0001").delete()
+    assert later.counts() == first.counts()
+    assert _catalog() == first_catalog
+
+
+def test_a_reading_process_whose_parent_is_gone_ends():
+    """A parent killed mid-import closes its end of the pipe: the child's next send fails and it exits."""
+    reader = pipeline.Reader([DATA], batch_size=5)
+    reader.conn.close()  # what the kernel does for a parent killed by SIGKILL
+    reader.process.join(120)
+    assert reader.process.exitcode == 1
