@@ -1,3 +1,4 @@
+import os
 from pathlib import Path
 
 import pytest
@@ -13,12 +14,28 @@ REPO = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_setupnodes(config, specs):
+    """Under pytest-xdist (`-n N`, as ./scripts/test runs), each worker gets a data dir of its own.
+
+    Settings are computed once, at start, from CVEWATCH_DATA_DIR, and the data dir holds state a process owns:
+    the job queue's SQLite file (what tests enqueue, and what they count), the secret key, static files. The
+    workers are started with CVEWATCH_DATA_DIR=<the data dir>/xdist-gwN, set here before they are spawned.
+    PostgreSQL test databases are per process already (settings' TEST NAME has the pid; pytest-django adds
+    _gwN), SQLite's test database is in memory, and live servers, SMTP and HTTP receivers take free ports.
+    """
+    base = Path(os.environ.get("CVEWATCH_DATA_DIR") or "./var").expanduser().resolve()
+    for number, spec in enumerate(specs):
+        spec.env["CVEWATCH_DATA_DIR"] = str(base / f"xdist-{spec.id or f'gw{number}'}")
+
+
 @pytest.fixture(autouse=True)
 def _fresh_throttle_counters():
     """Failed-login and rate-limit counters live in the in-process `throttle` cache; no test inherits any.
 
     Never cleared when a test points it at Redis: clearing a Redis cache flushes the whole database.
     """
+
     def clear() -> None:
         # `default` holds the dashboard's statistics, keyed by the newest change id: rolled-back tests reuse ids.
         for alias in ("throttle", "default"):
