@@ -161,9 +161,9 @@ def test_the_secret_is_stored_only_as_an_hmac(key):
 def test_a_keyed_feed_costs_few_queries(client, key, django_assert_num_queries):
     url = f"/feeds/{key}/projects/production.atom"
     client.get(url)
-    # The key (with its organization, person and membership); the project; its subscribed ids (2); its
-    # query subscriptions; the count that picks the plan; the page.
-    with django_assert_num_queries(7):
+    # The key (with its organization, person and membership); the project; its subscribed ids; its query
+    # subscriptions; the count that picks the plan; the page.
+    with django_assert_num_queries(6):
         assert client.get(url).status_code == 200
 
 
