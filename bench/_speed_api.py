@@ -46,6 +46,7 @@ def api_part(table: Any, *, engine: str, env: dict[str, str], runs: int, duratio
         if line.startswith("FIGURE\t"):
             _, figure, value, target, better = line.rstrip("\n").split("\t")
             table.add(figure, engine, float(value), target=target, better=better)
+            print(f"  {figure}: {float(value):.1f} ({target or 'no target'})", flush=True)
         else:
             print(line, end="", flush=True)
     if proc.wait() != 0:
@@ -92,7 +93,7 @@ def throughput(port: int, authorization: str, url: str, *, duration: float) -> t
     """(requests/s at concurrency 8, non-200 answers): wrk when installed, else the Python load generator."""
     if shutil.which("wrk"):
         out = subprocess.run(
-            ["wrk", "-t2", "-c8", f"-d{duration}s", "-H", f"Authorization: {authorization}",
+            ["wrk", "-t2", "-c8", f"-d{max(1, round(duration))}s", "-H", f"Authorization: {authorization}",
              f"http://{HOST}:{port}{url}"],
             capture_output=True, text=True, check=True,
         ).stdout  # fmt: skip
@@ -174,8 +175,8 @@ def main(argv: list[str]) -> int:
         time.sleep(2)
         tree.sample()
         pss, rss = tree.totals()
-        for pid, name, p, r, _, _ in tree.last:
-            print(f"  {pid:>7}  {name:<24} PSS {p / 1024:6.1f} MiB   RSS {r / 1024:6.1f} MiB")
+        for row in tree.last:  # pid, name, PSS, RSS, then serve_memory's own breakdown
+            print(f"  {row[0]:>7}  {row[1]:<24} PSS {row[2] / 1024:6.1f} MiB   RSS {row[3] / 1024:6.1f} MiB")
         emit(
             f"serve tree after the benchmarks ({len(tree.last)} processes) PSS MiB",
             pss / 1024,
