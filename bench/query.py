@@ -3,8 +3,8 @@
     CVEWATCH_DATA_DIR=/path/to/copy .venv/bin/python bench/query.py [--runs 25]
     CVEWATCH_DATABASE_URL=postgres://…/cvewatch_copy .venv/bin/python bench/query.py
 
-Each query is requested once to warm up, then --runs times; a request is the API's whole answer: parse,
-compile, the count and the first page (the API's page size, newest modification first) serialised. Prints
+Each query is requested once first (timed as "first ms": it pays the counts cached per search generation),
+then --runs times; a request is the API's whole answer: parse, compile, the count and the first page (the API's page size, newest modification first) serialised. Prints
 p50/p95 per query against its target and the load average (other work on the machine skews wall times).
 Run it on a copy of the full-corpus database, never on a shared one: it creates (and deletes) one user.
 """
@@ -38,7 +38,9 @@ QUERIES = (
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--runs", type=int, default=25)
     args = parser.parse_args(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cvewatch.settings")
@@ -58,9 +60,13 @@ def main(argv: list[str]) -> int:
         client = Client(HTTP_HOST=settings.ALLOWED_HOSTS[0].lstrip("."))
         client.force_login(user)
         print(f"engine={connection.vendor} cves={Cve.objects.count():,} runs={args.runs}")
-        print(f"{'query':92} {'count':>7} {'p50 ms':>8} {'p95 ms':>8}  target")
+        client.get("/api/cve", {"q": "kev:true"})  # the process's own warm-up (imports, connection)
+        print(f"{'query':92} {'count':>7} {'first ms':>8} {'p50 ms':>8} {'p95 ms':>8}  target")
         for query, target in QUERIES:
+            started = time.perf_counter()
             response = client.get("/api/cve", {"q": query})
+            # The first request of a query in this process: it pays the counts cached per search generation.
+            first = (time.perf_counter() - started) * 1000
             if response.status_code != 200:
                 print(f"{query:92} HTTP {response.status_code}: {response.content[:200]!r}")
                 missed += 1
@@ -74,7 +80,9 @@ def main(argv: list[str]) -> int:
             p95 = percentile(times, 95)
             verdict = "ok" if p95 <= target else "OVER TARGET"
             missed += p95 > target
-            print(f"{query:92} {count:>7,} {percentile(times, 50):8.1f} {p95:8.1f}  <= {target} ms: {verdict}")
+            print(
+                f"{query:92} {count:>7,} {first:8.1f} {percentile(times, 50):8.1f} {p95:8.1f}  <= {target} ms: {verdict}"
+            )
     finally:
         user.delete()
     load = " ".join(f"{value:.1f}" for value in os.getloadavg())
