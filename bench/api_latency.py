@@ -27,7 +27,7 @@ URLS: list[tuple[str, float]] = [
     ("/api/cve?vendor=linux&product=linux_kernel", 25),
     ("/api/cve?cvss=critical", 25),
     ("/api/cve?weakness=CWE-79", 25),
-    ("/api/cve/CVE-2021-44228", 25),
+    ("/api/cve/CVE-2014-0160", 25),
     ("/api/vendors?page=3", 25),
     ("/api/vendors/microsoft/products", 25),
     ("/api/cve?search=buffer", 150),

@@ -148,3 +148,14 @@ def test_an_https_install_sends_its_deployment_headers(served):
     assert "script-src 'self'" in response.getheader("Content-Security-Policy")
     cookie = response.getheader("Set-Cookie")
     assert cookie.startswith("csrftoken=") and "Secure" in cookie
+
+
+def test_each_access_log_line_ends_with_the_time_the_worker_spent_in_microseconds(served):
+    response = served.get("/api/cve/CVE-0000-0001", {"Host": "cve.example.com"})
+    assert response.status in (401, 404)
+    deadline = time.monotonic() + 10
+    while "GET /api/cve/CVE-0000-0001" not in served.log.read_text() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    (line,) = [line for line in served.log.read_text().splitlines() if "GET /api/cve/CVE-0000-0001" in line]
+    micros = line.rsplit(" ", 1)[1]
+    assert micros.isdigit() and 0 < int(micros) < 10_000_000, line

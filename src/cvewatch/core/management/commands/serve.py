@@ -33,6 +33,8 @@ JOB_WORKER_STOP_TIMEOUT = 15.0
 WEB_SQLITE_CACHE_KIB = 2048
 SQLITE_WEB_CONN_MAX_AGE = 600  # seconds, as dj-database-url's for PostgreSQL (settings.py)
 
+ACCESS_LOG_FORMAT = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(D)s'
+
 
 class Command(BaseCommand):
     help = "Serve cvewatch with gunicorn."
@@ -86,6 +88,9 @@ class Command(BaseCommand):
             "threads": threads or config.env_int("CVEWATCH_THREADS", maximum=256),
             "worker_class": "gthread",
             "accesslog": "-",
+            # gunicorn's default line, plus the time the worker spent on the request in microseconds (from its
+            # first byte read to its last byte written: the time waiting for a free worker is not in it).
+            "access_log_format": ACCESS_LOG_FORMAT,
             "errorlog": "-",
             "loglevel": settings.LOG_LEVEL.lower(),
             "timeout": 60,
