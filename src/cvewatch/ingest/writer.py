@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from django.db import DatabaseError, models, transaction
+from django.db import DatabaseError, connection, models, transaction
 from django.utils import timezone
 
 from cvewatch.catalog.models import (
@@ -357,7 +357,7 @@ class BatchWriter:
             Vendor, vendor_names, self.vendor_ids, result.vendor_ids,
             fields=("uuid", "name", "created_at", "updated_at"),
             new_row=lambda name: (uuid.uuid4(), name, now, now),
-            stored=lambda names: Vendor.objects.filter(name__in=names).values_list("name", "id"),
+            stored=lambda names: ids_for(Vendor, "name", names),
         )  # fmt: skip
         product_ids = self.ensure_ids(
             Product, product_names, self.product_ids, result.product_ids,
@@ -370,7 +370,7 @@ class BatchWriter:
             # Seen on a CVE before the CWE catalog: the catalog import fills in name and description.
             fields=("cwe_id", "name", "description", "created_at", "updated_at"),
             new_row=lambda cwe_id: (cwe_id, "", "", now, now),
-            stored=lambda cwe_ids: Weakness.objects.filter(cwe_id__in=cwe_ids).values_list("cwe_id", "id"),
+            stored=lambda cwe_ids: ids_for(Weakness, "cwe_id", cwe_ids),
         )  # fmt: skip
 
         stale_vendors = [pks[cve_id] for cve_id in vendors if cve_id not in new]
@@ -437,13 +437,23 @@ def _record_json(prepared: Prepared) -> str:
 
 
 def _stored_products(names: list[str], vendor_ids: Mapping[str, int]) -> Iterable[tuple[str, int]]:
+    """(name, pk) of the stored products among names ("vendor$PRODUCT$product"): plain SQL, as rows.ids_for."""
     keys = {
         (vendor_ids[vendor], product): name for name in names for vendor, product in [split_product(name)]
     }
-    rows = Product.objects.filter(
-        vendor_id__in={v for v, _ in keys}, name__in={p for _, p in keys}
-    ).values_list("vendor_id", "name", "id")
-    return [(keys[(v, p)], pk) for v, p, pk in rows if (v, p) in keys]
+    found: list[tuple[str, int]] = []
+    pairs = list(keys)
+    with connection.cursor() as cursor:
+        for start in range(0, len(pairs), 400):  # two parameters a pair: within SQLite's limit
+            chunk = pairs[start : start + 400]
+            marks = ", ".join(["%s"] * len(chunk))
+            cursor.execute(
+                f"SELECT vendor_id, name, id FROM {Product._meta.db_table} "
+                f"WHERE vendor_id IN ({marks}) AND name IN ({marks})",
+                [v for v, _ in chunk] + [p for _, p in chunk],
+            )
+            found.extend((keys[(v, p)], pk) for v, p, pk in cursor.fetchall() if (v, p) in keys)
+    return found
 
 
 def _stale_copies(
