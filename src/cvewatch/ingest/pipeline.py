@@ -84,13 +84,17 @@ class Reader:
         batch_size: int,
         idle: Callable[[], None] | None = None,
         known: Iterable[str] | None = None,
+        premerge: bool = False,
     ) -> None:
         self.paths, self.batch_size, self.idle = [str(p) for p in paths], batch_size, idle
         context = multiprocessing.get_context("fork")
         self.conn, child_conn = context.Pipe(duplex=False)
         self.process = context.Process(
             target=_child_main,
-            args=(child_conn, self.conn, self.paths, batch_size, None if known is None else frozenset(known)), name="cvewatch-import-reader",
+            args=(
+                child_conn, self.conn, self.paths, batch_size, None if known is None else frozenset(known), premerge
+            ),
+            name="cvewatch-import-reader",
             daemon=True,
         )  # fmt: skip
         self.process.start()
@@ -150,9 +154,18 @@ class Reader:
 
 
 def _child_main(
-    conn: Connection, parent_end: Connection, paths: list[str], batch_size: int, known: frozenset[str] | None
+    conn: Connection,
+    parent_end: Connection,
+    paths: list[str],
+    batch_size: int,
+    known: frozenset[str] | None,
+    premerge: bool,
 ) -> None:
-    """The reading process: walks, parses and prepares; sends batches with the counts since the last one."""
+    """The reading process: walks, parses and prepares; sends batches with the counts since the last one.
+
+    premerge: a first import's new CVEs are merged here too (ingest/premerge.py), so the parent only inserts.
+    """
+    from cvewatch.ingest.premerge import Premerger
     from cvewatch.ingest.sources import iter_items
 
     # The parent's end, inherited by the fork: closed, so that a parent gone (killed) breaks the pipe and
@@ -181,7 +194,10 @@ def _child_main(
 
     try:
         items = iter_items(paths, on_progress=seen, known=known)
+        premerger = Premerger() if premerge else None
         for batch, last, markers in prepared_batches(items, preparer, batch_size=batch_size, after_item=tick):
+            if premerger is not None:
+                premerger(batch)
             conn.send(("batch", counts(), batch, last, markers))
     except KeyboardInterrupt:
         os._exit(130)  # Ctrl-C reached both processes: the parent says so

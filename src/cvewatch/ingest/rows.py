@@ -78,6 +78,38 @@ def _adapted(adapters: tuple[Adapter, ...], rows: Iterable[Sequence[Any]]) -> li
     return list(zip(*columns, strict=True))
 
 
+def adapt_row(model: type[models.Model], fields: Sequence[str]) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
+    """A function adapting one row of fields' values as insert_rows would (for insert_rows(ready=True)).
+
+    Usable in the import's reading process (ingest/premerge.py): it needs the engine's name, no connection.
+    """
+    adapters = _adapters(connection.vendor, model, tuple(fields))
+    if all(adapter is _same for adapter in adapters):
+        return tuple
+
+    def adapt(row: Sequence[Any]) -> tuple[Any, ...]:
+        return tuple([adapter(value) for adapter, value in zip(adapters, row, strict=True)])
+
+    return adapt
+
+
+def ids_for(model: type[models.Model], field: str, keys: Sequence[Any]) -> list[tuple[Any, int]]:
+    """(key, pk) of the rows whose unique field is among keys: plain SQL, without the ORM's per-value work."""
+    quote = connection.ops.quote_name
+    table, column = quote(model._meta.db_table), quote(model._meta.get_field(field).column)
+    pk = quote(model._meta.pk.column)
+    found: list[tuple[Any, int]] = []
+    with connection.cursor() as cursor:
+        for start in range(0, len(keys), 900):  # within every SQLite's limit of bound parameters
+            chunk = keys[start : start + 900]
+            cursor.execute(
+                f"SELECT {column}, {pk} FROM {table} WHERE {column} IN ({', '.join(['%s'] * len(chunk))})",
+                list(chunk),
+            )
+            found.extend(cursor.fetchall())
+    return found
+
+
 @cache
 def _columns(model: type[models.Model], fields: tuple[str, ...]) -> tuple[str, ...]:
     quote = connection.ops.quote_name
@@ -91,15 +123,16 @@ def insert_rows(
     *,
     ignore_conflicts: bool = False,
     encoded: tuple[str, ...] = (),
+    ready: bool = False,
 ) -> int:
     """Inserts rows (values in the order of fields, as Python values); returns how many were sent.
 
     ignore_conflicts: rows that would violate a unique constraint are left out silently. encoded: JSON
-    fields whose values are already their JSON text (as orjson.dumps writes it), sent as they are.
+    fields whose values are already their JSON text (as orjson.dumps writes it), sent as they are. ready:
+    the rows are adapted already (adapt_row).
     """
     fields = tuple(fields)
-    adapters = _adapters(connection.vendor, model, fields, encoded)
-    adapted = _adapted(adapters, rows)
+    adapted = list(rows) if ready else _adapted(_adapters(connection.vendor, model, fields, encoded), rows)
     if not adapted:
         return 0
     table = connection.ops.quote_name(model._meta.db_table)

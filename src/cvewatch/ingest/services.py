@@ -41,7 +41,7 @@ from cvewatch.ingest.pipeline import available as pipeline_available
 from cvewatch.ingest.preparing import Preparer, prepared_batches, short
 from cvewatch.ingest.records import InputRead, Item
 from cvewatch.ingest.stats import ImportStats
-from cvewatch.ingest.writer import BatchResult, BatchWriter, Prepared
+from cvewatch.ingest.writer import BatchResult, BatchWriter, Prepared, catalog_is_empty
 
 __all__ = [
     "DEFAULT_BATCH_SIZE",
@@ -128,7 +128,11 @@ class _Importer:
 
     def consume_in_child(self, paths: Sequence[str | Path], *, known: Iterable[str] | None = None) -> None:
         """Writes what a second process reads and prepares from paths (ingest/pipeline.py)."""
-        with Reader(paths, batch_size=self.batch_size, idle=self.after_item, known=known) as reader:
+        # A first import's new CVEs are merged in the reading process (ingest/premerge.py).
+        premerge = catalog_is_empty()
+        with Reader(
+            paths, batch_size=self.batch_size, idle=self.after_item, known=known, premerge=premerge
+        ) as reader:
             self.write_all(reader)
 
     def write_all(

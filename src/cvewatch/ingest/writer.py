@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from django.db import DatabaseError, models, transaction
+from django.db import DatabaseError, connection, models, transaction
 from django.utils import timezone
 
 from cvewatch.catalog.models import (
@@ -33,7 +33,7 @@ from cvewatch.catalog.names import is_product, product_key, split_product, vendo
 from cvewatch.catalog.signals import changes_recorded  # alerts: see write_cves
 from cvewatch.ingest import merge
 from cvewatch.ingest.records import CweEntry
-from cvewatch.ingest.rows import insert_rows, update_rows
+from cvewatch.ingest.rows import adapt_row, ids_for, insert_rows, update_rows
 from cvewatch.ingest.stats import WriteCounts
 
 CVE_VALUE_FIELDS = (
@@ -57,6 +57,19 @@ OLD_VIEW_FIELDS = (
 )
 
 
+@dataclass(frozen=True)
+class NewCve:
+    """A CVE's row merged ahead of writing (ingest/premerge.py) from the run's first records of it.
+
+    The writer takes it only for a CVE with nothing stored whose incoming records are exactly `sources`.
+    """
+
+    sources: frozenset[tuple[str, str]]  # (source, record digest) of the merged records
+    values: tuple[Any, ...]  # CVE_VALUE_FIELDS and the view's digest, adapted for the engine (rows.adapt_row)
+    vendors: list[str]
+    weaknesses: list[str]
+
+
 @dataclass
 class Prepared:
     """One item ready to write: its stored doc and digest, computed before any transaction."""
@@ -64,11 +77,18 @@ class Prepared:
     key: str  # the CVE id, or the CWE id of a catalog entry
     origin: str
     source: str = ""
-    doc: merge.Doc | None = None
+    doc: merge.Doc | None = None  # None with doc_json set: decoded when needed (document())
     doc_json: str | None = None  # doc as SourceRecord.record stores it (None: encoded when written)
     raw: bytes = b""  # the source's own JSON as stored: zlib-compressed (ingest/preparing.py)
     digest: str = ""
     cwe: CweEntry | None = None
+    new_cve: NewCve | None = None  # the CVE merged ahead (ingest/premerge.py), shared by its records
+
+    def document(self) -> merge.Doc | None:
+        """The doc, decoded from doc_json if it travelled without it (None for a CWE entry)."""
+        if self.doc is None and self.doc_json is not None:
+            self.doc = orjson.loads(self.doc_json)
+        return self.doc
 
 
 @dataclass
@@ -110,9 +130,7 @@ class BatchWriter:
         # On a first import (no CVE and no source record yet) only the CVEs this run wrote can have stored
         # rows: the others' lookups are skipped, as they could only find nothing. None: look every CVE up.
         # A database error drops the shortcut for good (another writer may be filling the same catalog).
-        self.stored_ids: set[str] | None = (
-            None if Cve.objects.exists() or SourceRecord.objects.exists() else set()
-        )
+        self.stored_ids: set[str] | None = None if not catalog_is_empty() else set()
 
     def remember(self, result: BatchResult) -> None:
         """Keeps a committed batch's new ids."""
@@ -133,7 +151,7 @@ class BatchWriter:
                 continue
             key = (prepared.key, prepared.source)
             if key in incoming:  # the same source twice in one batch: the newer copy wins, the later on a tie
-                if merge.is_older(prepared.doc, incoming[key].doc):
+                if merge.is_older(prepared.document(), incoming[key].document()):
                     result.records_older += 1
                     continue
                 result.records_unchanged += 1
@@ -204,12 +222,14 @@ class BatchWriter:
             return
         dirty = sorted({cve_id for cve_id, _ in changed})
 
-        # Every source of a changed CVE takes part in its merge: this batch's copies, then the stored ones.
+        # Every source of a changed CVE takes part in its merge: this batch's copies, then the stored ones;
+        # except for the new CVEs merged ahead from exactly these copies (premerged).
         dirty_set = set(dirty)
+        premerged = self.premerged(incoming, dirty_set)
         docs: dict[str, dict[str, merge.Doc]] = defaultdict(dict)
         for (cve_id, source), prepared in incoming.items():
-            if cve_id in dirty_set and prepared.doc is not None:
-                docs[cve_id][source] = prepared.doc
+            if cve_id in dirty_set and cve_id not in premerged and (doc := prepared.document()) is not None:
+                docs[cve_id][source] = doc
         other_pks = [
             pk
             for cve_id in dirty
@@ -237,7 +257,18 @@ class BatchWriter:
         relink_vendors: dict[str, list[str]] = {}  # cve_id -> vendors, for CVEs whose links change
         relink_weaknesses: dict[str, list[str]] = {}
         pks: dict[str, int] = {}
+        adapt_new = adapt_row(Cve, CVE_INSERT_FIELDS)
+        stamps = adapt_row(Cve, ("row_created_at", "row_updated_at"))((now, now))
         for cve_id in dirty:
+            ahead = premerged.get(cve_id)
+            if ahead is not None:  # a new CVE: its events are created and first_time (merge.diff_views)
+                events_by_cve[cve_id] = merge.diff_views(
+                    None, {"vendors": ahead.vendors}, known_vendors=known
+                )
+                result.seen_names.update(ahead.vendors)
+                new_rows.append((cve_id, *ahead.values, *stamps))
+                relink_vendors[cve_id], relink_weaknesses[cve_id] = ahead.vendors, ahead.weaknesses
+                continue
             row = rows.get(cve_id)
             view = merge.merge_docs(docs[cve_id], fallback_time=row["created_at"] if row else now)
             if view is None:
@@ -252,7 +283,7 @@ class BatchWriter:
             values = merge.row_values(view)
             value_tuple = tuple(values[name] for name in CVE_VALUE_FIELDS)
             if row is None:
-                new_rows.append((cve_id, *value_tuple, digest, now, now))
+                new_rows.append(adapt_new((cve_id, *value_tuple, digest, now, now)))
                 relink_vendors[cve_id], relink_weaknesses[cve_id] = view["vendors"], view["weaknesses"]
             else:
                 pks[cve_id] = row["id"]
@@ -277,10 +308,11 @@ class BatchWriter:
             ),
             encoded=("record",),
         )
-        result.created += insert_rows(Cve, CVE_INSERT_FIELDS, new_rows)
+        # One statement in the order of dirty, merged ahead or not: ids (the API's tie-breaker) as before.
+        result.created += insert_rows(Cve, CVE_INSERT_FIELDS, new_rows, ready=True)
         result.updated += update_rows(Cve, CVE_UPDATE_FIELDS, updated_rows)
         if new_rows:
-            pks.update(Cve.objects.filter(cve_id__in=[r[0] for r in new_rows]).values_list("cve_id", "id"))
+            pks.update(ids_for(Cve, "cve_id", [r[0] for r in new_rows]))
         self.write_links(
             pks, relink_vendors, relink_weaknesses, now=now, result=result, new={r[0] for r in new_rows}
         )
@@ -292,6 +324,20 @@ class BatchWriter:
         result.changes += insert_rows(Change, CHANGE_FIELDS, change_rows)
         if change_rows:  # alerts: receivers write their deliveries in this batch's transaction
             changes_recorded.send(sender=Change, change_uuids=[row[0] for row in change_rows])
+
+    def premerged(self, incoming: dict[tuple[str, str], Prepared], dirty: set[str]) -> dict[str, NewCve]:
+        """The dirty CVEs merged ahead whose merge still holds: nothing stored (first-import shortcut) and
+        exactly the records merged ahead arriving, so merging here would give the same view."""
+        if self.stored_ids is None:
+            return {}
+        arriving: dict[str, set[tuple[str, str]]] = defaultdict(set)
+        ahead: dict[str, NewCve] = {}
+        for (cve_id, source), prepared in incoming.items():
+            if cve_id in dirty and cve_id not in self.stored_ids:
+                arriving[cve_id].add((source, prepared.digest))
+                if prepared.new_cve is not None:
+                    ahead[cve_id] = prepared.new_cve
+        return {cve_id: new for cve_id, new in ahead.items() if new.sources == arriving[cve_id]}
 
     def write_links(
         self,
@@ -311,7 +357,7 @@ class BatchWriter:
             Vendor, vendor_names, self.vendor_ids, result.vendor_ids,
             fields=("uuid", "name", "created_at", "updated_at"),
             new_row=lambda name: (uuid.uuid4(), name, now, now),
-            stored=lambda names: Vendor.objects.filter(name__in=names).values_list("name", "id"),
+            stored=lambda names: ids_for(Vendor, "name", names),
         )  # fmt: skip
         product_ids = self.ensure_ids(
             Product, product_names, self.product_ids, result.product_ids,
@@ -324,7 +370,7 @@ class BatchWriter:
             # Seen on a CVE before the CWE catalog: the catalog import fills in name and description.
             fields=("cwe_id", "name", "description", "created_at", "updated_at"),
             new_row=lambda cwe_id: (cwe_id, "", "", now, now),
-            stored=lambda cwe_ids: Weakness.objects.filter(cwe_id__in=cwe_ids).values_list("cwe_id", "id"),
+            stored=lambda cwe_ids: ids_for(Weakness, "cwe_id", cwe_ids),
         )  # fmt: skip
 
         stale_vendors = [pks[cve_id] for cve_id in vendors if cve_id not in new]
@@ -377,6 +423,11 @@ class BatchWriter:
         return ids
 
 
+def catalog_is_empty() -> bool:
+    """No CVE and no source record yet: a first import, whose records can only meet their own run's."""
+    return not (Cve.objects.exists() or SourceRecord.objects.exists())
+
+
 def _record_json(prepared: Prepared) -> str:
     """The doc as stored: encoded by the preparer unless the writer changed it since (merge.stale_copy)."""
     doc = prepared.doc
@@ -386,13 +437,23 @@ def _record_json(prepared: Prepared) -> str:
 
 
 def _stored_products(names: list[str], vendor_ids: Mapping[str, int]) -> Iterable[tuple[str, int]]:
+    """(name, pk) of the stored products among names ("vendor$PRODUCT$product"): plain SQL, as rows.ids_for."""
     keys = {
         (vendor_ids[vendor], product): name for name in names for vendor, product in [split_product(name)]
     }
-    rows = Product.objects.filter(
-        vendor_id__in={v for v, _ in keys}, name__in={p for _, p in keys}
-    ).values_list("vendor_id", "name", "id")
-    return [(keys[(v, p)], pk) for v, p, pk in rows if (v, p) in keys]
+    found: list[tuple[str, int]] = []
+    pairs = list(keys)
+    with connection.cursor() as cursor:
+        for start in range(0, len(pairs), 400):  # two parameters a pair: within SQLite's limit
+            chunk = pairs[start : start + 400]
+            marks = ", ".join(["%s"] * len(chunk))
+            cursor.execute(
+                f"SELECT vendor_id, name, id FROM {Product._meta.db_table} "
+                f"WHERE vendor_id IN ({marks}) AND name IN ({marks})",
+                [v for v, _ in chunk] + [p for _, p in chunk],
+            )
+            found.extend((keys[(v, p)], pk) for v, p, pk in cursor.fetchall() if (v, p) in keys)
+    return found
 
 
 def _stale_copies(
@@ -402,7 +463,7 @@ def _stale_copies(
     candidates = {
         stored[cve_id][source][0]: (cve_id, source)
         for (cve_id, source), prepared in changed.items()
-        if source in stored[cve_id] and prepared.doc is not None and prepared.doc.get("updated")
+        if source in stored[cve_id] and (doc := prepared.document()) is not None and doc.get("updated")
     }
     stale: dict[tuple[str, str], str] = {}
     if not candidates:
@@ -410,9 +471,10 @@ def _stale_copies(
     for pk, record in SourceRecord.objects.filter(pk__in=list(candidates)).values_list("pk", "record"):
         key = candidates[pk]
         prepared = changed[key]
-        assert prepared.doc is not None  # a candidate has a doc
+        doc = prepared.document()
+        assert doc is not None  # a candidate has a doc
         reason = merge.stale_copy(
-            prepared.doc, prepared.digest, stored=record or {}, stored_digest=stored[key[0]][key[1]][1]
+            doc, prepared.digest, stored=record or {}, stored_digest=stored[key[0]][key[1]][1]
         )
         if reason is not None:
             stale[key] = reason
