@@ -8,8 +8,9 @@ Django's test client, warm (the credential cache filled, the connection open), w
 organization token. For each endpoint and scheme it prints the statements the request sends (`--sql` prints
 them), the median wall and CPU time per request and, on PostgreSQL, the mean CPU its server backend spent
 (read from /proc: the server must run on this machine). `--profile N` prints cProfile's top N functions by
-cumulative time for `/api/cve` with Basic. Under valgrind (`valgrind --tool=callgrind python bench/api_hot.py
---requests 200 --only /api/cve`) the instruction count of the measured loop is the load-independent figure.
+cumulative time for `/api/cve` with Basic. Under valgrind, `--only URL [--scheme token] --requests N` for N = 0 and
+N = 200 (`valgrind --tool=callgrind .venv/bin/python bench/api_hot.py --only /api/cve --requests 200`):
+the difference of the two instruction counts / 200 is a request's instructions, a load-independent figure.
 Run it on a copy: it creates a user, an organization and a token, and deletes them at the end.
 """
 
@@ -104,20 +105,25 @@ def main(argv: list[str]) -> int:
         "--profile", type=int, default=0, help="cProfile's top N for /api/cve, Basic and token"
     )
     parser.add_argument("--sort", default="cumulative", help="cProfile's order: cumulative or tottime")
-    parser.add_argument("--only", default="", help="one URL, with Basic only (for callgrind)")
+    parser.add_argument("--only", default="", help="one URL only (for callgrind; see --scheme)")
+    parser.add_argument("--scheme", choices=("basic", "token"), default="basic", help="--only's scheme")
     args = parser.parse_args(argv)
     setup()
     from django.conf import settings
     from django.db import connection
     from django.test import Client
 
+    if args.only:
+        # Under callgrind the fixture's password hash alone is billions of instructions; a cached Basic
+        # request never hashes the password, so a fast hasher changes nothing that is measured.
+        settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     name, auth = create_fixture()
     client = Client(HTTP_HOST=settings.ALLOWED_HOSTS[0].lstrip(".") or "localhost")
     try:
         print(f"engine {connection.vendor}, load average {os.getloadavg()[0]:.1f}", flush=True)
         if args.only:
-            statements(client, args.only, auth["basic"])
-            timed(client, args.only, auth["basic"], args.requests)
+            statements(client, args.only, auth[args.scheme])
+            timed(client, args.only, auth[args.scheme], args.requests)
             return 0
         for url in URLS:
             for scheme, authorization in auth.items():
