@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import resource
 import time
 from collections.abc import Iterator
 
@@ -67,3 +69,18 @@ def test_repeated_statements_are_prepared_and_planned_for_their_parameters(own_c
         assert cursor.fetchone()[0] == 1
         cursor.execute("SHOW plan_cache_mode")
         assert cursor.fetchone()[0] == "force_custom_plan"
+
+
+def test_a_descriptor_above_1023_is_checked_without_a_statement(own_connection, monkeypatch):
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard <= 1500:
+        pytest.skip("the hard limit on open files leaves no descriptor above 1500")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 2048), hard))
+    high = os.dup2(own_connection.connection.fileno(), 1500)  # select() refuses it, poll() does not
+    try:
+        monkeypatch.setattr(own_connection.connection, "fileno", lambda: high)
+        _refuse_statements(own_connection, monkeypatch)
+        assert own_connection.is_usable()
+    finally:
+        os.close(high)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))

@@ -24,7 +24,10 @@ class DatabaseWrapper(base.DatabaseWrapper):
         if connection.info.transaction_status != TransactionStatus.IDLE:
             return super().is_usable()
         try:
-            readable, _, _ = select.select([connection.fileno()], [], [], 0)
+            # poll, not select: select refuses a descriptor above 1023, which a busy process may hand out.
+            poller = select.poll()
+            poller.register(connection.fileno(), select.POLLIN)
+            pending = poller.poll(0)
         except (OSError, ValueError):
-            return False
-        return super().is_usable() if readable else True
+            return super().is_usable()
+        return super().is_usable() if pending else True
