@@ -7,9 +7,9 @@ Each request goes through the whole WSGI stack (middleware, authentication, rate
 Django's test client, warm (the credential cache filled, the connection open), with HTTP Basic and with an
 organization token. For each endpoint and scheme it prints the statements the request sends (`--sql` prints
 them), the median wall and CPU time per request and, on PostgreSQL, the mean CPU its server backend spent
-(read from /proc: the server must run on this machine). `--profile N` prints cProfile's top N functions by
-cumulative time for `/api/cve` with Basic. Under valgrind, `--only URL [--scheme token] --requests N` for N = 0 and
-N = 200 (`valgrind --tool=callgrind .venv/bin/python bench/api_hot.py --only /api/cve --requests 200`):
+(read from /proc: the server must run on this machine). `--profile N` prints cProfile's top N functions
+(`--sort cumulative|tottime`) for `/api/cve` with each scheme. Under valgrind, `--only URL [--scheme token]
+--requests N` for N = 0 and N = 200 (`valgrind --tool=callgrind .venv/bin/python bench/api_hot.py --only /api/cve --requests 200`):
 the difference of the two instruction counts / 200 is a request's instructions, a load-independent figure.
 Run it on a copy: it creates a user, an organization and a token, and deletes them at the end.
 """
