@@ -87,8 +87,20 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------------------------------------
 DATABASE_URL = config.env_str("CVEWATCH_DATABASE_URL")
+PG_PREPARE_THRESHOLD = 5  # psycopg prepares a statement after 5 executions on a connection (its default)
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=600, conn_health_checks=True)}
+    # The health check before each request's first query sends nothing while the connection is sound
+    # (core/postgresql/base.py); Django's own sends a SELECT 1, a round trip on every request.
+    DATABASES["default"]["ENGINE"] = "cvewatch.core.postgresql"
+    # Parameters bound by the server and statements prepared once they repeat: the server parses each of the
+    # API's few statements once per connection instead of once per request (docs/benchmarks.md). Each
+    # execution is still planned for its own parameters (force_custom_plan), so a skewed filter
+    # (vendor=microsoft vs a vendor with 3 CVEs) never gets a generic plan. A pooler in front must keep
+    # prepared statements per client: PgBouncer in session mode, or 1.21+ with max_prepared_statements.
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    _options.update(server_side_binding=True, prepare_threshold=PG_PREPARE_THRESHOLD)
+    _options["options"] = f"{_options.get('options', '')} -c plan_cache_mode=force_custom_plan".strip()
 else:
     DATABASES = {
         "default": {
