@@ -152,12 +152,66 @@ class CountedCves:
         return self._fetch
 
 
+class LinkedCves(CountedCves):
+    """The CVEs of one vendor, product or weakness: a page is read from the link table's (target,
+    cve_updated_at DESC, cve_id DESC) index (catalog/link_order.py), LIMIT/OFFSET entries there, then that
+    many CVE rows, whatever the page's depth. Other orders and a whole list are CountedCves' plans."""
+
+    def __init__(
+        self,
+        *,
+        count: Callable[[], int],
+        walk: QuerySet[Cve],
+        fetch: QuerySet[Cve],
+        links: QuerySet[Any],
+        fields: tuple[str, ...] = CVE_LIST_FIELDS,
+    ) -> None:
+        super().__init__(count=count, walk=walk, fetch=fetch)
+        self._links, self._fields = links, fields
+
+    def __getitem__(self, key: slice) -> list[Cve]:
+        if not isinstance(key, slice) or key.step not in (None, 1):
+            raise TypeError("CountedCves supports plain slices only")
+        start, stop = key.start or 0, key.stop if key.stop is not None else self.count()
+        if stop <= start:
+            return []
+        page = self._links.order_by("-cve_updated_at", "-cve_id").values("cve_id")[start:stop]
+        return list(Cve.objects.only(*self._fields).filter(pk__in=page).order_by(*CVE_ORDER))
+
+    def only(self, *fields: str) -> CountedCves:
+        return LinkedCves(
+            count=self._count_source,
+            walk=self._walk.only(*fields),
+            fetch=self._fetch.only(*fields),
+            links=self._links,
+            fields=fields,
+        )
+
+    def order_by(self, *ordering: Any) -> CountedCves:
+        return CountedCves(count=self._count_source, walk=self._walk, fetch=self._fetch).order_by(*ordering)
+
+
 def _linked_cves(link_model: type[CveVendor | CveProduct | CveWeakness], **match: int) -> CountedCves:
-    """CVEs linked to one target, counted on the link table's (target, cve) unique index alone."""
-    return CountedCves(
-        count=link_model.objects.filter(**match).count,
+    """CVEs linked to one target, counted on the link table's (target, cve) unique index once per search
+    generation (which follows every link table), paged on its list-order index."""
+    ((column, target),) = match.items()
+    links = link_model.objects.filter(**match)
+    return LinkedCves(
+        count=partial(search.count_once_per_generation, f"{column}:{target}", links.count),
         walk=cve_list().filter(Exists(link_model.objects.filter(cve=OuterRef("pk"), **match))),
         fetch=cve_list().filter(linked_to(link_model, **match)),
+        links=links,
+    )
+
+
+def scored_cves(*, cve_filter: CveFilter) -> CountedCves:
+    """/api/cve?cvss=… alone: counted on the score index once per search generation (which follows the
+    score), paged by CountedCves' plans."""
+    listing = cve_filter.apply(cve_list())
+    return CountedCves(
+        count=partial(search.count_once_per_generation, f"cvss:{cve_filter.cvss}", listing.count),
+        walk=listing,
+        fetch=listing,
     )
 
 
@@ -196,7 +250,7 @@ def approximate_cve_total() -> int:
 
 def cve_listing(*, cve_filter: CveFilter) -> QuerySet[Cve] | CountedCves:
     """/api/cve: the filter over all CVEs, or a CountedCves when it has no filter (counted by the kept count,
-    catalog/counts.py), or its only filter is a search or one link."""
+    catalog/counts.py), or its only filter is a search, one link or a score range."""
     active = cve_filter.active
     if not active:
         return all_cves()
@@ -211,6 +265,8 @@ def cve_listing(*, cve_filter: CveFilter) -> QuerySet[Cve] | CountedCves:
         weakness = Weakness.objects.filter(cwe_id=cve_filter.weakness).first()
         if weakness is not None:
             return cves_of_weakness(weakness=weakness)
+    if active == {"cvss"}:
+        return scored_cves(cve_filter=cve_filter)
     if "q" in active:
         return queried_cves(cve_filter=cve_filter)
     return cve_filter.apply(cve_list())
