@@ -16,6 +16,7 @@ from rest_framework.test import APIClient
 
 from cvewatch.organizations.services import organizations, projects, tokens
 from tests.factories import CveFactory, ProductFactory, VendorFactory, WeaknessFactory
+from tests.support.engines import UNFILED_COUNT
 
 pytestmark = pytest.mark.django_db
 
@@ -51,7 +52,7 @@ ENDPOINTS = [
     ),
     Endpoint("/api/weaknesses", 3, 3, lists=True),
     Endpoint("/api/weaknesses/CWE-79", 2, 2, "/api/weaknesses/CWE-0", "Weakness"),
-    Endpoint("/api/weaknesses/CWE-79/cve", 4, 4, "/api/weaknesses/CWE-0/cve", "Weakness", lists=True),
+    Endpoint("/api/weaknesses/CWE-79/cve", 4 + UNFILED_COUNT, 4 + UNFILED_COUNT, "/api/weaknesses/CWE-0/cve", "Weakness", lists=True),
     Endpoint("/api/organizations", 3, 3, lists=True),
     Endpoint("/api/organizations/acme", 2, 2, "/api/organizations/globex", "Organization"),
     Endpoint(
@@ -177,7 +178,7 @@ FILTERED = [
     ("/api/cve?page=2", 3),
     ("/api/cve?vendor=acme", 5),  # + the search generation read before its first count, as `search`
     ("/api/cve?vendor=acme&product=rocket", 6),
-    ("/api/cve?weakness=CWE-79", 4),
+    ("/api/cve?weakness=CWE-79", 4 + UNFILED_COUNT),  # its count filed by the warm-up (SQLite)
     ("/api/cve?cvss=critical&search=description", 5),
     ("/api/cve?search=acme", 6),  # + the search generation read (catalog.search) before its first count
     ("/api/cve?tag=mine&cvss=critical", 4),  # a token's tag is ignored; + the search generation read
@@ -193,6 +194,7 @@ FILTERED = [
 @pytest.mark.parametrize(("path", "queries"), FILTERED)
 def test_query_count_of_filtered_cve_lists(token, path, queries, django_assert_num_queries):
     token.get("/api/weaknesses/CWE-79/cve")
+    token.get("/api/cve?page=2")  # warms the plan estimate (a one-target list's page no longer reads it)
     with django_assert_num_queries(queries):
         response = token.get(path)
     assert response.status_code == 200, response.content
