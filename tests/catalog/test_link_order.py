@@ -126,6 +126,16 @@ def test_imports_and_reimports_keep_the_copy_exact():
 
 
 @pytest.mark.django_db
+def test_an_import_into_a_catalog_missing_the_triggers_puts_them_back_first():
+    load_kb_record(kb_path("CVE-2021-44228"))
+    link_order.drop_link_order_triggers()  # as an interrupted first load leaves them
+    Cve.objects.update(updated_at=BASE_TIME)
+    load_kb_record(kb_path("CVE-2022-22965"))
+    assert_exact()
+    assert link_order.ensure_link_order_triggers() is False
+
+
+@pytest.mark.django_db
 def test_missing_triggers_are_reinstalled_with_a_recompute():
     linked(2)
     link_order.drop_link_order_triggers()

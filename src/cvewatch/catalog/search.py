@@ -233,6 +233,8 @@ def search_index_deferred() -> Iterator[None]:
     from cvewatch.catalog.models import Cve
 
     if connection.vendor != "sqlite" or Cve.objects.exists():
+        # An interrupted first load left the link-order triggers out: put them back before writing more.
+        link_order.ensure_link_order_triggers()
         yield
         return
     with connection.cursor() as cursor:
