@@ -52,7 +52,14 @@ ENDPOINTS = [
     ),
     Endpoint("/api/weaknesses", 3, 3, lists=True),
     Endpoint("/api/weaknesses/CWE-79", 2, 2, "/api/weaknesses/CWE-0", "Weakness"),
-    Endpoint("/api/weaknesses/CWE-79/cve", 4 + UNFILED_COUNT, 4 + UNFILED_COUNT, "/api/weaknesses/CWE-0/cve", "Weakness", lists=True),
+    Endpoint(
+        "/api/weaknesses/CWE-79/cve",
+        4 + UNFILED_COUNT,
+        4 + UNFILED_COUNT,
+        "/api/weaknesses/CWE-0/cve",
+        "Weakness",
+        lists=True,
+    ),
     Endpoint("/api/organizations", 3, 3, lists=True),
     Endpoint("/api/organizations/acme", 2, 2, "/api/organizations/globex", "Organization"),
     Endpoint(

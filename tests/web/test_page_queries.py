@@ -48,7 +48,7 @@ PAGES = [
     # and first CVEs, the subscribe box (projects, which follow).
     ("/vendors", 9),
     ("/vendors?search=other", 8),
-    ("/vendors/acme", 11 + UNFILED_COUNT),  # its CVE count is reused per search generation (warm after the first read)
+    ("/vendors/acme", 11 + UNFILED_COUNT),  # its CVE count is reused per search generation
     ("/products?vendor=acme&product=rocket", 10 + UNFILED_COUNT),
     # Activity: a page of changes with their CVE (one join), all or the organization's projects' CVEs (after
     # counting their links, which picks the plan).

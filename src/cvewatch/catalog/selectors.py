@@ -166,7 +166,9 @@ class LinkedCves(CountedCves):
     ) -> None:
         self.link_model, self.column, self.target = link_model, column, target
         self._count = None
-        self._count_source = partial(search.count_once_per_generation, f"{column}:{target}", self._count_links)
+        self._count_source = partial(
+            search.count_once_per_generation, f"{column}:{target}", self._count_links
+        )
         self._planned: CountedCves | None = None
 
     def _count_links(self) -> int:
