@@ -8,6 +8,7 @@ import pytest
 
 from cvewatch.catalog import selectors as catalog_selectors
 from cvewatch.catalog.filters import CveFilter
+from cvewatch.catalog.models import Cve
 from cvewatch.organizations import selectors
 from cvewatch.organizations.services import projects
 from tests.factories import CveFactory
@@ -101,18 +102,22 @@ def test_a_cve_matching_several_subscriptions_counts_once(org, owner, catalog, v
         (["fortinet", "apache"], []),
         ([], ["apache/log4j", "apache/airflow"]),
         (["fortinet"], ["apache/log4j", "apache/airflow"]),
+        (["fortinet", "apache"], ["apache/log4j", "apache/airflow"]),
     ],
 )
 def test_the_unfiltered_list_in_sql_is_the_orm_list(org, owner, catalog, monkeypatch, vendors, products):
-    """SubscribedCves (the hot path's own SQL) answers as the ORM's CountedCves, page by page, in both plans."""
+    """SubscribedCves (the hot path's own SQL, merging the subscriptions' list-order indexes) answers as the
+    ORM's CountedCves, page by page, whatever the page plan."""
     day = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
     for n in range(9):  # ties on updated_at too: the id breaks them, descending
         CveFactory(vendors=["fortinet"], updated_at=day + dt.timedelta(days=n // 2))
     for n in range(4):
         CveFactory(vendors=["apache", "apache$PRODUCT$log4j"], updated_at=day + dt.timedelta(days=n, hours=1))
     CveFactory(vendors=["fortinet", "apache", "apache$PRODUCT$log4j", "apache$PRODUCT$airflow"])
-    CveFactory(vendors=["apache", "apache$PRODUCT$airflow"], updated_at=day)
+    moved = CveFactory(vendors=["apache", "apache$PRODUCT$airflow"], updated_at=day)
     CveFactory(vendors=["microsoft"])
+    # Moved into a tie after its links were written: the pages read the links' copy of updated_at.
+    Cve.objects.filter(cve_id=moved.cve_id).update(updated_at=day + dt.timedelta(days=2))
     project = projects.create_project(organization=org, name="p", vendors=vendors, products=products)
     expected = list(selectors.cves_for_project(project=project))
     listing = selectors.project_cve_listing(project=project)
@@ -126,6 +131,10 @@ def test_the_unfiltered_list_in_sql_is_the_orm_list(org, owner, catalog, monkeyp
             assert [(c.created_at, c.updated_at, c.description) for c in page] == [
                 (c.created_at, c.updated_at, c.description) for c in expected[start : start + 3]
             ]
+    for size in (1, 2, 5, len(expected)):  # every window of every size, the last (short) page included
+        for start in range(0, len(expected) + 1):
+            page = selectors.project_cve_listing(project=project)[start : start + size]
+            assert [c.cve_id for c in page] == [c.cve_id for c in expected[start : start + size]]
     # Other fields or another order: the ORM's list, with the same count.
     assert list(listing.only("id", "title").queryset(rows_needed=100)) == expected
     assert listing.order_by("-updated_at", "-id").count() == len(expected)

@@ -122,28 +122,46 @@ class CatalogCount(models.Model):
 class CveVendor(models.Model):
     cve = models.ForeignKey(Cve, on_delete=models.CASCADE)
     vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE)
+    # The CVE's updated_at, copied by triggers (catalog/link_order.py): whatever is written here is replaced.
+    cve_updated_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["vendor", "cve"], name="cvevendor_unique")]
-        indexes = [models.Index(fields=["cve"], name="cvevendor_cve")]
+        indexes = [
+            models.Index(fields=["cve"], name="cvevendor_cve"),
+            # One target's CVEs in list order (-updated_at, -id): a page is LIMIT entries of this index.
+            models.Index(fields=["vendor", "-cve_updated_at", "-cve"], name="cvevendor_order"),
+        ]
 
 
 class CveProduct(models.Model):
     cve = models.ForeignKey(Cve, on_delete=models.CASCADE)
     product = models.ForeignKey(Product, on_delete=models.CASCADE)
+    # The CVE's updated_at, copied by triggers (catalog/link_order.py): whatever is written here is replaced.
+    cve_updated_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["product", "cve"], name="cveproduct_unique")]
-        indexes = [models.Index(fields=["cve"], name="cveproduct_cve")]
+        indexes = [
+            models.Index(fields=["cve"], name="cveproduct_cve"),
+            # One target's CVEs in list order (-updated_at, -id): a page is LIMIT entries of this index.
+            models.Index(fields=["product", "-cve_updated_at", "-cve"], name="cveproduct_order"),
+        ]
 
 
 class CveWeakness(models.Model):
     cve = models.ForeignKey(Cve, on_delete=models.CASCADE)
     weakness = models.ForeignKey(Weakness, on_delete=models.CASCADE)
+    # The CVE's updated_at, copied by triggers (catalog/link_order.py): whatever is written here is replaced.
+    cve_updated_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["weakness", "cve"], name="cveweakness_unique")]
-        indexes = [models.Index(fields=["cve"], name="cveweakness_cve")]
+        indexes = [
+            models.Index(fields=["cve"], name="cveweakness_cve"),
+            # One target's CVEs in list order (-updated_at, -id): a page is LIMIT entries of this index.
+            models.Index(fields=["weakness", "-cve_updated_at", "-cve"], name="cveweakness_order"),
+        ]
 
 
 class SourceRecord(models.Model):

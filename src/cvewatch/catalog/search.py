@@ -66,10 +66,14 @@ _LIKE_SPECIAL = set("%_\\")
 GENERATION_TABLE = f"{SEARCH_TABLE}_generation"
 # random(), not n + 1: a value a rolled-back transaction wrote (and a count read inside it saw) never returns.
 _BUMP = f"UPDATE {GENERATION_TABLE} SET n = random() WHERE id = 1"
+# Since migration 0010 also the CVE's score and its weakness links: the counts of one vendor's, product's,
+# weakness's or score range's CVEs, and of a project's subscriptions, are reused the same way. The link
+# tables' UPDATE names the columns that matter: catalog/link_order.py's copy of updated_at is not one.
 _GENERATION_EVENTS = {
-    "catalog_cve": ("INSERT", "DELETE", "UPDATE OF cve_id, description, title"),
-    "catalog_cvevendor": ("INSERT", "DELETE", "UPDATE"),
-    "catalog_cveproduct": ("INSERT", "DELETE", "UPDATE"),
+    "catalog_cve": ("INSERT", "DELETE", "UPDATE OF cve_id, description, title, cvss31_score"),
+    "catalog_cvevendor": ("INSERT", "DELETE", "UPDATE OF cve_id, vendor_id"),
+    "catalog_cveproduct": ("INSERT", "DELETE", "UPDATE OF cve_id, product_id"),
+    "catalog_cveweakness": ("INSERT", "DELETE", "UPDATE OF cve_id, weakness_id"),
     "catalog_vendor": ("UPDATE OF name",),
     "catalog_product": ("UPDATE OF name",),
 }
@@ -85,6 +89,16 @@ _GENERATION_TRIGGERS = {
 # shared: writers never wait for each other) until their transaction ends, then advance PG_GENERATION.
 PG_GENERATION = "catalog_cve_search_generation"
 PG_WRITER_LOCK = 0x6376_6577_7372_6368  # "cvewsrch"
+PG_GENERATION_FUNCTION = "catalog_cve_search_bump"
+# table → the events of its `{table}_search_gen` statement trigger (0008's, widened by 0010 as above).
+PG_GENERATION_EVENTS = {
+    "catalog_cve": "INSERT OR DELETE OR UPDATE OF cve_id, description, title, cvss31_score OR TRUNCATE",
+    "catalog_cvevendor": "INSERT OR DELETE OR UPDATE OF cve_id, vendor_id OR TRUNCATE",
+    "catalog_cveproduct": "INSERT OR DELETE OR UPDATE OF cve_id, product_id OR TRUNCATE",
+    "catalog_cveweakness": "INSERT OR DELETE OR UPDATE OF cve_id, weakness_id OR TRUNCATE",
+    "catalog_vendor": "UPDATE OF name OR TRUNCATE",
+    "catalog_product": "UPDATE OF name OR TRUNCATE",
+}
 COUNT_TTL = 3600  # seconds; a generation outlives it only on an idle catalog, where recounting is harmless
 
 
@@ -128,19 +142,36 @@ def _is_current(cursor: Any) -> bool:
 
 
 def _ensure_generation(cursor: Any, present: set[str]) -> bool:
-    """Create the generation table and its triggers if any is missing (bumping it: writes may have been
-    missed meanwhile). True if it acted."""
-    missing = [name for name in _GENERATION_TRIGGERS if name not in present]
-    if GENERATION_TABLE in present and not missing:
+    """Create the generation table and its triggers if any is missing or differs from _GENERATION_TRIGGERS
+    (bumping it: writes may have been missed meanwhile). True if it acted."""
+    cursor.execute(
+        f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name LIKE '{SEARCH_TABLE}_gen_%'"
+    )
+    stored = dict(cursor.fetchall())
+    stale = [name for name, sql in _GENERATION_TRIGGERS.items() if stored.get(name) != sql]
+    if GENERATION_TABLE in present and not stale:
         return False
     cursor.execute(
         f"CREATE TABLE IF NOT EXISTS {GENERATION_TABLE} (id INTEGER PRIMARY KEY, n INTEGER NOT NULL)"
     )
     cursor.execute(f"INSERT OR IGNORE INTO {GENERATION_TABLE} (id, n) VALUES (1, random())")
-    for name in missing:
+    for name in stale:
+        cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
         cursor.execute(_GENERATION_TRIGGERS[name])
     cursor.execute(_BUMP)
     return True
+
+
+def install_pg_generation_triggers(schema_editor: Any, events: dict[str, str]) -> None:
+    """(Re)create the PostgreSQL generation's statement triggers for these events and move the generation
+    (migrations 0008 and 0010; 0010's reverse passes 0008's events)."""
+    for table, table_events in events.items():
+        schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_search_gen ON {table}")
+        schema_editor.execute(
+            f"CREATE TRIGGER {table}_search_gen AFTER {table_events} ON {table} "
+            f"FOR EACH STATEMENT EXECUTE FUNCTION {PG_GENERATION_FUNCTION}()"
+        )
+    schema_editor.execute(f"SELECT nextval('{PG_GENERATION}')")
 
 
 def search_generation() -> tuple[int, bool]:
@@ -195,10 +226,15 @@ def search_index_deferred() -> Iterator[None]:
 
     The triggers cost more than the rest of a Cve insert; rebuilding the table from a full catalog takes
     seconds. Any later write keeps the triggers: there the rows are few. Elsewhere this does nothing.
+    The link tables' copy of updated_at (catalog/link_order.py) is likewise computed once at the end: its
+    row triggers rewrite every link row (+13 s of CPU on the full corpus), one UPDATE per table takes ~3 s.
     """
+    from cvewatch.catalog import link_order
     from cvewatch.catalog.models import Cve
 
     if connection.vendor != "sqlite" or Cve.objects.exists():
+        # An interrupted first load left the link-order triggers out: put them back before writing more.
+        link_order.ensure_link_order_triggers()
         yield
         return
     with connection.cursor() as cursor:
@@ -207,10 +243,12 @@ def search_index_deferred() -> Iterator[None]:
         )
         for (name,) in cursor.fetchall():
             cursor.execute(f"DROP TRIGGER IF EXISTS {connection.ops.quote_name(name)}")
+    link_order.drop_link_order_triggers()
     try:
         yield
     finally:
         ensure_sqlite_search_table()  # sees the missing triggers: refills the table, puts them back, bumps
+        link_order.ensure_link_order_triggers()  # the same: recomputes the copies, puts the triggers back
 
 
 def on_post_migrate(sender: Any, *, using: str = "default", **kwargs: Any) -> None:

@@ -8,6 +8,7 @@ cvewatch.catalog.filters.CveFilter.
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections.abc import Callable
@@ -152,12 +153,82 @@ class CountedCves:
         return self._fetch
 
 
+class LinkedCves(CountedCves):
+    """The CVEs of one vendor, product or weakness: a page is read from the link table's (target,
+    cve_updated_at DESC, cve_id DESC) index (catalog/link_order.py), LIMIT/OFFSET entries there, then that
+    many CVE rows, whatever the page's depth, in SQL written once per link table. Counted on the link table's
+    (target, cve) unique index once per search generation (which follows every link table). Other fields,
+    orders and a whole list are CountedCves' plans, whose querysets are built only then.
+    """
+
+    def __init__(
+        self, link_model: type[CveVendor | CveProduct | CveWeakness], column: str, target: int
+    ) -> None:
+        self.link_model, self.column, self.target = link_model, column, target
+        self._count = None
+        self._count_source = partial(
+            search.count_once_per_generation, f"{column}:{target}", self._count_links
+        )
+        self._planned: CountedCves | None = None
+
+    def _count_links(self) -> int:
+        return self.link_model.objects.filter(**{self.column: self.target}).count()
+
+    def _plans(self) -> CountedCves:
+        if self._planned is None:
+            match = {self.column: self.target}
+            self._planned = CountedCves(
+                count=self.count,
+                walk=cve_list().filter(Exists(self.link_model.objects.filter(cve=OuterRef("pk"), **match))),
+                fetch=cve_list().filter(linked_to(self.link_model, **match)),
+            )
+        return self._planned
+
+    def __getitem__(self, key: slice) -> list[Cve]:
+        if not isinstance(key, slice) or key.step not in (None, 1):
+            raise TypeError("CountedCves supports plain slices only")
+        start, stop = key.start or 0, key.stop if key.stop is not None else self.count()
+        if stop <= start:
+            return []
+        sql = _linked_page_sql(self.link_model._meta.db_table, self.column, connection.vendor)
+        return list(Cve.objects.raw(sql, [self.target, stop - start, start]))
+
+    def only(self, *fields: str) -> CountedCves:
+        return self._plans().only(*fields)
+
+    def order_by(self, *ordering: Any) -> CountedCves:
+        return self._plans().order_by(*ordering)
+
+    def queryset(self, *, rows_needed: int) -> QuerySet[Cve]:
+        return self._plans().queryset(rows_needed=rows_needed)
+
+
+@functools.lru_cache(maxsize=16)
+def _linked_page_sql(link_table: str, column: str, vendor: str) -> str:
+    """One target's page: params the target id, LIMIT and OFFSET. `vendor` (the engine) keys the quoting."""
+    quote = connection.ops.quote_name
+    cve = quote(Cve._meta.db_table)
+    columns = ", ".join(f"{cve}.{quote(f)}" for f in CVE_LIST_FIELDS)
+    page = (
+        f"SELECT cve_id FROM {quote(link_table)} WHERE {quote(column)} = %s "
+        "ORDER BY cve_updated_at DESC, cve_id DESC LIMIT %s OFFSET %s"
+    )
+    return f"SELECT {columns} FROM {cve} WHERE {cve}.id IN ({page}) ORDER BY {cve}.updated_at DESC, {cve}.id DESC"
+
+
 def _linked_cves(link_model: type[CveVendor | CveProduct | CveWeakness], **match: int) -> CountedCves:
-    """CVEs linked to one target, counted on the link table's (target, cve) unique index alone."""
+    ((column, target),) = match.items()
+    return LinkedCves(link_model, column, target)
+
+
+def scored_cves(*, cve_filter: CveFilter) -> CountedCves:
+    """/api/cve?cvss=… alone: counted on the score index once per search generation (which follows the
+    score), paged by CountedCves' plans."""
+    listing = cve_filter.apply(cve_list())
     return CountedCves(
-        count=link_model.objects.filter(**match).count,
-        walk=cve_list().filter(Exists(link_model.objects.filter(cve=OuterRef("pk"), **match))),
-        fetch=cve_list().filter(linked_to(link_model, **match)),
+        count=partial(search.count_once_per_generation, f"cvss:{cve_filter.cvss}", listing.count),
+        walk=listing,
+        fetch=listing,
     )
 
 
@@ -196,7 +267,7 @@ def approximate_cve_total() -> int:
 
 def cve_listing(*, cve_filter: CveFilter) -> QuerySet[Cve] | CountedCves:
     """/api/cve: the filter over all CVEs, or a CountedCves when it has no filter (counted by the kept count,
-    catalog/counts.py), or its only filter is a search or one link."""
+    catalog/counts.py), or its only filter is a search, one link or a score range."""
     active = cve_filter.active
     if not active:
         return all_cves()
@@ -211,6 +282,8 @@ def cve_listing(*, cve_filter: CveFilter) -> QuerySet[Cve] | CountedCves:
         weakness = Weakness.objects.filter(cwe_id=cve_filter.weakness).first()
         if weakness is not None:
             return cves_of_weakness(weakness=weakness)
+    if active == {"cvss"}:
+        return scored_cves(cve_filter=cve_filter)
     if "q" in active:
         return queried_cves(cve_filter=cve_filter)
     return cve_filter.apply(cve_list())

@@ -14,6 +14,7 @@ from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from cvewatch.catalog import search
 from cvewatch.catalog import selectors as catalog_selectors
 from cvewatch.catalog.filters import NO_FILTER, CveFilter
 from cvewatch.catalog.models import Cve, CveProduct, CveVendor, Product, Vendor
@@ -230,10 +231,12 @@ def _project_conditions(vendor_ids: list[int], product_ids: list[int], extra: Q 
 class SubscribedCves(catalog_selectors.CountedCves):
     """The CVEs linked to a project's subscribed vendors or products, without filters: the list's hot path.
 
-    The same rows, order, count and page plan as the ORM's CountedCves (walk the (-updated_at, -id) index
-    with EXISTS probes when the project has many CVEs, fetch the ids' union and sort when it has few), but
-    the count and the page are SQL written once per shape: building and compiling those querysets cost more
-    than running them. Anything else (other fields, another order, the whole list) is the ORM's CountedCves.
+    The same rows, order and count as the ORM's CountedCves, in SQL written once per shape (building and
+    compiling querysets cost more than running them). The count reads the link tables alone, once per search
+    generation (catalog.search, which follows every link table). A page merges the subscriptions' list-order
+    indexes (catalog/link_order.py): each subscription gives at most its first `stop` entries, their union
+    (one row per CVE: the copied updated_at is the CVE's) is ordered and cut, then that many CVE rows are read.
+    Anything else (other fields, another order, the whole list) is the ORM's CountedCves.
     """
 
     def __init__(self, vendor_ids: list[int], product_ids: list[int]) -> None:
@@ -244,12 +247,16 @@ class SubscribedCves(catalog_selectors.CountedCves):
     def _params(self) -> list[int]:
         return [*self.vendor_ids, *self.product_ids]
 
+    def _count_now(self) -> int:
+        sql = _subscribed_sql("count", len(self.vendor_ids), len(self.product_ids), connection.vendor)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, self._params())
+            return int(cursor.fetchone()[0])
+
     def count(self) -> int:
         if self._count is None:
-            sql = _subscribed_sql("count", len(self.vendor_ids), len(self.product_ids), connection.vendor)
-            with connection.cursor() as cursor:
-                cursor.execute(sql, self._params())
-                self._count = int(cursor.fetchone()[0])
+            question = f"project:{sorted(self.vendor_ids)}:{sorted(self.product_ids)}"
+            self._count = search.count_once_per_generation(question, self._count_now)
         return self._count
 
     def __getitem__(self, key: slice) -> list[Cve]:
@@ -258,12 +265,10 @@ class SubscribedCves(catalog_selectors.CountedCves):
         start, stop = key.start or 0, key.stop if key.stop is not None else self.count()
         if stop <= start:
             return []
-        count = self.count()
-        if not count:
-            return []
-        plan = "walk" if stop * catalog_selectors.approximate_cve_total() < 4 * count * count else "fetch"
-        sql = _subscribed_sql(plan, len(self.vendor_ids), len(self.product_ids), connection.vendor)
-        return list(Cve.objects.raw(sql, [*self._params(), stop - start, start]))
+        sql = _subscribed_sql("page", len(self.vendor_ids), len(self.product_ids), connection.vendor)
+        branches = len(self.vendor_ids) + len(self.product_ids)
+        params = self._params() if branches == 1 else [v for pk in self._params() for v in (pk, stop)]
+        return list(Cve.objects.raw(sql, [*params, stop - start, start]))
 
     def _orm(self) -> catalog_selectors.CountedCves:
         if self._orm_listing is None:
@@ -286,8 +291,9 @@ class SubscribedCves(catalog_selectors.CountedCves):
 
 @functools.lru_cache(maxsize=256)
 def _subscribed_sql(shape: str, vendors: int, products: int, vendor: str) -> str:
-    """The count, walk or fetch statement for this many vendor and product ids (params in that order, then
-    LIMIT and OFFSET for a page). `vendor` (the engine) is part of the key: quoting may differ."""
+    """The count or page statement for this many vendor and product ids. Count params: the ids, vendors
+    first. Page params: with one id, it, LIMIT and OFFSET; with more, each id and the page's end, then LIMIT
+    and OFFSET. `vendor` (the engine) is part of the key: quoting may differ."""
     quote = connection.ops.quote_name
     cve, cve_vendor, cve_product = (quote(m._meta.db_table) for m in (Cve, CveVendor, CveProduct))
     links = []
@@ -309,14 +315,20 @@ def _subscribed_sql(shape: str, vendors: int, products: int, vendor: str) -> str
             union = union.replace("SELECT cve_id", "SELECT DISTINCT cve_id", 1)
         return f"SELECT COUNT(*) FROM ({union}) linked"
     columns = ", ".join(f"{cve}.{quote(f)}" for f in catalog_selectors.CVE_LIST_FIELDS)
-    if shape == "walk":
-        condition = " OR ".join(
-            f"EXISTS(SELECT 1 FROM {t} l WHERE l.cve_id = {cve}.id AND l.{c} IN ({', '.join(['%s'] * n)}))"
-            for t, c, n in links
-        )
+    order = "ORDER BY cve_updated_at DESC, cve_id DESC"
+    if vendors + products == 1:
+        table, column, _ = links[0]
+        page = f"SELECT cve_id FROM {table} WHERE {column} = %s {order} LIMIT %s OFFSET %s"
     else:
-        condition = f"{cve}.id IN ({' UNION '.join(ids(*link) for link in links)})"
-    return f"SELECT {columns} FROM {cve} WHERE {condition} ORDER BY {cve}.updated_at DESC, {cve}.id DESC LIMIT %s OFFSET %s"
+        # SQLite takes ORDER BY/LIMIT in a compound's member only inside a subquery.
+        branches = " UNION ".join(
+            f"SELECT cve_id, cve_updated_at FROM (SELECT cve_id, cve_updated_at FROM {table} "
+            f"WHERE {column} = %s {order} LIMIT %s) b{table[1:-1]}{i}"
+            for table, column, n in links
+            for i in range(n)
+        )
+        page = f"SELECT cve_id FROM ({branches}) linked {order} LIMIT %s OFFSET %s"
+    return f"SELECT {columns} FROM {cve} WHERE {cve}.id IN ({page}) ORDER BY {cve}.updated_at DESC, {cve}.id DESC"
 
 
 def membership_of(*, organization: Organization, user: object) -> Membership | None:
