@@ -26,6 +26,7 @@ from cvewatch.ingest import pipeline, preparing
 from cvewatch.ingest.pipeline import ReaderFailed
 from cvewatch.ingest.services import import_paths
 from cvewatch.ingest.stats import MAX_RUN_ERRORS
+from cvewatch.ingest.writer import BatchWriter
 from tests.factories import CveFactory
 
 pytestmark = [
@@ -169,6 +170,29 @@ def test_a_first_import_skips_lookups_yet_writes_what_a_later_one_would(tmp_path
     Cve.objects.filter(cve_id="CVE-1990-0001").delete()
     assert later.counts() == first.counts()
     assert _catalog() == first_catalog
+
+
+@pytest.mark.skipif(not pipeline.available(), reason="needs fork and two cores")
+def test_records_cross_the_pipe_as_encoded_docs_and_write_what_dicts_would(tmp_path, monkeypatch):
+    """Not a first import (no merging ahead): the docs still travel as doc_json only, decoded where merged."""
+    paths = _inputs(tmp_path)
+    CveFactory(cve_id="CVE-1990-0001")  # not empty
+    _, one = import_paths(paths, batch_size=7, pipeline=False)
+    one_catalog = _catalog()
+    _wipe()
+    CveFactory(cve_id="CVE-1990-0001")
+    arrived: list[bool] = []
+    write = BatchWriter.write
+
+    def seen(self, batch, **kwargs):
+        arrived.extend(p.doc is None and p.doc_json is not None for p in batch if p.cwe is None)
+        return write(self, batch, **kwargs)
+
+    monkeypatch.setattr(BatchWriter, "write", seen)
+    _, two = import_paths(paths, batch_size=7, pipeline=True)
+    assert len(arrived) > 100 and all(arrived)
+    assert two.counts() == one.counts()
+    assert _catalog() == one_catalog
 
 
 def test_a_reading_process_whose_parent_is_gone_ends():

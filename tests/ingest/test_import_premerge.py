@@ -11,7 +11,7 @@ import pytest
 from cvewatch.catalog.models import Change, Cve, CveProduct, CveVendor, CveWeakness, SourceRecord
 from cvewatch.ingest import merge, pipeline
 from cvewatch.ingest.premerge import Premerger
-from cvewatch.ingest.preparing import Preparer, prepared_batches
+from cvewatch.ingest.preparing import Preparer, prepared_batches, without_docs
 from cvewatch.ingest.records import CveRecord, KevEntry
 from cvewatch.ingest.services import import_paths
 from cvewatch.ingest.stats import ImportStats
@@ -122,3 +122,18 @@ def test_a_merge_made_ahead_is_ignored_once_the_cve_is_stored():
     writer.write(batch)
     assert Cve.objects.get().vendors == ["acme", "globex"]
     assert Change.objects.count() == 2
+
+
+def test_a_doc_sent_as_its_json_decodes_to_what_was_sealed():
+    """What crosses the pipe (preparing.without_docs) is the stored JSON; decoded, it seals to the same digest."""
+    batch = _prepared(
+        _record("CVE-2024-0001", vendors=("acme",), weaknesses=("CWE-79",)),
+        KevEntry(cve_id="CVE-2024-0001", date_added=T0.date(), due_date=None, vendor_project="acme"),
+    )
+    docs = [p.doc for p in batch]
+    sent = without_docs(batch)
+    assert all(p.doc is None for p in sent)
+    for prepared, doc in zip(sent, docs, strict=True):
+        decoded = prepared.document()
+        assert merge.canonical_json(decoded) == merge.canonical_json(doc)
+        assert merge.seal(decoded, b"")[1] == merge.seal(doc, b"")[1]

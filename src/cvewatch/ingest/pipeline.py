@@ -27,7 +27,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from cvewatch.ingest.preparing import Preparer, prepared_batches
+from cvewatch.ingest.preparing import Preparer, prepared_batches, without_docs
 from cvewatch.ingest.records import InputRead
 from cvewatch.ingest.stats import MAX_RUN_ERRORS, ImportStats
 from cvewatch.ingest.writer import Prepared
@@ -198,7 +198,7 @@ def _child_main(
         for batch, last, markers in prepared_batches(items, preparer, batch_size=batch_size, after_item=tick):
             if premerger is not None:
                 premerger(batch)
-            conn.send(("batch", counts(), batch, last, markers))
+            conn.send(("batch", counts(), without_docs(batch), last, markers))
     except KeyboardInterrupt:
         os._exit(130)  # Ctrl-C reached both processes: the parent says so
     except BrokenPipeError:
