@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
+from django.db import connection
 from django.http import QueryDict
 
 from cvewatch.catalog import names, selectors
 from cvewatch.catalog.filters import NO_FILTER, CveFilter
 from cvewatch.core.errors import NotFound
 from tests.factories import CveFactory
+from tests.support.engines import sqlite_only
 from tests.support.people import make_user
 
 
@@ -92,3 +94,30 @@ def test_apply_filters_and_refuses_unknown_names():
         ids(vendor="apache", product="nothing")
     with pytest.raises(NotFound, match="No UserTag matches"):
         CveFilter.from_params({"tag": "mine"}, user=make_user("alice")).apply(every)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("cvss", ["critical", "high", "medium", "low", "empty"])
+def test_the_score_walk_selects_and_orders_as_the_score_index_does(cvss):
+    # Scores on every range edge, ties in updated_at, and CVEs without a CVSS 3.1 score.
+    scores = [None, 0.0, 3.9, 4.0, 6.9, 7.0, 8.9, 9.0, 9.8, 10.0, None, 9.0, 4.0]
+    for number, score in enumerate(scores):
+        CveFactory(cve_id=f"CVE-2024-{1000 + number}", cvss31_score=score)
+    cve_filter = CveFilter.from_params({"cvss": cvss})
+    by_index = list(cve_filter.apply(selectors.cve_list()).values_list("cve_id", flat=True))
+    walked = list(cve_filter.apply(selectors.cve_list(), score_index=False).values_list("cve_id", flat=True))
+    assert walked == by_index and by_index
+
+
+@sqlite_only  # SQLite plans without statistics; PostgreSQL chooses by its own
+@pytest.mark.django_db
+@pytest.mark.parametrize("cvss", ["critical", "empty"])
+def test_a_score_page_on_sqlite_walks_the_list_order_instead_of_sorting_the_range(cvss):
+    CveFactory(cve_id="CVE-2024-0001", cvss31_score=9.8)
+    listing = selectors.cve_listing(cve_filter=CveFilter.from_params({"cvss": cvss}))
+    walk = listing._walk  # the plan CountedCves takes when the range holds many CVEs
+    sql, params = walk[:10].query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+        plan = " ".join(str(row[-1]) for row in cursor.fetchall())
+    assert "cve_updated_desc" in plan and "TEMP B-TREE" not in plan, plan

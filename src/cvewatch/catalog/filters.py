@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import ExpressionWrapper, F, FloatField, QuerySet
 
 from cvewatch.catalog import names, selectors
 from cvewatch.catalog.models import Cve, CveProduct, CveVendor, CveWeakness, Weakness
@@ -105,11 +105,15 @@ class CveFilter:
     def is_active(self) -> bool:
         return bool(self.active)
 
-    def apply(self, queryset: QuerySet[Cve], *, search_index: bool = True) -> QuerySet[Cve]:
+    def apply(
+        self, queryset: QuerySet[Cve], *, search_index: bool = True, score_index: bool = True
+    ) -> QuerySet[Cve]:
         """The CVEs of `queryset` that pass every active filter (raises NotFound as described above).
 
         `search_index=False` writes `q`'s substring tests row by row (for walking the CVEs in list order,
-        catalog.selectors.CountedCves) instead of through the search index.
+        catalog.selectors.CountedCves) instead of through the search index; `score_index=False` writes the
+        `cvss` range on `cvss31_score + 0`, which no index holds, so that SQLite (no statistics) walks the list
+        order's index testing each CVE's score instead of reading the whole range and sorting it.
         """
         if self.search:
             queryset = queryset.filter(selectors.search_condition(self.search))
@@ -120,13 +124,17 @@ class CveFilter:
                 queryset = queryset.filter(selectors.linked_to(CveProduct, product_id=product.pk))
             else:
                 queryset = queryset.filter(selectors.linked_to(CveVendor, vendor_id=vendor.pk))
+        score = "cvss31_score"
+        if self.cvss and not score_index:
+            queryset = queryset.alias(listed_score=ExpressionWrapper(F(score) + 0, output_field=FloatField()))
+            score = "listed_score"
         if self.cvss == CVSS_EMPTY:
-            queryset = queryset.filter(cvss31_score__isnull=True)
+            queryset = queryset.filter(**{f"{score}__isnull": True})
         elif self.cvss:
             low, high = CVSS_RANGES[self.cvss]
-            queryset = queryset.filter(cvss31_score__gte=low)
+            queryset = queryset.filter(**{f"{score}__gte": low})
             if high is not None:
-                queryset = queryset.filter(cvss31_score__lt=high)
+                queryset = queryset.filter(**{f"{score}__lt": high})
         if self.weakness:
             weakness_id = Weakness.objects.filter(cwe_id=self.weakness).values_list("pk", flat=True).first()
             if weakness_id is None:

@@ -223,11 +223,12 @@ def _linked_cves(link_model: type[CveVendor | CveProduct | CveWeakness], **match
 
 def scored_cves(*, cve_filter: CveFilter) -> CountedCves:
     """/api/cve?cvss=… alone: counted on the score index once per search generation (which follows the
-    score), paged by CountedCves' plans."""
+    score), paged by CountedCves' plans: the walk tests each CVE's score in list order, the fetch reads the
+    score index's range and sorts it."""
     listing = cve_filter.apply(cve_list())
     return CountedCves(
         count=partial(search.count_once_per_generation, f"cvss:{cve_filter.cvss}", listing.count),
-        walk=listing,
+        walk=cve_filter.apply(cve_list(), score_index=False),
         fetch=listing,
     )
 
