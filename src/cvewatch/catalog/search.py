@@ -232,6 +232,9 @@ def search_index_deferred() -> Iterator[None]:
     from cvewatch.catalog import link_order
     from cvewatch.catalog.models import Cve
 
+    if connection.vendor == "postgresql":
+        yield from _trigram_indexes_deferred(first_load=not Cve.objects.exists())
+        return
     if connection.vendor != "sqlite" or Cve.objects.exists():
         # An interrupted first load left the link-order triggers out: put them back before writing more.
         link_order.ensure_link_order_triggers()
@@ -249,6 +252,28 @@ def search_index_deferred() -> Iterator[None]:
     finally:
         ensure_sqlite_search_table()  # sees the missing triggers: refills the table, puts them back, bumps
         link_order.ensure_link_order_triggers()  # the same: recomputes the copies, puts the triggers back
+
+
+def _trigram_indexes_deferred(*, first_load: bool) -> Iterator[None]:
+    """PostgreSQL: a first load into an empty catalog builds the trigram indexes once at the end
+    (catalog/trigram.py), in a session that does not wait for each batch's commit to reach the disk: a crash
+    may lose the last batches' transactions whole (their rows, their imported-file records and their run's
+    counts together), never a part of one, and the next import reads those files again."""
+    from cvewatch.catalog import trigram
+
+    if not first_load:
+        trigram.ensure_trigram_indexes()  # an interrupted first load left them out
+        yield
+        return
+    trigram.drop_trigram_indexes()
+    with connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit TO off")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET synchronous_commit")
+        trigram.ensure_trigram_indexes()
 
 
 def on_post_migrate(sender: Any, *, using: str = "default", **kwargs: Any) -> None:

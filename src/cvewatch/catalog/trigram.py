@@ -1,0 +1,56 @@
+"""PostgreSQL's pg_trgm GIN indexes of the CVE text (migrations 0002 and 0006), dropped and rebuilt around a
+first import.
+
+A GIN index is slow to grow one row at a time: COPYing the full corpus into an empty catalog spent about a third
+of the server's time inserting into these three. Built once over the loaded table it takes seconds, so a first
+import into an empty catalog drops them and builds them at the end (catalog.search.search_index_deferred).
+An import killed in between leaves them missing: every later import (or sync) first builds what is missing.
+Searches answer the same without them, only slower. SQLite has its FTS5 table instead (catalog/search.py).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import connection
+
+log = logging.getLogger(__name__)
+
+# name → the expression icontains compiles to (the indexes serve `search`, `q`'s text fields and `title:`).
+PG_TRIGRAM_INDEXES = {
+    "cve_cve_id_trgm": "UPPER(cve_id::text)",
+    "cve_description_trgm": "UPPER(description::text)",
+    "cve_title_trgm": "UPPER(title::text)",
+}
+
+
+def _present() -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname FROM pg_indexes WHERE tablename = 'catalog_cve' AND indexname = ANY(%s)",
+            [list(PG_TRIGRAM_INDEXES)],
+        )
+        return {row[0] for row in cursor.fetchall()}
+
+
+def ensure_trigram_indexes() -> list[str]:
+    """Build whichever of the indexes is missing (none on a sound install: one catalog read); their names."""
+    if connection.vendor != "postgresql":
+        return []
+    missing = [name for name in PG_TRIGRAM_INDEXES if name not in _present()]
+    with connection.cursor() as cursor:
+        for name in missing:
+            log.info("building the trigram index %s", name)
+            cursor.execute(
+                f"CREATE INDEX IF NOT EXISTS {name} ON catalog_cve USING gin (({PG_TRIGRAM_INDEXES[name]}) "
+                "gin_trgm_ops)"
+            )
+    return missing
+
+
+def drop_trigram_indexes() -> None:
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for name in PG_TRIGRAM_INDEXES:
+            cursor.execute(f"DROP INDEX IF EXISTS {name}")
