@@ -15,7 +15,8 @@ from cvewatch.ingest.records import CveRecord
 from cvewatch.ingest.services import import_items
 from tests.support.engines import postgresql_only
 
-pytestmark = [pytest.mark.django_db, postgresql_only]
+# Imports in autocommit, as `cvewatch import` and sync run: inside a caller's transaction nothing is deferred.
+pytestmark = [pytest.mark.django_db(transaction=True), postgresql_only]
 
 T0 = datetime(2024, 3, 1, 12, tzinfo=UTC)
 
@@ -66,3 +67,12 @@ def test_an_interrupted_first_import_still_builds_the_indexes_and_resets_the_ses
         import_items(failing(), batch_size=1)
     assert trigram._present() == set(trigram.PG_TRIGRAM_INDEXES)
     assert _synchronous_commit() == "on"
+
+
+def test_inside_a_callers_transaction_the_indexes_stay_and_commits_wait_for_the_disk():
+    from django.db import transaction
+
+    seen: list[tuple[set[str], str]] = []
+    with transaction.atomic():
+        import_items(records(seen, 3000, 2))
+    assert seen and all(present == set(trigram.PG_TRIGRAM_INDEXES) and sync == "on" for present, sync in seen)

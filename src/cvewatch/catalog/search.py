@@ -233,6 +233,12 @@ def search_index_deferred() -> Iterator[None]:
     from cvewatch.catalog.models import Cve
 
     if connection.vendor == "postgresql":
+        link_order.ensure_link_order_triggers()  # an interrupted first load may have left them out
+        if connection.in_atomic_block:
+            # Inside a caller's transaction: DROP INDEX would lock catalog_cve until that transaction ends, and
+            # CREATE INDEX is refused while its deferred trigger events are pending. Writes keep the indexes.
+            yield
+            return
         yield from _trigram_indexes_deferred(first_load=not Cve.objects.exists())
         return
     if connection.vendor != "sqlite" or Cve.objects.exists():

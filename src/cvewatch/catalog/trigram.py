@@ -4,7 +4,8 @@ first import.
 A GIN index is slow to grow one row at a time: COPYing the full corpus into an empty catalog spent about a third
 of the server's time inserting into these three. Built once over the loaded table it takes seconds, so a first
 import into an empty catalog drops them and builds them at the end (catalog.search.search_index_deferred).
-An import killed in between leaves them missing: every later import (or sync) first builds what is missing.
+An import killed in between leaves them missing: every later import (or sync) outside a caller's transaction
+first builds what is missing.
 Searches answer the same without them, only slower. SQLite has its FTS5 table instead (catalog/search.py).
 """
 
