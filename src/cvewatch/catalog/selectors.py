@@ -123,10 +123,14 @@ class CountedCves:
             self._count = self._count_source()
         return self._count
 
-    def __getitem__(self, key: slice) -> list[Cve]:
+    def page_bounds(self, key: slice) -> tuple[int, int]:
+        """(start, stop) of a plain slice of the list, stop defaulting to its count; any other key: TypeError."""
         if not isinstance(key, slice) or key.step not in (None, 1):
             raise TypeError("CountedCves supports plain slices only")
-        start, stop = key.start or 0, key.stop if key.stop is not None else self.count()
+        return key.start or 0, key.stop if key.stop is not None else self.count()
+
+    def __getitem__(self, key: slice) -> list[Cve]:
+        start, stop = self.page_bounds(key)
         return list(self.queryset(rows_needed=stop)[start:stop])
 
     def only(self, *fields: str) -> CountedCves:
@@ -185,9 +189,7 @@ class LinkedCves(CountedCves):
         return self._planned
 
     def __getitem__(self, key: slice) -> list[Cve]:
-        if not isinstance(key, slice) or key.step not in (None, 1):
-            raise TypeError("CountedCves supports plain slices only")
-        start, stop = key.start or 0, key.stop if key.stop is not None else self.count()
+        start, stop = self.page_bounds(key)
         if stop <= start:
             return []
         sql = _linked_page_sql(self.link_model._meta.db_table, self.column, connection.vendor)

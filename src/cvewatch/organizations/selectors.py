@@ -260,9 +260,7 @@ class SubscribedCves(catalog_selectors.CountedCves):
         return self._count
 
     def __getitem__(self, key: slice) -> list[Cve]:
-        if not isinstance(key, slice) or key.step not in (None, 1):
-            raise TypeError("CountedCves supports plain slices only")
-        start, stop = key.start or 0, key.stop if key.stop is not None else self.count()
+        start, stop = self.page_bounds(key)
         if stop <= start:
             return []
         sql = _subscribed_sql("page", len(self.vendor_ids), len(self.product_ids), connection.vendor)
