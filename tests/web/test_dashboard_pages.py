@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone
 
 from cvewatch.catalog.models import Change
+from cvewatch.organizations.models import Project
 from cvewatch.organizations.services import projects
 from cvewatch.web import charts
 from cvewatch.workbench import digest
@@ -27,9 +28,13 @@ def test_a_visit_moves_since_only_between_sittings(owner):
     later = visits.record_dashboard_visit(user=owner, now=start + dt.timedelta(hours=3))
     assert later.previous_seen_at == start + dt.timedelta(minutes=5)
     assert DashboardVisit.objects.count() == 1
-    assert digest.since_for(previous_seen_at=None, now=start) == start - dt.timedelta(days=7)
+    minute = dt.timedelta(minutes=1)
+    week_ago = digest.since_for(previous_seen_at=None, now=start)
+    assert week_ago.second == week_ago.microsecond == 0  # rounded down to the minute: never later
+    assert start - dt.timedelta(days=7) - minute < week_ago <= start - dt.timedelta(days=7)
     long_ago = start - dt.timedelta(days=400)
-    assert digest.since_for(previous_seen_at=long_ago, now=start) == start - dt.timedelta(days=30)
+    month_ago = digest.since_for(previous_seen_at=long_ago, now=start)
+    assert start - dt.timedelta(days=30) - minute < month_ago <= start - dt.timedelta(days=30)
 
 
 @pytest.fixture
@@ -119,6 +124,23 @@ def test_charts_escape_labels_and_scale_bars():
     assert "<script>" not in svg and "&lt;script&gt;" in svg and "T &lt;b&gt;" in svg
     column = charts.column_chart(title="t", desc="d", bars=[], x_label="x", y_label="y")  # empty data draws axes
     assert column.startswith("<svg") and 'role="img"' in column
+
+
+def test_a_remembered_digest_follows_changes_and_subscriptions(owner_client, owner, org, watched):
+    """Reloads reuse the digests, but a new change or a new subscription shows at the very next view."""
+    DashboardVisit.objects.create(user=owner, seen_at=timezone.now() - dt.timedelta(days=2), previous_seen_at=None)
+    assert [(d.changed, d.new) for d in owner_client.get("/").context["digests"]] == [(1, 1)]
+    assert [(d.changed, d.new) for d in owner_client.get("/").context["digests"]] == [(1, 1)]  # remembered
+    # A CVE of rocketco changes: the catalog's version moves, the digest is read again.
+    Change.objects.create(cve=watched["stale"], events=[{"type": "title", "details": {}}], types=["title"])
+    [production] = owner_client.get("/").context["digests"]
+    assert (production.changed, production.new) == (2, 1)
+    assert [c.cve_id for c in production.worst] == ["CVE-2020-1000", "CVE-2026-1000"]
+    # The project also follows "elsewhere" now: its changed CVE counts at once, without any catalog change.
+    project = Project.objects.get(organization=org, name="production")
+    projects.subscribe_project(project=project, vendors=["elsewhere"], actor=owner)
+    [production] = owner_client.get("/").context["digests"]
+    assert production.changed == 3 and production.worst[0].cve_id == "CVE-2020-1000"
 
 
 def test_dashboard_queries_stop_growing_after_six_projects(owner_client, org, owner):

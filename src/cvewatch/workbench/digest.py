@@ -3,17 +3,27 @@
 Every read is bounded whatever the catalog's size: a project's changed CVEs are read from its link-table
 ranges with an EXISTS probe of the change index, and capped (CHANGED_CAP, shown as "100+"); the worst
 CVEs of a project are picked among those ids, or by walking the CVSS index when there are more.
+
+The answers are kept in the process's cache for DIGEST_TTL under the catalog's version (the newest import run
+and change: any import that changes a CVE moves it), the minute `since` falls in and, for the projects, their
+subscriptions: a reload, or another member of the organization looking in the same minute, reads none of it
+again, and a change to the catalog or to a subscription is seen at the next view.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
+from django.core.cache import cache
 from django.db.models import Exists, F, Max, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from cvewatch.catalog.models import Change, Cve, CveProduct, CveVendor
+from cvewatch.catalog.statistics import catalog_version
 from cvewatch.organizations.models import Organization, Project, ProjectProduct, ProjectVendor
 
 CHANGED_CAP = 100
@@ -34,14 +44,26 @@ INDEX_ORDER = (F("cvss31_score").desc(nulls_last=True), F("id").desc())  # the c
 WALK_LIMIT = 20
 # Below this many linked CVEs a set is read whole (and sorted); above, an index is walked testing each row.
 FETCH_BELOW = 3000
+# How long a computed digest, KEV list or worst-new list may be shown again for the same catalog version.
+DIGEST_TTL = 60
+
+T = TypeVar("T")
 
 
 def since_for(*, previous_seen_at: dt.datetime | None, now: dt.datetime | None = None) -> dt.datetime:
-    """The moment "what changed since" starts: the previous visit, bounded to the last 30 days."""
+    """The moment "what changed since" starts: the previous visit, bounded to the last 30 days.
+
+    Rounded down to the minute (as the page shows it): a view reads a few seconds more than the visit, never
+    less, and the views of one minute share their answers (the module's cache).
+    """
     now = now or timezone.now()
-    if previous_seen_at is None:
-        return now - FIRST_VISIT
-    return max(previous_seen_at, now - FURTHEST)
+    since = now - FIRST_VISIT if previous_seen_at is None else max(previous_seen_at, now - FURTHEST)
+    return since.replace(second=0, microsecond=0)
+
+
+def _remembered(key: str, compute: Callable[[], T]) -> T:
+    """compute(), kept DIGEST_TTL seconds under `key` and the catalog's version."""
+    return cache.get_or_set(f"cvewatch.digest:{catalog_version()}:{key}", compute, DIGEST_TTL)
 
 
 @dataclass
@@ -111,14 +133,33 @@ def _severity(cve: Cve) -> tuple[float, float, int]:
 
 def organization_digests(*, organization: Organization, since: dt.datetime) -> list[ProjectDigest]:
     """The digests of the organization's active projects (the first MAX_PROJECTS by name)."""
-    projects = Project.objects.filter(organization=organization, active=True).order_by("name")[:MAX_PROJECTS]
-    return [project_digest(project=project, since=since) for project in projects]
+    projects = list(Project.objects.filter(organization=organization, active=True).order_by("name")[:MAX_PROJECTS])
+    if not projects:
+        return []
+    pks = [project.pk for project in projects]
+    # The subscriptions are part of the key: subscribing a project to a vendor shows at the next view.
+    following = sorted(ProjectVendor.objects.filter(project_id__in=pks).values_list("project_id", "vendor_id"))
+    following += [(-p, v) for p, v in sorted(ProjectProduct.objects.filter(project_id__in=pks).values_list(
+        "project_id", "product_id"))]  # fmt: skip
+    subscriptions = hashlib.sha256(repr((pks, following)).encode()).hexdigest()
+    by_pk = {project.pk: project for project in projects}
+
+    def compute() -> list[tuple[int, int, int, list[Cve]]]:
+        found = (project_digest(project=project, since=since) for project in projects)
+        return [(d.project.pk, d.changed, d.new, d.worst) for d in found]
+
+    digests = _remembered(f"projects:{since.isoformat()}:{subscriptions}", compute)
+    return [ProjectDigest(project=by_pk[pk], changed=changed, new=new, worst=worst)
+            for pk, changed, new, worst in digests]  # fmt: skip
 
 
 def latest_kev(*, limit: int = LIST_LIMIT) -> list[Cve]:
     """The CVEs most recently added to CISA's KEV catalog."""
-    return list(
-        Cve.objects.only(*ROW_FIELDS).filter(kev_added__isnull=False).order_by("-kev_added", "-id")[:limit]
+    return _remembered(
+        f"kev:{limit}",
+        lambda: list(
+            Cve.objects.only(*ROW_FIELDS).filter(kev_added__isnull=False).order_by("-kev_added", "-id")[:limit]
+        ),
     )
 
 
@@ -127,6 +168,10 @@ def worst_new(*, since: dt.datetime, limit: int = LIST_LIMIT) -> tuple[list[Cve]
 
     Returns the CVEs and the moment their window starts.
     """
+    return _remembered(f"worst:{since.isoformat()}:{limit}", lambda: _worst_new(since, limit))
+
+
+def _worst_new(since: dt.datetime, limit: int) -> tuple[list[Cve], dt.datetime]:
     found = _worst_published_after(since, limit)
     if found:
         return found, since
