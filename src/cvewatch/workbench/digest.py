@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from django.core.cache import cache
+from django.db import connection
 from django.db.models import Exists, F, Max, OuterRef, Q, QuerySet
 from django.utils import timezone
 
@@ -40,7 +41,6 @@ ROW_FIELDS = (
     "cvss31_score", "cvss40_score", "cvss30_score", "cvss20_score", "kev_added", "epss_score",
 )  # fmt: skip
 WORST_ORDER = (F("cvss31_score").desc(nulls_last=True), F("epss_score").desc(nulls_last=True), F("id").desc())
-INDEX_ORDER = (F("cvss31_score").desc(nulls_last=True), F("id").desc())  # the cve_cvss31_desc index
 WALK_LIMIT = 20
 # Below this many linked CVEs a set is read whole (and sorted); above, an index is walked testing each row.
 FETCH_BELOW = 3000
@@ -78,18 +78,58 @@ class ProjectDigest:
         return self.changed > CHANGED_CAP
 
 
-def _changed_since(since: dt.datetime) -> Exists:
-    return Exists(Change.objects.filter(cve_id=OuterRef("cve_id"), created_at__gt=since))
+def _sql() -> dict[str, str]:
+    """The digest's statements, written once (the ORM would compile each anew per project and view)."""
+    change, vendor, product = Change._meta.db_table, CveVendor._meta.db_table, CveProduct._meta.db_table
+    follows_vendor, follows_product = ProjectVendor._meta.db_table, ProjectProduct._meta.db_table
+    changed = f"EXISTS (SELECT 1 FROM {change} c WHERE c.cve_id = {{cve}} AND c.created_at > %(since)s)"
+    vendors = f"SELECT vendor_id FROM {follows_vendor} WHERE project_id = %(project)s"
+    products = f"SELECT product_id FROM {follows_product} WHERE project_id = %(project)s"
+    columns = ", ".join(f"{Cve._meta.db_table}.{Cve._meta.get_field(name).column}" for name in ROW_FIELDS)
+    cve = Cve._meta.db_table
+    return {
+        # The ids of changed CVEs, each link table's first CHANGED_CAP + 1 (their union is what is counted).
+        "changed_ids": (
+            f"SELECT cve_id FROM (SELECT l.cve_id FROM {vendor} l WHERE {changed.format(cve='l.cve_id')} "
+            f"AND l.vendor_id IN ({vendors}) LIMIT {CHANGED_CAP + 1}) v UNION ALL "
+            f"SELECT cve_id FROM (SELECT l.cve_id FROM {product} l WHERE {changed.format(cve='l.cve_id')} "
+            f"AND l.product_id IN ({products}) LIMIT {CHANGED_CAP + 1}) p"
+        ),
+        # How many links, counted no further than FETCH_BELOW + 1 on each table (enough to compare).
+        "links": (
+            f"SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM {vendor} WHERE vendor_id IN ({vendors}) "
+            f"LIMIT {FETCH_BELOW + 1}) v) + (SELECT COUNT(*) FROM (SELECT 1 FROM {product} "
+            f"WHERE product_id IN ({products}) LIMIT {FETCH_BELOW + 1}) p)"
+        ),
+        # The walk of the CVSS index (cve_cvss31_desc), testing each CVE for a link and a change.
+        "walk": (
+            f"SELECT {columns} FROM {cve} WHERE (EXISTS (SELECT 1 FROM {vendor} l WHERE l.cve_id = {cve}.id "
+            f"AND l.vendor_id IN ({vendors})) OR EXISTS (SELECT 1 FROM {product} l WHERE l.cve_id = {cve}.id "
+            f"AND l.product_id IN ({products}))) AND {changed.format(cve=f'{cve}.id')} "
+            f"ORDER BY {cve}.cvss31_score DESC NULLS LAST, {cve}.id DESC LIMIT {WALK_LIMIT}"
+        ),
+    }
+
+
+_STATEMENTS: dict[str, str] = {}
+
+
+def _statement(name: str) -> str:
+    if not _STATEMENTS:
+        _STATEMENTS.update(_sql())
+    return _STATEMENTS[name]
+
+
+def _rows(name: str, params: dict[str, object]) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(_statement(name), params)
+        return cursor.fetchall()
 
 
 def project_digest(*, project: Project, since: dt.datetime) -> ProjectDigest:
     """The project's CVEs changed since `since` (count capped), how many are new, and the worst of them."""
-    vendors = ProjectVendor.objects.filter(project=project).values("vendor_id")
-    products = ProjectProduct.objects.filter(project=project).values("product_id")
-    changed = _changed_since(since)
-    by_vendor = CveVendor.objects.filter(changed, vendor_id__in=vendors).values_list("cve_id", flat=True)
-    by_product = CveProduct.objects.filter(changed, product_id__in=products).values_list("cve_id", flat=True)
-    ids = set(by_vendor[: CHANGED_CAP + 1]) | set(by_product[: CHANGED_CAP + 1])
+    params = {"project": project.pk, "since": connection.ops.adapt_datetimefield_value(since)}
+    ids = {cve_id for (cve_id,) in _rows("changed_ids", params)}
     if not ids:
         return ProjectDigest(project=project, changed=0, new=0)
     rows = Cve.objects.only(*ROW_FIELDS)
@@ -97,29 +137,32 @@ def project_digest(*, project: Project, since: dt.datetime) -> ProjectDigest:
         cves = list(rows.filter(pk__in=ids).order_by(*WORST_ORDER))
         new = sum(1 for cve in cves if cve.created_at > since)
         return ProjectDigest(project=project, changed=len(ids), new=new, worst=cves[:WORST_PER_PROJECT])
-    changed_cve = Exists(Change.objects.filter(cve_id=OuterRef("pk"), created_at__gt=since))
-    if _links(vendors, products) <= FETCH_BELOW:
+    if _rows("links", params)[0][0] <= FETCH_BELOW:
         # Few CVEs in all: test each of them and sort the changed ones.
+        vendors = ProjectVendor.objects.filter(project=project).values("vendor_id")
+        products = ProjectProduct.objects.filter(project=project).values("product_id")
         linked_ids = CveVendor.objects.filter(vendor_id__in=vendors).values("cve_id").union(
             CveProduct.objects.filter(product_id__in=products).values("cve_id")
         )
+        changed_cve = Exists(Change.objects.filter(cve_id=OuterRef("pk"), created_at__gt=since))
         candidates = list(rows.filter(changed_cve, pk__in=linked_ids).order_by(*WORST_ORDER)[:WORST_PER_PROJECT])
         return ProjectDigest(project=project, changed=len(ids), new=-1, worst=candidates)
-    # Many: walk the CVSS index (cve_cvss31_desc) testing each CVE; EPSS then orders the top few in Python,
-    # as an ORDER BY that the index does not cover would sort every changed CVE of the project.
-    linked = Q(Exists(CveVendor.objects.filter(cve_id=OuterRef("pk"), vendor_id__in=vendors))) | Q(
-        Exists(CveProduct.objects.filter(cve_id=OuterRef("pk"), product_id__in=products))
-    )
-    candidates = list(rows.filter(linked, changed_cve).order_by(*INDEX_ORDER)[:WALK_LIMIT])
+    # Many: walk the CVSS index testing each CVE; EPSS then orders the top few in Python, as an ORDER BY
+    # that the index does not cover would sort every changed CVE of the project.
+    candidates = list(Cve.objects.raw(_statement("walk"), params))
     candidates.sort(key=_severity, reverse=True)
     return ProjectDigest(project=project, changed=len(ids), new=-1, worst=candidates[:WORST_PER_PROJECT])
 
 
 def _links(vendors: QuerySet, products: QuerySet) -> int:
-    """How many CVE links the subscriptions have (two counts on the link tables' unique indexes)."""
-    return (
-        CveVendor.objects.filter(vendor_id__in=vendors).count()
-        + CveProduct.objects.filter(product_id__in=products).count()
+    """How many CVE links the subscriptions have, counted no further than FETCH_BELOW + 1 on each table
+    (the callers only compare the sum with FETCH_BELOW: a sum past it is past it however far)."""
+    return sum(
+        queryset.filter(**{f"{key}__in": ids})[: FETCH_BELOW + 1].count()
+        for queryset, key, ids in (
+            (CveVendor.objects, "vendor_id", vendors),
+            (CveProduct.objects, "product_id", products),
+        )
     )
 
 
