@@ -76,3 +76,14 @@ def test_a_first_loads_search_table_is_refilled_when_something_else_wrote_meanwh
     )
     assert sorted(search_rows().values()) == ["changed elsewhere", "first"]
     assert search.ensure_sqlite_search_table() is False
+
+
+@sqlite_only
+def test_an_import_after_an_interrupted_first_load_puts_the_search_triggers_back_first():
+    import_items([record("CVE-2024-0001", "first")])
+    with connection.cursor() as cursor:  # as a first load killed before its end leaves them
+        cursor.execute(f"DROP TRIGGER {search.SEARCH_TABLE}_insert")
+        cursor.execute(f"DELETE FROM {search.SEARCH_TABLE}")
+    import_items([record("CVE-2024-0002", "second")])
+    assert sorted(search_rows().values()) == ["first", "second"]
+    assert search.ensure_sqlite_search_table() is False

@@ -273,8 +273,10 @@ def search_index_deferred() -> Iterator[None]:
         yield from _trigram_indexes_deferred(first_load=not Cve.objects.exists())
         return
     if connection.vendor != "sqlite" or Cve.objects.exists():
-        # An interrupted first load left the link-order triggers out: put them back before writing more.
+        # An interrupted first load left the link-order and search triggers out: put them back (refilling
+        # what they keep) before writing more.
         link_order.ensure_link_order_triggers()
+        ensure_sqlite_search_table()
         yield
         return
     with transaction.atomic(), connection.cursor() as cursor:
