@@ -2,7 +2,8 @@
 
 Every case calls the same trivial DRF view in-process (RequestFactory → DRF dispatch → authenticator →
 permission → JSON response) on the real database, so the difference between a case and `none` is what
-its authentication adds. To add a scheme, append a Case to CASES (see `basic_cached`).
+its authentication adds: wall time, and this process's CPU time (which the load of a shared machine skews
+far less). To add a scheme, append a Case to CASES (see `basic_cached`).
 
     .venv/bin/python bench/auth_overhead.py [--requests 2000]
     CVEWATCH_REDIS_URL=redis://127.0.0.1:6379/0 .venv/bin/python bench/auth_overhead.py   # counters in Redis
@@ -129,7 +130,7 @@ def _view_for(case: Case) -> Callable[..., Any]:
     return Probe.as_view()
 
 
-def measure(case: Case, ctx: Context, requests: int) -> list[float]:
+def measure(case: Case, ctx: Context, requests: int) -> tuple[list[float], list[float]]:
     from rest_framework.test import APIRequestFactory
 
     factory = APIRequestFactory()
@@ -140,15 +141,16 @@ def measure(case: Case, ctx: Context, requests: int) -> list[float]:
     first = view(factory.get("/probe", **headers))  # the first call may verify a password
     if first.status_code != 200:
         raise SystemExit(f"{case.name}: HTTP {first.status_code} {getattr(first, 'data', '')}")
-    samples = []
+    samples, cpu = [], []
     for _ in range(requests):
         request = factory.get("/probe", **headers)
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.process_time()
         response = view(request)
+        cpu.append((time.process_time() - started_cpu) * 1_000_000)
         samples.append((time.perf_counter() - started) * 1_000_000)
         if response.status_code != 200:
             raise SystemExit(f"{case.name}: HTTP {response.status_code}")
-    return samples
+    return samples, cpu
 
 
 def main() -> None:
@@ -173,14 +175,22 @@ def main() -> None:
     get_user_model().objects.create_user(username=ctx.username, password=ctx.password)
     try:
         print(f"engine={connection.vendor} python={sys.version.split()[0]}")
-        print(f"{'case':<66} {'n':>5} {'median µs':>10} {'p95 µs':>9} {'added µs':>9}")
-        baseline = None
+        print(f"load average {' '.join(f'{v:.1f}' for v in os.getloadavg())}")
+        print(
+            f"{'case':<66} {'n':>5} {'median µs':>10} {'p95 µs':>9} {'added µs':>9} {'CPU µs':>7} {'added CPU':>9}"
+        )
+        baseline = baseline_cpu = None
         for case in CASES:
-            samples = sorted(measure(case, ctx, case.requests or args.requests))
-            median = statistics.median(samples)
+            samples, cpu = measure(case, ctx, case.requests or args.requests)
+            samples.sort()
+            median, median_cpu = statistics.median(samples), statistics.median(cpu)
             baseline = median if baseline is None else baseline
+            baseline_cpu = median_cpu if baseline_cpu is None else baseline_cpu
             p95 = samples[int(len(samples) * 0.95) - 1]
-            print(f"{case.name:<66} {len(samples):>5} {median:10.0f} {p95:9.0f} {median - baseline:9.0f}")
+            print(
+                f"{case.name:<66} {len(samples):>5} {median:10.0f} {p95:9.0f} {median - baseline:9.0f}"
+                f" {median_cpu:7.0f} {median_cpu - baseline_cpu:9.0f}"
+            )
     finally:
         get_user_model().objects.filter(username=ctx.username).delete()
 

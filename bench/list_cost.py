@@ -1,4 +1,5 @@
-"""CPU per request of the filtered CVE lists and a project's CVE list, in-process (Django's test client).
+"""CPU per request of the filtered CVE lists, a project's CVE list and the vendor, product and weakness lists,
+in-process (Django's test client).
 
     CVEWATCH_DATA_DIR=/path/to/copy .venv/bin/python bench/list_cost.py [--requests 200]
     CVEWATCH_DATABASE_URL=postgres://…/cvewatch_copy .venv/bin/python bench/list_cost.py
@@ -34,6 +35,11 @@ URLS = (
     f"/api/organizations/{NAME}/projects/watch-big/cve",  # microsoft, linux, google
     f"/api/organizations/{NAME}/projects/watch-big/cve?page=2000",
     f"/api/organizations/{NAME}/projects/watch-one/cve",  # a vendor and a product
+    "/api/vendors",
+    "/api/vendors?page=3000",  # near the end: 32,803 vendors
+    "/api/vendors/microsoft/products",  # 1,131 products, counted
+    "/api/vendors/microsoft/products?page=100",
+    "/api/weaknesses",
 )
 
 

@@ -12,7 +12,10 @@ api part, on each engine's database (the last import's, or --sqlite-dir / --pg-d
 with HTTP Basic and with an organization token (wrk when installed — `apt-get install wrk`, a C load
 generator that leaves the server the CPU; else bench/_loadgen.py's Python threads, which take a share of
 the two cores themselves); p95 at concurrency 1 of /api/cve, of three projects' CVE lists (subscribed to
-microsoft, linux, google) and of `search=`; then the memory of the serve process tree (PSS and RSS).
+microsoft, linux, google) and of `search=`; then the memory of the serve process tree (PSS and RSS). Before
+each measurement it waits (at most --quiet-timeout s) for a quiet server — its job worker idle, no
+PostgreSQL checkpoint or autovacuum, the page cache written back (bench/_quiet.py) — and prints what it
+waited for and how long; on PostgreSQL a CHECKPOINT runs first.
 
 Run it on an otherwise idle machine: the load average is printed before and after each part.
 """
@@ -154,6 +157,10 @@ def main(argv: list[str]) -> int:
         "--pg-db", default="cvewatch_speed", help="PostgreSQL database (re-created by the import part)"
     )
     parser.add_argument("--duration", type=float, default=5.0, help="seconds of each throughput run")
+    parser.add_argument(
+        "--quiet-timeout", type=float, default=20.0,
+        help="api part: longest wait before each measurement for a quiet server (bench/_quiet.py); 0: none",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     table = Table()
     pg_dir = args.sqlite_dir.with_name(args.sqlite_dir.name + "-pg")  # PostgreSQL's data dir: its secret key
@@ -168,7 +175,7 @@ def main(argv: list[str]) -> int:
             pg_dir.mkdir(parents=True, exist_ok=True)
             api_part(
                 table, engine=engine, env=engine_env(engine, data_dir=data_dir, pg_db=args.pg_db),
-                runs=args.runs, duration=args.duration,
+                runs=args.runs, duration=args.duration, quiet_timeout=args.quiet_timeout,
             )  # fmt: skip
     table.print()
     print(f"\nload average {load()} at the end")

@@ -45,6 +45,22 @@ def test_products_of_a_vendor_ordered_by_name(api, spring4shell):
     assert api.get("/api/vendors/nobody/products").json() == {"detail": "No Vendor matches the given query."}
 
 
+def test_products_of_a_vendor_count_exactly_also_none_and_other_vendors_products(api):
+    alone, busy = VendorFactory(name="alone"), VendorFactory(name="busy")
+    for n in range(12):
+        ProductFactory(vendor=busy, name=f"p{n:02d}")
+    ProductFactory(vendor=VendorFactory(name="busybody"), name="p00")
+    assert api.get("/api/vendors/alone/products").json() == {
+        "count": 0, "next": None, "previous": None, "results": [],
+    }  # fmt: skip
+    body = api.get("/api/vendors/busy/products?page=2").json()
+    assert body["count"] == 12 and [p["name"] for p in body["results"]] == ["p10", "p11"]
+    ProductFactory(vendor=busy, name="p12")  # seen by the next request
+    assert api.get("/api/vendors/busy/products").json()["count"] == 13
+    assert api.get("/api/vendors/alone/products?page=2").json() == {"detail": "Invalid page."}
+    assert alone.products.count() == 0
+
+
 def test_product_detail_has_the_vendor_shape(api):
     product = ProductFactory(vendor=VendorFactory(name="apache"), name="log4j")
     body = api.get("/api/vendors/apache/products/log4j").json()

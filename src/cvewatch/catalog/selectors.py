@@ -17,13 +17,14 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import connection
 from django.db.models import Case, Count, Exists, IntegerField, Max, OuterRef, Q, QuerySet, Value, When
-from django.db.models.expressions import RawSQL
-from django.db.models.functions import Length
+from django.db.models.expressions import RawSQL, Subquery
+from django.db.models.functions import Coalesce, Length
 
 from cvewatch.catalog import counts, names, search
 from cvewatch.catalog.models import Cve, CveProduct, CveVendor, CveWeakness, Product, Vendor, Weakness
 from cvewatch.catalog.query.compiler import follows_search_generation
 from cvewatch.catalog.query.parser import parse
+from cvewatch.core.compiled import CompiledLookup
 from cvewatch.core.errors import NotFound
 
 if TYPE_CHECKING:  # filters builds on these selectors; the listings only call its methods
@@ -317,16 +318,16 @@ def cves_of_weakness(*, weakness: Weakness) -> CountedCves:
 
 
 class KeptCountList:
-    """A whole table's list for a paginator: counted by its kept count (catalog/counts.py), not COUNT(*);
-    slices are the queryset's."""
+    """A list for a paginator counted without its own COUNT(*): a whole table's by its kept count
+    (catalog/counts.py, `key`), or by a `count` read with something else; slices are the queryset's."""
 
     ordered = True
 
-    def __init__(self, queryset: QuerySet[Any], *, key: str) -> None:
-        self.queryset, self.key = queryset, key
+    def __init__(self, queryset: QuerySet[Any], *, key: str = "", count: int | None = None) -> None:
+        self.queryset, self.key, self.known = queryset, key, count
 
     def count(self) -> int:
-        return counts.kept_count(self.key)
+        return counts.kept_count(self.key) if self.known is None else self.known
 
     def __getitem__(self, key: slice) -> QuerySet[Any]:
         return self.queryset[key]
@@ -344,15 +345,46 @@ def vendor_listing() -> KeptCountList:
     return KeptCountList(vendor_list(), key="vendor")
 
 
+# Compiled once per connection (core/compiled.py): the vendor of every /api/vendors/<v>/… request.
+_vendor_named = CompiledLookup(lambda name: Vendor.objects.filter(name=name).order_by())
+# The vendor with its products' COUNT(*) in the same statement: /api/vendors/<v>/products's count.
+_vendor_named_with_product_count = CompiledLookup(
+    lambda name: Vendor.objects.filter(name=name)
+    .order_by()
+    .annotate(
+        product_count=Coalesce(
+            Subquery(
+                Product.objects.filter(vendor=OuterRef("pk"))
+                .order_by()
+                .values("vendor")
+                .annotate(n=Count("*"))
+                .values("n")
+            ),
+            0,
+        )
+    )
+)
+
+
 def vendor_by_name(*, name: str) -> Vendor:
-    try:
-        return Vendor.objects.get(name=name)
-    except Vendor.DoesNotExist:
-        raise NotFound("Vendor") from None
+    vendor = _vendor_named.get(name)
+    if vendor is None:
+        raise NotFound("Vendor")
+    return vendor
 
 
 def products_of_vendor(*, vendor: Vendor) -> QuerySet[Product]:
     return Product.objects.filter(vendor=vendor).order_by("name")  # unique per vendor
+
+
+def product_listing(*, vendor_name: str) -> KeptCountList:
+    """/api/vendors/<v>/products: the vendor's products by name, counted by the statement that finds the
+    vendor (NotFound without one)."""
+    vendor = _vendor_named_with_product_count.get(vendor_name)
+    if vendor is None:
+        raise NotFound("Vendor")
+    count: int = vendor.product_count  # type: ignore[attr-defined]
+    return KeptCountList(products_of_vendor(vendor=vendor), count=count)
 
 
 def product_by_name(*, vendor: Vendor, name: str) -> Product:

@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from cvewatch.catalog.choices import ImportStatus
 from cvewatch.catalog.models import (
+    CatalogCount,
     Change,
     Cve,
     CveProduct,
@@ -32,6 +33,7 @@ from cvewatch.catalog.models import (
     Product,
     SourceRecord,
     Vendor,
+    Weakness,
     this_process,
 )
 from cvewatch.catalog.search import search_index_deferred
@@ -235,13 +237,16 @@ class _Importer:
         a sequential scan, so every batch costs more than the one before. SQLite keeps its own heuristics.
         At the end of a large import, VACUUM too: it sets the visibility map, without which the API's counts
         cannot use index-only scans and read the whole freshly written heap until autovacuum gets round to it.
+        The weaknesses (the CWE catalog rewrites them) and the kept counts (a row update per batch) are
+        vacuumed then as well, so autovacuum finds nothing of the import left to do while the API serves.
         """
         self.written_since_analyze = 0
         if connection.vendor != "postgresql" or connection.in_atomic_block:
             return
         command = "VACUUM (ANALYZE)" if vacuum else "ANALYZE"
+        models = (SourceRecord, Cve, CveVendor, CveProduct, CveWeakness, Change, Vendor, Product)
         with connection.cursor() as cursor:
-            for model in (SourceRecord, Cve, CveVendor, CveProduct, CveWeakness, Change, Vendor, Product):
+            for model in (*models, Weakness, CatalogCount) if vacuum else models:
                 cursor.execute(f"{command} {connection.ops.quote_name(model._meta.db_table)}")
 
 

@@ -211,3 +211,45 @@ def test_the_database_refuses_a_duplicate_name_the_service_did_not_see(org, owne
     OrganizationToken.objects.create(
         organization=org, token_id="B" * 12, secret_hash="0" * 64, name="CI", revoked_at=timezone.now()
     )
+
+
+def test_the_token_lookup_is_compiled_once_not_per_request(org, owner, monkeypatch):
+    from django.db.models.sql.compiler import SQLCompiler
+
+    _, raw = token_services.create_token(organization=org, name="ci", actor=owner)
+    token_services.authenticate_token(raw=raw)  # compiles on this connection (and writes last_used_at)
+    compiled = []
+    original = SQLCompiler.as_sql
+    monkeypatch.setattr(SQLCompiler, "as_sql", lambda self, *a, **k: compiled.append(1) or original(self, *a, **k))
+    assert token_services.authenticate_token(raw=raw).organization == org
+    assert compiled == []
+
+
+def test_the_compiled_lookup_loads_what_the_orm_loads(org, owner):
+    token, raw = token_services.create_token(
+        organization=org, name="ci", description="d", expires=dt.date(2999, 1, 1), actor=owner
+    )
+    found = token_services.authenticate_token(raw=raw)
+    expected = OrganizationToken.objects.select_related("organization").get(pk=token.pk)
+    fields = [f.attname for f in OrganizationToken._meta.concrete_fields]
+    assert [getattr(found, name) for name in fields] == [getattr(expected, name) for name in fields]
+    assert found.expires_at.tzinfo is not None and found.last_used_at.tzinfo is not None
+    assert "organization" in found._state.fields_cache  # loaded with the token: no query on access
+    org_fields = [f.attname for f in org._meta.concrete_fields]
+    assert [getattr(found.organization, n) for n in org_fields] == [getattr(expected.organization, n) for n in org_fields]
+    assert not found._state.adding and found._state.db == expected._state.db
+
+
+def test_a_deleted_organization_or_token_is_invalid_on_the_next_request(org, owner):
+    _, raw = token_services.create_token(organization=org, name="ci", actor=owner)
+    assert token_services.authenticate_token(raw=raw).organization == org
+    org.delete()
+    with pytest.raises(InvalidToken):
+        token_services.authenticate_token(raw=raw)
+
+
+def test_a_renamed_organization_is_seen_on_the_next_request(org, owner):
+    _, raw = token_services.create_token(organization=org, name="ci", actor=owner)
+    assert token_services.authenticate_token(raw=raw).organization.name == org.name
+    type(org).objects.filter(pk=org.pk).update(name="renamed")
+    assert token_services.authenticate_token(raw=raw).organization.name == "renamed"

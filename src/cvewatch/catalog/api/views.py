@@ -52,9 +52,8 @@ class VendorDetailView(DetailView):
 class ProductListView(ListView):
     serializer_class = serializers.ProductSerializer
 
-    def get_queryset(self) -> QuerySet[Product]:
-        vendor = selectors.vendor_by_name(name=self.kwargs["vendor"])
-        return selectors.products_of_vendor(vendor=vendor)
+    def get_queryset(self) -> selectors.KeptCountList:
+        return selectors.product_listing(vendor_name=self.kwargs["vendor"])
 
 
 class ProductDetailView(DetailView):
