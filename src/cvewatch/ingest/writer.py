@@ -45,6 +45,7 @@ CVE_INSERT_FIELDS = ("cve_id", *CVE_VALUE_FIELDS, "digest", "row_created_at", "r
 CVE_UPDATE_FIELDS = (*CVE_VALUE_FIELDS, "digest", "row_updated_at")
 SOURCE_FIELDS = ("cve_id", "source", "record", "raw", "digest", "origin", "created_at", "updated_at")
 CHANGE_FIELDS = ("uuid", "cve", "created_at", "events", "types", "import_run")
+_UPDATED_AT = CVE_INSERT_FIELDS.index("updated_at")
 OLD_VIEW_FIELDS = (
     "id",
     "cve_id",
@@ -257,7 +258,9 @@ class BatchWriter:
         relink_vendors: dict[str, list[str]] = {}  # cve_id -> vendors, for CVEs whose links change
         relink_weaknesses: dict[str, list[str]] = {}
         pks: dict[str, int] = {}
+        updated_at: dict[str, Any] = {}  # cve_id -> its row's updated_at as stored, for its link rows
         adapt_new = adapt_row(Cve, CVE_INSERT_FIELDS)
+        adapt_time = adapt_row(Cve, ("updated_at",))
         stamps = adapt_row(Cve, ("row_created_at", "row_updated_at"))((now, now))
         for cve_id in dirty:
             ahead = premerged.get(cve_id)
@@ -287,6 +290,7 @@ class BatchWriter:
                 relink_vendors[cve_id], relink_weaknesses[cve_id] = view["vendors"], view["weaknesses"]
             else:
                 pks[cve_id] = row["id"]
+                updated_at[cve_id] = adapt_time((values["updated_at"],))[0]
                 updated_rows.append((*value_tuple, digest, now, row["id"]))
                 if set(row["vendors"]) != set(view["vendors"]):
                     relink_vendors[cve_id] = view["vendors"]
@@ -313,9 +317,11 @@ class BatchWriter:
         result.updated += update_rows(Cve, CVE_UPDATE_FIELDS, updated_rows)
         if new_rows:
             pks.update(ids_for(Cve, "cve_id", [r[0] for r in new_rows]))
+            updated_at.update((r[0], r[_UPDATED_AT]) for r in new_rows)
         self.write_links(
-            pks, relink_vendors, relink_weaknesses, now=now, result=result, new={r[0] for r in new_rows}
-        )
+            pks, relink_vendors, relink_weaknesses, now=now, result=result, new={r[0] for r in new_rows},
+            updated_at=updated_at,
+        )  # fmt: skip
         # alerts: the Change rows are built as a list so their uuids can be announced (see below).
         change_rows = [
             (uuid.uuid4(), pks[cve_id], now, events, [e["type"] for e in events], self.run_id)
@@ -348,8 +354,12 @@ class BatchWriter:
         now: datetime,
         result: BatchResult,
         new: set[str],
+        updated_at: Mapping[str, Any],
     ) -> None:
-        """Rebuilds the link rows of the CVEs whose vendor or weakness lists changed (a new CVE has none yet)."""
+        """Rebuilds the link rows of the CVEs whose vendor or weakness lists changed (a new CVE has none yet).
+
+        Each carries its CVE's updated_at (catalog/link_order.py's copy; its triggers, when present, set the
+        same value; a first load into an empty catalog has them off and relies on this)."""
         product_names = {n for names in vendors.values() for n in names if is_product(n)}
         vendor_names = {n for names in vendors.values() for n in names if not is_product(n)}
         vendor_names.update(vendor_of(n) for n in product_names)
@@ -380,20 +390,24 @@ class BatchWriter:
         stale_weaknesses = [pks[cve_id] for cve_id in weaknesses if cve_id not in new]
         if stale_weaknesses:
             CveWeakness.objects.filter(cve_id__in=stale_weaknesses).delete()
+        at = updated_at
         insert_rows(
             CveVendor,
-            ("cve", "vendor"),
-            ((pks[c], vendor_ids[n]) for c, names in vendors.items() for n in names if not is_product(n)),
+            ("cve", "vendor", "cve_updated_at"),
+            ((pks[c], vendor_ids[n], at[c]) for c, names in vendors.items() for n in names if not is_product(n)),
+            ready=True,
         )
         insert_rows(
             CveProduct,
-            ("cve", "product"),
-            ((pks[c], product_ids[n]) for c, names in vendors.items() for n in names if is_product(n)),
+            ("cve", "product", "cve_updated_at"),
+            ((pks[c], product_ids[n], at[c]) for c, names in vendors.items() for n in names if is_product(n)),
+            ready=True,
         )
         insert_rows(
             CveWeakness,
-            ("cve", "weakness"),
-            ((pks[c], weakness_ids[w]) for c, names in weaknesses.items() for w in names),
+            ("cve", "weakness", "cve_updated_at"),
+            ((pks[c], weakness_ids[w], at[c]) for c, names in weaknesses.items() for w in names),
+            ready=True,
         )
 
     @staticmethod
