@@ -128,3 +128,27 @@ def test_inside_a_callers_transaction_nothing_is_dropped():
     with transaction.atomic():
         import_items(records(seen, 3000, 2))
     assert seen and all(state == before for state in seen)
+
+
+def test_the_links_of_cves_updated_during_the_load_are_settled_before_the_closing_vacuum(monkeypatch):
+    from cvewatch.ingest import services
+
+    at_vacuum: list[set[str]] = []
+    analyze = services._Importer.analyze
+
+    def spy(self, *, vacuum: bool = False) -> None:
+        if vacuum:
+            at_vacuum.append(schema()[2])
+        analyze(self, vacuum=vacuum)
+
+    monkeypatch.setattr(services, "ANALYZE_FIRST_AT", 1)
+    monkeypatch.setattr(services._Importer, "analyze", spy)
+
+    def both():
+        yield from records([], 1000, 2)
+        yield from records([], 1000, 1, updated=T0 + timedelta(days=2))
+
+    import_items(both(), batch_size=1)
+    # The recompute, which puts the triggers back, ran before the VACUUM: its rewritten rows are vacuumed.
+    assert at_vacuum and set(link_order.TRIGGERS["postgresql"]) <= at_vacuum[0]
+    assert stale_links() == 0
