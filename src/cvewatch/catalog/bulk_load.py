@@ -50,6 +50,22 @@ _FOREIGN_KEYS_SQL = """
 """
 
 
+def load_session(*, on: bool) -> None:
+    """The load's session settings: its commits do not wait for the disk (a crash loses whole batches, see
+    catalog.search._trigram_indexes_deferred), and its TOASTed values (the records' JSON, the CVE rows' lists)
+    are compressed with lz4 where the server has it, several times cheaper than pglz, which later writes keep
+    using (values read back the same either way). on=False resets both."""
+    with connection.cursor() as cursor:
+        if not on:
+            cursor.execute("RESET synchronous_commit")
+            cursor.execute("RESET default_toast_compression")
+            return
+        cursor.execute("SET synchronous_commit TO off")
+        cursor.execute("SELECT 'lz4' = ANY(enumvals) FROM pg_settings WHERE name = 'default_toast_compression'")
+        if cursor.fetchone()[0]:
+            cursor.execute("SET default_toast_compression TO lz4")
+
+
 def _pending_exists(cursor: Any) -> bool:
     cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [PENDING_TABLE])
     return bool(cursor.fetchone()[0])

@@ -277,13 +277,11 @@ def _trigram_indexes_deferred(*, first_load: bool) -> Iterator[None]:
     # the writer fills the links' cve_updated_at itself, the end copies it again for CVEs updated since.
     bulk_load.defer_indexes()
     link_order.drop_link_order_triggers()
-    with connection.cursor() as cursor:
-        cursor.execute("SET synchronous_commit TO off")
+    bulk_load.load_session(on=True)
     try:
         yield
     finally:
-        with connection.cursor() as cursor:
-            cursor.execute("RESET synchronous_commit")
+        bulk_load.load_session(on=False)
         link_order.ensure_link_order_triggers()  # before the order indexes exist: its UPDATE writes no entry
         bulk_load.restore_deferred()
         trigram.ensure_trigram_indexes()
