@@ -336,20 +336,25 @@ def _trigram_indexes_deferred(*, first_load: bool) -> Iterator[None]:
     (catalog/trigram.py), in a session that does not wait for each batch's commit to reach the disk: a crash
     may lose the last batches' transactions whole (their rows, their imported-file records and their run's
     counts together), never a part of one, and the next import reads those files again."""
-    from cvewatch.catalog import trigram
+    from cvewatch.catalog import bulk_load, link_order, trigram
 
     if not first_load:
-        trigram.ensure_trigram_indexes()  # an interrupted first load left them out
+        bulk_load.restore_deferred()  # an interrupted first load left them out
+        trigram.ensure_trigram_indexes()
         yield
         return
     trigram.drop_trigram_indexes()
-    with connection.cursor() as cursor:
-        cursor.execute("SET synchronous_commit TO off")
+    # The secondary B-tree indexes, the foreign keys and the link-order triggers too (catalog/bulk_load.py):
+    # the writer fills the links' cve_updated_at itself, the end copies it again for CVEs updated since.
+    bulk_load.defer_indexes()
+    link_order.drop_link_order_triggers()
+    bulk_load.load_session(on=True)
     try:
         yield
     finally:
-        with connection.cursor() as cursor:
-            cursor.execute("RESET synchronous_commit")
+        bulk_load.load_session(on=False)
+        link_order.ensure_link_order_triggers()  # before the order indexes exist: its UPDATE writes no entry
+        bulk_load.restore_deferred()
         trigram.ensure_trigram_indexes()
 
 

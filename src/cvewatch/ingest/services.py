@@ -21,6 +21,7 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from cvewatch.catalog import link_order
 from cvewatch.catalog.choices import ImportStatus
 from cvewatch.catalog.models import (
     CatalogCount,
@@ -163,6 +164,11 @@ class _Importer:
         stats.unchanged_note = self.inputs.unchanged_summary()
         if self.stats.records_stored + self.stats.created >= ANALYZE_FIRST_AT:
             self.beat()
+            if connection.vendor == "postgresql" and not connection.in_atomic_block:
+                # A first load left the link-order triggers out (catalog/bulk_load.py): copying the times of
+                # the CVEs updated since their links were written rewrites those rows, so before the VACUUM,
+                # which then finds them settled (every page all-visible for the lists' index-only scans).
+                link_order.ensure_link_order_triggers()
             self.analyze(vacuum=True)
 
     # --- writing --------------------------------------------------------------------------------------------

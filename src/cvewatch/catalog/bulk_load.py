@@ -1,0 +1,136 @@
+"""PostgreSQL: the secondary B-tree indexes and foreign keys of the big catalog tables, dropped for a first
+import into an empty catalog and put back once at its end.
+
+Growing a dozen B-trees one row at a time, and checking every link and change row's foreign keys at commit
+(a deferred trigger event per row, each locking its CVE row FOR KEY SHARE), cost the server more than the
+rows themselves. Built once over the loaded tables (a sort each, with maintenance_work_mem raised for the
+session) and validated once (one anti-join per foreign key), they take seconds.
+
+What is dropped is what the database holds at that moment: each index's and constraint's own definition
+(pg_get_indexdef, pg_get_constraintdef) is written into PENDING_TABLE in the same transaction as the drop,
+and restore_deferred() runs them and drops the table. An import killed in between leaves the definitions
+there: every later import (and sync) outside a caller's transaction restores them first (catalog.search.
+search_index_deferred), so a catalog is never half-indexed for longer than the import that left it so.
+Unique indexes (and the primary keys) stay: they are constraints, and the load's own lookups use them; so do
+the link tables' (cve_id) indexes, which the load's relinking deletes use. The pg_trgm GIN indexes have their
+own module (catalog/trigram.py), the link-order triggers theirs (catalog/link_order.py).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.db import connection, transaction
+
+log = logging.getLogger(__name__)
+
+PENDING_TABLE = "catalog_deferred_ddl"
+TABLES = ("catalog_cve", "catalog_change", "catalog_cvevendor", "catalog_cveproduct", "catalog_cveweakness")
+LINK_TABLES = ("catalog_cvevendor", "catalog_cveproduct", "catalog_cveweakness")
+# The session's memory for one index build (PostgreSQL's default, 64 MB, spills the larger sorts to disk).
+MAINTENANCE_WORK_MEM = "512MB"
+
+_INDEXES_SQL = """
+    SELECT c.relname, t.relname, pg_get_indexdef(i.indexrelid)
+    FROM pg_index i
+    JOIN pg_class c ON c.oid = i.indexrelid
+    JOIN pg_class t ON t.oid = i.indrelid
+    JOIN pg_am am ON am.oid = c.relam
+    WHERE t.relname = ANY(%s) AND t.relnamespace = current_schema()::regnamespace
+      AND am.amname = 'btree' AND NOT i.indisunique AND NOT i.indisprimary
+      AND NOT (t.relname = ANY(%s) AND pg_get_indexdef(i.indexrelid) LIKE '%%USING btree (cve_id)')
+    ORDER BY c.relname
+"""
+_FOREIGN_KEYS_SQL = """
+    SELECT conname, conrelid::regclass::text, pg_get_constraintdef(oid)
+    FROM pg_constraint
+    WHERE contype = 'f' AND conrelid = ANY(%s::regclass[])
+    ORDER BY conname
+"""
+
+
+def load_session(*, on: bool) -> None:
+    """The load's session settings: its commits do not wait for the disk (a crash loses whole batches, see
+    catalog.search._trigram_indexes_deferred), and its TOASTed values (the records' JSON, the CVE rows' lists)
+    are compressed with lz4 where the server has it, several times cheaper than pglz, which later writes keep
+    using (values read back the same either way). on=False resets both."""
+    with connection.cursor() as cursor:
+        if not on:
+            cursor.execute("RESET synchronous_commit")
+            cursor.execute("RESET default_toast_compression")
+            return
+        cursor.execute("SET synchronous_commit TO off")
+        cursor.execute("SELECT 'lz4' = ANY(enumvals) FROM pg_settings WHERE name = 'default_toast_compression'")
+        if cursor.fetchone()[0]:
+            cursor.execute("SET default_toast_compression TO lz4")
+
+
+def _pending_exists(cursor: Any) -> bool:
+    cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [PENDING_TABLE])
+    return bool(cursor.fetchone()[0])
+
+
+def _still_missing(cursor: Any, kind: str, name: str) -> bool:
+    """Whether the index or constraint is absent (something else may have built it since it was dropped)."""
+    if kind == "index":
+        cursor.execute("SELECT to_regclass(%s) IS NULL", [connection.ops.quote_name(name)])
+    else:
+        cursor.execute("SELECT NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = %s)", [name])
+    return bool(cursor.fetchone()[0])
+
+
+def defer_indexes() -> int:
+    """Drop the tables' secondary B-tree indexes and foreign keys, recording how to put each back; how many."""
+    if connection.vendor != "postgresql":
+        return 0
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TABLE IF NOT EXISTS {PENDING_TABLE} "
+            "(position serial PRIMARY KEY, name text NOT NULL, kind text NOT NULL, sql text NOT NULL)"
+        )
+        cursor.execute(_INDEXES_SQL, [list(TABLES), list(LINK_TABLES)])
+        indexes = cursor.fetchall()
+        cursor.execute(_FOREIGN_KEYS_SQL, [list(TABLES)])
+        foreign_keys = cursor.fetchall()
+        # Indexes first: a foreign key's validation may read one (restore_deferred runs them in this order).
+        for name, _, sql in indexes:
+            cursor.execute(f"INSERT INTO {PENDING_TABLE} (name, kind, sql) VALUES (%s, 'index', %s)", [name, sql])
+            cursor.execute(f"DROP INDEX {connection.ops.quote_name(name)}")
+        for name, table, definition in foreign_keys:
+            quoted = connection.ops.quote_name(name)
+            cursor.execute(
+                f"INSERT INTO {PENDING_TABLE} (name, kind, sql) VALUES (%s, 'foreign key', %s)",
+                [name, f"ALTER TABLE {table} ADD CONSTRAINT {quoted} {definition}"],
+            )
+            cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {quoted}")
+    return len(indexes) + len(foreign_keys)
+
+
+def restore_deferred() -> list[str]:
+    """Build every index and foreign key a first load dropped (none pending: one catalog read); their names."""
+    if connection.vendor != "postgresql":
+        return []
+    with connection.cursor() as cursor:
+        if not _pending_exists(cursor):
+            return []
+        cursor.execute(f"SELECT position, name, kind, sql FROM {PENDING_TABLE} ORDER BY position")
+        pending = cursor.fetchall()
+        if not pending:
+            cursor.execute(f"DROP TABLE IF EXISTS {PENDING_TABLE}")
+            return []
+        cursor.execute("SHOW maintenance_work_mem")
+        (memory,) = cursor.fetchone()
+        cursor.execute("SELECT set_config('maintenance_work_mem', %s, false)", [MAINTENANCE_WORK_MEM])
+        try:
+            for position, name, kind, sql in pending:
+                log.info("building the %s %s", kind, name)
+                # Each with its own row's removal, so an interruption keeps what is still to build.
+                with transaction.atomic():
+                    if _still_missing(cursor, kind, name):
+                        cursor.execute(sql)
+                    cursor.execute(f"DELETE FROM {PENDING_TABLE} WHERE position = %s", [position])
+            cursor.execute(f"DROP TABLE IF EXISTS {PENDING_TABLE}")  # all built: a sound catalog has no such table
+        finally:
+            cursor.execute("SELECT set_config('maintenance_work_mem', %s, false)", [memory])
+    return [name for _, name, _, _ in pending]

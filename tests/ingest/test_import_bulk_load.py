@@ -1,0 +1,154 @@
+"""PostgreSQL: a first import into an empty catalog drops the big tables' secondary B-tree indexes, their
+foreign keys and the link-order triggers, and puts back exactly what it dropped at its end; an import after
+an interrupted one puts back what is missing (catalog/bulk_load.py)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.db import connection, transaction
+from django.db.models import F, Q
+
+from cvewatch.catalog import bulk_load, link_order
+from cvewatch.catalog.models import CveProduct, CveVendor, CveWeakness
+from cvewatch.ingest.records import CveRecord
+from cvewatch.ingest.services import import_items
+from tests.support.engines import postgresql_only
+
+pytestmark = [pytest.mark.django_db(transaction=True), postgresql_only]
+
+T0 = datetime(2024, 3, 1, 12, tzinfo=UTC)
+LINKS = (CveVendor, CveProduct, CveWeakness)
+
+
+def schema() -> tuple[set[tuple[str, str]], set[tuple[str, str]], set[str]]:
+    """(index name, definition), (constraint name, definition) of the catalog tables, and trigger names."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() "
+            "AND tablename LIKE 'catalog\\_%%'"
+        )
+        indexes = set(cursor.fetchall())
+        cursor.execute(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid::regclass::text LIKE 'catalog\\_%%'"
+        )
+        constraints = set(cursor.fetchall())
+        cursor.execute(
+            "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal AND tgrelid::regclass::text LIKE 'catalog\\_%%'"
+        )
+        triggers = {row[0] for row in cursor.fetchall()}
+    return indexes, constraints, triggers
+
+
+def pending() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [bulk_load.PENDING_TABLE])
+        if not cursor.fetchone()[0]:
+            return 0
+        cursor.execute(f"SELECT count(*) FROM {bulk_load.PENDING_TABLE}")
+        return cursor.fetchone()[0]
+
+
+def records(seen: list, first: int, count: int, *, updated: datetime = T0):
+    for number in range(first, first + count):
+        seen.append(schema())
+        yield CveRecord(
+            cve_id=f"CVE-2024-{number:04d}", source="mitre", published=T0, updated=updated,
+            description=f"a heap overflow number {number}",
+            vendors=("acme", "acme$PRODUCT$rocket"), weaknesses=("CWE-79",),
+        )  # fmt: skip
+
+
+def stale_links() -> int:
+    return sum(
+        model.objects.filter(Q(cve_updated_at__isnull=True) | ~Q(cve_updated_at=F("cve__updated_at"))).count()
+        for model in LINKS
+    )
+
+
+def test_a_first_import_writes_without_them_and_puts_back_exactly_what_it_dropped():
+    before = schema()
+    seen: list = []
+    import_items(records(seen, 1000, 3), batch_size=1)
+    indexes, constraints, triggers = seen[-1]
+    dropped = before[0] - indexes
+    assert {"cve_updated_desc", "cvevendor_order", "change_cve_created"} <= {name for name, _ in dropped}
+    assert all("UNIQUE" not in definition for _, definition in dropped)
+    assert "cvevendor_cve" in {name for name, _ in indexes}  # the load's relinking deletes use it
+    assert not [c for c in constraints if c[1].startswith("FOREIGN KEY") and "catalog_cve(" in c[1]]
+    assert not set(link_order.TRIGGERS["postgresql"]) & triggers
+    assert schema() == before
+    assert pending() == 0
+    assert stale_links() == 0
+
+
+def test_a_cve_updated_later_in_the_first_import_carries_its_new_time_on_its_links():
+    def both():
+        yield from records([], 1000, 2)
+        yield from records([], 1000, 1, updated=T0 + timedelta(days=2))
+
+    import_items(both(), batch_size=1)
+    assert stale_links() == 0
+    assert CveVendor.objects.filter(cve__cve_id="CVE-2024-1000").get().cve_updated_at == T0 + timedelta(days=2)
+
+
+def test_an_import_after_a_killed_first_import_puts_back_what_it_left_out():
+    before = schema()
+    import_items(records([], 1000, 2))
+    # As a first import killed before its end leaves them (the definitions wait in the pending table).
+    assert bulk_load.defer_indexes() > 0
+    link_order.drop_link_order_triggers()
+    assert pending() > 0 and schema() != before
+    seen: list = []
+    import_items(records(seen, 2000, 2))
+    assert all(state == before for state in seen)  # put back before the import writes anything
+    assert schema() == before
+    assert pending() == 0
+    assert stale_links() == 0
+
+
+def test_an_interrupted_first_import_still_puts_everything_back():
+    before = schema()
+
+    def failing():
+        yield from records([], 1000, 2)
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        import_items(failing(), batch_size=1)
+    assert schema() == before
+    assert pending() == 0
+
+
+def test_inside_a_callers_transaction_nothing_is_dropped():
+    before = schema()
+    seen: list = []
+    with transaction.atomic():
+        import_items(records(seen, 3000, 2))
+    assert seen and all(state == before for state in seen)
+
+
+def test_the_links_of_cves_updated_during_the_load_are_settled_before_the_closing_vacuum(monkeypatch):
+    from cvewatch.ingest import services
+
+    at_vacuum: list[set[str]] = []
+    analyze = services._Importer.analyze
+
+    def spy(self, *, vacuum: bool = False) -> None:
+        if vacuum:
+            at_vacuum.append(schema()[2])
+        analyze(self, vacuum=vacuum)
+
+    monkeypatch.setattr(services, "ANALYZE_FIRST_AT", 1)
+    monkeypatch.setattr(services._Importer, "analyze", spy)
+
+    def both():
+        yield from records([], 1000, 2)
+        yield from records([], 1000, 1, updated=T0 + timedelta(days=2))
+
+    import_items(both(), batch_size=1)
+    # The recompute, which puts the triggers back, ran before the VACUUM: its rewritten rows are vacuumed.
+    assert at_vacuum and set(link_order.TRIGGERS["postgresql"]) <= at_vacuum[0]
+    assert stale_links() == 0
