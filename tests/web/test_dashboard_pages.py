@@ -161,3 +161,21 @@ def test_dashboard_queries_stop_growing_after_six_projects(owner_client, org, ow
         projects.create_project(organization=org, name=f"p{n:02d}", actor=owner)
     assert count() == six
     assert len(owner_client.get("/").context["digests"]) == digest.MAX_PROJECTS
+
+
+def test_charts_follow_the_catalog_at_most_every_few_minutes(owner_client, catalog, monkeypatch):
+    """A catalog change within CHARTS_REFRESH keeps the drawn charts; past it, the next view draws them anew."""
+    from cvewatch.web import views_dashboard
+
+    def year_2026_count(text: str) -> bool:
+        return "2026" in text.split("<summary>The numbers</summary>", 1)[1]
+
+    clock = [1_000_000.0]
+    monkeypatch.setattr(views_dashboard.time, "time", lambda: clock[0])
+    assert not year_2026_count(owner_client.get("/").content.decode())
+    fresh = CveFactory(cve_id="CVE-2026-3000", created_at=timezone.now())
+    Change.objects.create(cve=fresh, events=[{"type": "created", "details": {}}], types=["created"])
+    clock[0] += views_dashboard.CHARTS_REFRESH - 1
+    assert not year_2026_count(owner_client.get("/").content.decode())  # the catalog moved, too soon to redraw
+    clock[0] += 2
+    assert year_2026_count(owner_client.get("/").content.decode())
