@@ -32,8 +32,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     visit = visits.record_dashboard_visit(user=request.user)
     since = digest.since_for(previous_seen_at=visit.previous_seen_at, now=visit.seen_at)
     org = current_organization(request)
-    worst, worst_since = digest.worst_new(since=since)
-    digests = digest.organization_digests(organization=org, since=since) if org else []
+    version = statistics.catalog_version()  # read once: every cached part of the page is filed under it
+    worst, worst_since = digest.worst_new(since=since, version=version)
+    digests = digest.organization_digests(organization=org, since=since, version=version) if org else []
     return render(
         request,
         "web/catalog/dashboard.html",
@@ -44,11 +45,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "first_visit": visit.previous_seen_at is None,
             "digests": digests,
             "has_projects": bool(digests) or (org is not None and org_selectors.projects_of(organization=org).exists()),
-            "kev": digest.latest_kev(),
+            "kev": digest.latest_kev(version=version),
             "worst": worst,
             "worst_since": worst_since,
             "worst_fallback": worst_since != since,
-            "charts": _cached_charts(),
+            "charts": _cached_charts(version),
             "invitations": list(org_selectors.invitations_for_user(user=request.user)),
             "email_verified": org_selectors.email_is_verified(user=request.user),
         },
@@ -66,9 +67,8 @@ CHARTS_REFRESH = 300
 CHARTS_KEY = "cvewatch.web.dashboard-charts"
 
 
-def _cached_charts() -> list[dict[str, Any]]:
+def _cached_charts(version: str) -> list[dict[str, Any]]:
     """The charts' SVG, drawn again when the catalog changed and the last drawing is CHARTS_REFRESH old."""
-    version = statistics.catalog_version()
     kept = cache.get(CHARTS_KEY)
     if kept is not None:
         drawn_for, drawn_at, charts_svg = kept

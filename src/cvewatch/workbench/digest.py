@@ -61,9 +61,9 @@ def since_for(*, previous_seen_at: dt.datetime | None, now: dt.datetime | None =
     return since.replace(second=0, microsecond=0)
 
 
-def _remembered(key: str, compute: Callable[[], T]) -> T:
-    """compute(), kept DIGEST_TTL seconds under `key` and the catalog's version."""
-    return cache.get_or_set(f"cvewatch.digest:{catalog_version()}:{key}", compute, DIGEST_TTL)
+def _remembered(key: str, compute: Callable[[], T], version: str | None) -> T:
+    """compute(), kept DIGEST_TTL seconds under `key` and the catalog's version (read here unless given)."""
+    return cache.get_or_set(f"cvewatch.digest:{version or catalog_version()}:{key}", compute, DIGEST_TTL)
 
 
 @dataclass
@@ -174,8 +174,12 @@ def _severity(cve: Cve) -> tuple[float, float, int]:
     )
 
 
-def organization_digests(*, organization: Organization, since: dt.datetime) -> list[ProjectDigest]:
-    """The digests of the organization's active projects (the first MAX_PROJECTS by name)."""
+def organization_digests(
+    *, organization: Organization, since: dt.datetime, version: str | None = None
+) -> list[ProjectDigest]:
+    """The digests of the organization's active projects (the first MAX_PROJECTS by name).
+
+    version: catalog_version() when the caller already read it (as for latest_kev and worst_new)."""
     projects = list(Project.objects.filter(organization=organization, active=True).order_by("name")[:MAX_PROJECTS])
     if not projects:
         return []
@@ -191,27 +195,30 @@ def organization_digests(*, organization: Organization, since: dt.datetime) -> l
         found = (project_digest(project=project, since=since) for project in projects)
         return [(d.project.pk, d.changed, d.new, d.worst) for d in found]
 
-    digests = _remembered(f"projects:{since.isoformat()}:{subscriptions}", compute)
+    digests = _remembered(f"projects:{since.isoformat()}:{subscriptions}", compute, version)
     return [ProjectDigest(project=by_pk[pk], changed=changed, new=new, worst=worst)
             for pk, changed, new, worst in digests]  # fmt: skip
 
 
-def latest_kev(*, limit: int = LIST_LIMIT) -> list[Cve]:
+def latest_kev(*, limit: int = LIST_LIMIT, version: str | None = None) -> list[Cve]:
     """The CVEs most recently added to CISA's KEV catalog."""
     return _remembered(
         f"kev:{limit}",
         lambda: list(
             Cve.objects.only(*ROW_FIELDS).filter(kev_added__isnull=False).order_by("-kev_added", "-id")[:limit]
         ),
+        version,
     )
 
 
-def worst_new(*, since: dt.datetime, limit: int = LIST_LIMIT) -> tuple[list[Cve], dt.datetime]:
+def worst_new(
+    *, since: dt.datetime, limit: int = LIST_LIMIT, version: str | None = None
+) -> tuple[list[Cve], dt.datetime]:
     """The worst CVEs published since `since`; when none is, those of the catalog's newest 30 days.
 
     Returns the CVEs and the moment their window starts.
     """
-    return _remembered(f"worst:{since.isoformat()}:{limit}", lambda: _worst_new(since, limit))
+    return _remembered(f"worst:{since.isoformat()}:{limit}", lambda: _worst_new(since, limit), version)
 
 
 def _worst_new(since: dt.datetime, limit: int) -> tuple[list[Cve], dt.datetime]:
