@@ -90,6 +90,7 @@ _GENERATION_TRIGGERS = {
 # shared: writers never wait for each other) until their transaction ends, then advance PG_GENERATION.
 PG_GENERATION = "catalog_cve_search_generation"
 PG_WRITER_LOCK = 0x6376_6577_7372_6368  # "cvewsrch"
+PG_LOAD_LOCK = 0x6376_6577_6c6f_6164  # "cvewload": a first load's deferring and restoring, one session at a time
 PG_GENERATION_FUNCTION = "catalog_cve_search_bump"
 # table → the events of its `{table}_search_gen` statement trigger (0008's, widened by 0010 as above).
 PG_GENERATION_EVENTS = {
@@ -264,7 +265,11 @@ def search_index_deferred() -> Iterator[None]:
     from cvewatch.catalog.models import Cve
 
     if connection.vendor == "postgresql":
-        link_order.ensure_link_order_triggers()  # an interrupted first load may have left them out
+        if _pg_load_lock(take=True):  # else a first load runs elsewhere: what it left out, it puts back itself
+            try:
+                link_order.ensure_link_order_triggers()  # an interrupted first load may have left them out
+            finally:
+                _pg_load_lock(take=False)
         if connection.in_atomic_block:
             # Inside a caller's transaction: DROP INDEX would lock catalog_cve until that transaction ends, and
             # CREATE INDEX is refused while its deferred trigger events are pending. Writes keep the indexes.
@@ -338,24 +343,44 @@ def _trigram_indexes_deferred(*, first_load: bool) -> Iterator[None]:
     counts together), never a part of one, and the next import reads those files again."""
     from cvewatch.catalog import bulk_load, link_order, trigram
 
-    if not first_load:
-        bulk_load.restore_deferred()  # an interrupted first load left them out
-        trigram.ensure_trigram_indexes()
+    # One first load at a time defers and restores (PG_LOAD_LOCK, held for its whole length); an import that
+    # finds it held (another first load is under way) writes with the indexes as they are and leaves the
+    # rest to that load, which restores everything at its end, the other import's rows included.
+    if not _pg_load_lock(take=True):
         yield
         return
-    trigram.drop_trigram_indexes()
-    # The secondary B-tree indexes, the foreign keys and the link-order triggers too (catalog/bulk_load.py):
-    # the writer fills the links' cve_updated_at itself, the end copies it again for CVEs updated since.
-    bulk_load.defer_indexes()
-    link_order.drop_link_order_triggers()
-    bulk_load.load_session(on=True)
-    try:
+    if not first_load:
+        try:
+            bulk_load.restore_deferred()  # an interrupted first load left them out
+            trigram.ensure_trigram_indexes()
+        finally:
+            _pg_load_lock(take=False)
         yield
+        return
+    try:
+        trigram.drop_trigram_indexes()
+        # The secondary B-tree indexes, the foreign keys and the link-order triggers too (catalog/bulk_load.py):
+        # the writer fills the links' cve_updated_at itself, the end copies it again for CVEs updated since.
+        bulk_load.defer_indexes()
+        link_order.drop_link_order_triggers()
+        bulk_load.load_session(on=True)
+        try:
+            yield
+        finally:
+            bulk_load.load_session(on=False)
+            link_order.ensure_link_order_triggers()  # before the order indexes exist: its UPDATE writes no entry
+            bulk_load.restore_deferred()
+            trigram.ensure_trigram_indexes()
     finally:
-        bulk_load.load_session(on=False)
-        link_order.ensure_link_order_triggers()  # before the order indexes exist: its UPDATE writes no entry
-        bulk_load.restore_deferred()
-        trigram.ensure_trigram_indexes()
+        _pg_load_lock(take=False)
+
+
+def _pg_load_lock(*, take: bool) -> bool:
+    """Try to take (or release) PG_LOAD_LOCK, a session-level advisory lock; whether it was taken."""
+    with connection.cursor() as cursor:
+        function = "pg_try_advisory_lock" if take else "pg_advisory_unlock"
+        cursor.execute(f"SELECT {function}(%s)", [PG_LOAD_LOCK])
+        return bool(cursor.fetchone()[0])
 
 
 def on_post_migrate(sender: Any, *, using: str = "default", **kwargs: Any) -> None:
