@@ -47,6 +47,10 @@ def test_a_first_import_writes_without_the_trigram_indexes_and_builds_them_at_th
         cursor.execute(sql, params)
         ids = {row[0] for row in cursor.fetchall()}
     assert ids == set(Cve.objects.filter(cve_id="CVE-2024-1003").values_list("pk", flat=True))
+    # The indexes' expression statistics exist (gathered once they were built): searches are planned on them.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT DISTINCT tablename FROM pg_stats WHERE tablename = ANY(%s)", [list(trigram.PG_TRIGRAM_INDEXES)])
+        assert {row[0] for row in cursor.fetchall()} == set(trigram.PG_TRIGRAM_INDEXES)
 
 
 def test_a_later_import_keeps_the_indexes_and_builds_the_ones_a_killed_first_import_left_out():

@@ -46,6 +46,11 @@ def ensure_trigram_indexes() -> list[str]:
                 f"CREATE INDEX IF NOT EXISTS {name} ON catalog_cve USING gin (({PG_TRIGRAM_INDEXES[name]}) "
                 "gin_trgm_ops)"
             )
+        if missing:
+            # The planner's statistics of an expression index (upper(description), …) are gathered by ANALYZE
+            # only once the index exists: without them a search's estimate is a guess and its plan can be
+            # 10x slower (search=buffer p95 140 ms -> 14 ms on the full corpus after a first load).
+            cursor.execute("ANALYZE catalog_cve")
     return missing
 
 
