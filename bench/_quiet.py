@@ -51,8 +51,13 @@ def _tree_pids(root: int) -> list[int]:
 
 
 def _tree_cpu_seconds(root: int) -> float:
+    return cpu_seconds(_tree_pids(root))
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds of these processes (/proc; a process gone meanwhile counts nothing)."""
     total = 0
-    for pid in _tree_pids(root):
+    for pid in pids:
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:

@@ -22,24 +22,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _loadgen import HOST, free_port, wait_until_up  # noqa: E402
-from _quiet import _tree_pids  # noqa: E402
+from _quiet import _tree_pids, cpu_seconds  # noqa: E402
 from _speed_api import create_fixture, delete_fixture, warm_every_worker  # noqa: E402
 
 URLS = [
     "/api/cve", "/api/cve?vendor=linux&product=linux_kernel", "/api/cve?cvss=critical", "/api/vendors",
     "/api/vendors/microsoft/products", "/api/weaknesses",
 ]  # fmt: skip
-
-
-def cpu_seconds(pids: list[int]) -> float:
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])
-    return total / os.sysconf("SC_CLK_TCK")
 
 
 def backend_pids(database_url: str | None) -> list[int]:
