@@ -10,6 +10,8 @@ import sys
 import threading
 import time
 
+from huey.consumer import Consumer
+
 from cvewatch.core.memory import give_memory_back, limit_malloc_arenas
 from cvewatch.jobs.queue import huey
 
@@ -33,7 +35,8 @@ def run_worker(*, threads: int, parent_pid: int | None = None) -> None:
     if parent_pid is not None:
         _exit_with_parent(parent_pid)
     huey.post_execute(name="give-memory-back")(_give_memory_back)
-    consumer = huey.create_consumer(
+    consumer = _Consumer(
+        huey,
         workers=threads,
         worker_type="thread",
         periodic=True,
@@ -53,6 +56,27 @@ def run_worker(*, threads: int, parent_pid: int | None = None) -> None:
     consumer.run()
     _interrupt_running_jobs(grace=INTERRUPT_GRACE)
     logger.info("cvewatch worker pid %s stopped", os.getpid())
+
+
+class _Consumer(Consumer):
+    """Huey's consumer, deaf to no stop signal. Huey installs its signal handlers only once its threads run,
+    so a SIGTERM in that moment (a service manager stopping a worker that just started) killed the process
+    outright, mid-job if a thread had already taken one. From construction on, a stop signal is kept and
+    handed to Huey's own handler as soon as it is in place: the worker then stops the usual graceful way."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self._early_signals: list[int] = []
+        for signum in self._signal_actions:
+            signal.signal(signum, self._keep_early_signal)
+
+    def _keep_early_signal(self, signum: int, frame: object) -> None:
+        self._early_signals.append(signum)
+
+    def _set_signal_handlers(self) -> None:
+        super()._set_signal_handlers()
+        for signum in self._early_signals:
+            self._handle_signal(signum, None)
 
 
 def _interrupt_running_jobs(*, grace: float) -> None:
