@@ -11,6 +11,11 @@ from tests.support.mail import SmtpServer, start_smtp_server
 from tests.support.people import FAST_PASSWORD_HASHERS, make_user
 
 REPO = Path(__file__).resolve().parent.parent
+
+# `cvewatch sync`/`import`/`worker` lower their CPU priority (core/priority.py). In the suite they stay at full
+# priority: a niced subprocess would wait behind the xdist workers and time out, and a command called in
+# process would renice the test worker itself for the rest of the run.
+os.environ.setdefault("CVEWATCH_BACKGROUND_NICE", "0")
 DATA = Path(__file__).resolve().parent / "data"
 
 
@@ -45,6 +50,11 @@ def _fresh_throttle_counters():
     clear()
     yield
     clear()
+
+
+@pytest.fixture(autouse=True)
+def _background_at_full_priority(settings):
+    settings.BACKGROUND_NICE = 0
 
 
 @pytest.fixture(autouse=True)

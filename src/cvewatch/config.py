@@ -70,6 +70,9 @@ SETTINGS: tuple[Setting, ...] = (
             "dies); external: it runs none and `cvewatch worker` runs elsewhere."),
     Setting("CVEWATCH_WORKER_THREADS", "2", "Threads of a job worker (`cvewatch worker`, serve's internal one): "
             "jobs run at once."),
+    Setting("CVEWATCH_BACKGROUND_NICE", "10", "CPU niceness (0-19) that `cvewatch worker` (serve's internal one "
+            "too), `sync` and `import` take on, so feeds and imports yield the CPU to the web pages and API; 0: "
+            "none."),
     Setting("CVEWATCH_QUEUE_NAME", "cvewatch", "Name of the job queue (its key prefix on Redis): instances sharing "
             "one Redis need different names."),
     # --- end job engine ---

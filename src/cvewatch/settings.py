@@ -253,6 +253,7 @@ SPECTACULAR_SETTINGS = {
 REDIS_URL = config.env_str("CVEWATCH_REDIS_URL")
 WORKER_MODE = config.env_choice("CVEWATCH_WORKER", ("internal", "external"))
 WORKER_THREADS = config.env_int("CVEWATCH_WORKER_THREADS", maximum=64)
+BACKGROUND_NICE = config.env_int("CVEWATCH_BACKGROUND_NICE", minimum=0, maximum=19)
 HUEY = {
     "name": config.env_str("CVEWATCH_QUEUE_NAME") or "cvewatch",
     # Redis pops each task exactly once across machines; the SQLite file serves one machine without a server.

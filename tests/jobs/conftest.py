@@ -124,6 +124,7 @@ def _base_env(data_dir: Path) -> dict[str, str]:
         CVEWATCH_DATA_DIR=str(data_dir),
         CVEWATCH_SECRET_KEY="jobs-tests-" + "x" * 40,
         CVEWATCH_LOG_LEVEL="INFO",
+        CVEWATCH_BACKGROUND_NICE="0",  # at full priority under the suite's load (tests/support/processes.py)
         PYTHONUNBUFFERED="1",
         # A worker syncs what is due as it starts: never the real upstreams from a test (this machine may have
         # no network, and a connect that hangs would hold the worker past the shutdown these tests time).

@@ -13,6 +13,7 @@ import time
 from huey.consumer import Consumer
 
 from cvewatch.core.memory import give_memory_back, limit_malloc_arenas
+from cvewatch.core.priority import yield_cpu_to_the_web
 from cvewatch.jobs.queue import huey
 
 logger = logging.getLogger("cvewatch.jobs.worker")
@@ -32,6 +33,7 @@ def run_worker(*, threads: int, parent_pid: int | None = None) -> None:
     import cvewatch.jobs.tasks  # noqa: F401  (registers every task with Huey)
 
     limit_malloc_arenas()  # before the consumer's threads start (core/memory.py says why)
+    yield_cpu_to_the_web()  # before any thread starts: they inherit it (core/priority.py)
     if parent_pid is not None:
         _exit_with_parent(parent_pid)
     huey.post_execute(name="give-memory-back")(_give_memory_back)

@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from cvewatch.catalog.choices import ImportStatus
 from cvewatch.catalog.models import ImportRun
+from cvewatch.core.priority import yield_cpu_to_the_web
 from cvewatch.ingest.services import DEFAULT_BATCH_SIZE, ImportStats, import_paths
 from cvewatch.ingest.stats import left_out_line
 
@@ -65,6 +66,7 @@ class Command(BaseCommand):
     ) -> None:
         if batch_size < 1:
             raise CommandError("--batch-size must be at least 1")
+        yield_cpu_to_the_web()  # core/priority.py: the web keeps its speed during an import
         started = time.monotonic()
         progress = None if quiet else _Progress(self.stderr)
         run, stats = import_paths(

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from cvewatch.core.priority import yield_cpu_to_the_web
 from cvewatch.ingest.stats import left_out_line
 from cvewatch.sync import selectors, services
 from cvewatch.sync.choices import RunStatus
@@ -44,6 +45,7 @@ class Command(BaseCommand):
                 raise CommandError("--status takes no source names")
             self.stdout.write(status_report(selectors.source_statuses(runs=max(runs, 0))))
             return
+        yield_cpu_to_the_web()  # core/priority.py: the web keeps its speed while feeds are read
         try:
             results = services.run_sources(names=sources or None, worker=worker)
         except UnknownSource as exc:
