@@ -10,7 +10,7 @@ It starts `cvewatch serve` (with its job worker, which sends the alerts) on a fr
 --concurrency threads sends the API requests (Bearer token) and the web pages (a logged-in session) round
 robin, for --minutes. Meanwhile:
 - `cvewatch sync kev nvd` re-runs the local feeds of --sync-kev and --sync-nvd (cursors forgotten, so every run
-  reads and merges them), as a scheduled sync does;
+  reads and merges them all again), back to back or --sync-pause seconds apart;
 - every --slice-every seconds `cvewatch import` re-imports a slice of the real --slice feed (records of the
   watched vendors, --slice-size of them, rotating) as NVD would serve them modified now: each round changes
   real CVEs, so the worker has real deliveries to send while everything else runs.
@@ -128,12 +128,15 @@ _ACCESS_LINE = re.compile(
 
 def served_times(log: str, *, api: tuple[str, ...], pages: tuple[str, ...]) -> dict[str, list[float]]:
     """{kind: [ms]} of the soak's 200 answers, as the server's access log times them (cvewatch serve logs the
-    worker's time per request in microseconds): the time spent serving, without the wait for a free worker."""
+    worker's time per request in microseconds): the time spent serving, without the wait for a free worker.
+    Each URL's own list is under the URL itself."""
     kinds = {**{url: "api" for url in api}, **{url: "page" for url in pages}}
     times: dict[str, list[float]] = defaultdict(list)
     for line in log.splitlines():
         if (found := _ACCESS_LINE.search(line)) and found["status"] == "200" and found["path"] in kinds:
-            times[kinds[found["path"]]].append(int(found["micros"]) / 1000)
+            ms = int(found["micros"]) / 1000
+            times[kinds[found["path"]]].append(ms)
+            times[found["path"]].append(ms)
     return times
 
 
@@ -157,6 +160,10 @@ def main(argv: list[str]) -> int:  # noqa: C901, PLR0915 - one script, read top 
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--sync-kev", default=str(CORPUS / "kev" / "known_exploited_vulnerabilities.json"))
     parser.add_argument("--sync-nvd", default=str(CORPUS / "nvd-1.1-modified-history"))
+    parser.add_argument(
+        "--sync-pause", type=float, default=0,
+        help="seconds between the end of one sync run and the start of the next (0: back to back, the harshest)",
+    )  # fmt: skip
     parser.add_argument("--projects", type=int, default=30, help="projects, each with a webhook")
     parser.add_argument(
         "--emails", type=int, default=3, help="of which this many also mail a confirmed address"
@@ -236,6 +243,8 @@ def main(argv: list[str]) -> int:  # noqa: C901, PLR0915 - one script, read top 
 
         def sync_loop() -> None:
             while not stop.is_set():
+                if syncs and stop.wait(args.sync_pause):
+                    break
                 done = subprocess.run([sys.executable, "-c", SYNC], capture_output=True, text=True)
                 note(done)
                 summary = " / ".join(
@@ -379,10 +388,15 @@ def main(argv: list[str]) -> int:  # noqa: C901, PLR0915 - one script, read top 
     served = served_times(
         server_log.read_bytes()[:log_at_stop].decode(errors="replace"), api=api, pages=pages
     )
-    for kind, samples in sorted(served.items()):
+    for kind in ("api", "page"):
+        samples = served.get(kind, [])
         print(f"served     {kind:5} n={len(samples):,} p50 {percentile(samples, 50):.1f} ms  "
               f"p95 {percentile(samples, 95):.1f} ms  p99 {percentile(samples, 99):.1f} ms  (worker time, access log; "
               f"target p95 {SERVED_TARGETS_MS[kind]:.0f} ms)")  # fmt: skip
+    by_url = sorted((url for url in served if url not in SERVED_TARGETS_MS),
+                    key=lambda url: -percentile(served[url], 95))  # fmt: skip
+    print("by URL     worker time p50 / p95 ms: " + "; ".join(
+        f"{url} {percentile(served[url], 50):.0f} / {percentile(served[url], 95):.0f}" for url in by_url))  # fmt: skip
     print(f"server RSS {rss_start:.0f} MiB after {args.warmup:.0f} s, {rss_end:.0f} MiB at the end: "
           f"growth {rss_end - rss_start:+.0f} MiB")  # fmt: skip
     print("RSS every 30 s: " + ", ".join(f"{mib:.0f}" for _, mib in rss) + " MiB")
