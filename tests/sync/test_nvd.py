@@ -157,3 +157,45 @@ def test_a_feed_that_is_garbage_after_its_header_fails_and_keeps_the_cursor(sync
     run = services.run_source(name="nvd")
     assert run.status == RunStatus.FAILED and "nothing usable" in run.errors and "invalid JSON" in run.errors
     assert run.cursor_after == {} and SyncSource.objects.get(name="nvd").cursor == {}
+
+
+def _with_product(item: dict, cpe: str, modified: str) -> dict:
+    """A copy of a feed item, modified at `modified`, that also affects the product of `cpe`."""
+    copy = orjson.loads(orjson.dumps(item))
+    copy["lastModifiedDate"] = modified
+    copy["configurations"]["nodes"].append(
+        {"operator": "OR", "children": [], "cpe_match": [{"vulnerable": True, "cpe23Uri": cpe, "cpe_name": []}]}
+    )
+    return copy
+
+
+def test_a_syncs_steps_read_the_catalogs_ids_once_and_share_the_new_ones(sync_urls, tmp_path):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from cvewatch.catalog.models import Vendor
+
+    items = FEED["CVE_Items"]
+    cpe = "cpe:2.3:a:acme_shared:rocket:1.0:*:*:*:*:*:*:*"
+    feeds = tmp_path / "feeds"
+    feeds.mkdir()
+    (feeds / "nvdcve-1.1-a.json").write_bytes(feed("2023-08-09T07:00Z"))
+    # Step b brings a new vendor and product; step c names them again on another CVE: it must reuse b's ids.
+    (feeds / "nvdcve-1.1-b.json").write_bytes(
+        feed("2023-08-10T07:00Z", items=[_with_product(items[0], cpe, "2023-08-10T06:00Z")])
+    )
+    (feeds / "nvdcve-1.1-c.json").write_bytes(
+        feed("2023-08-11T07:00Z", items=[_with_product(items[1], cpe, "2023-08-11T06:00Z")])
+    )
+    sync_urls(nvd=str(feeds))
+    with CaptureQueriesContext(connection) as queries:
+        run = services.run_source(name="nvd")
+    assert run.status == RunStatus.SUCCEEDED and run.counts["steps"] == 3
+    vendor_table = Vendor._meta.db_table
+    loads = [q["sql"] for q in queries.captured_queries if q["sql"].startswith(f'SELECT "{vendor_table}"."name"')]
+    # Every vendor read once and every product read once for the whole run, not once per step.
+    assert len([sql for sql in loads if "JOIN" in sql]) == 1 and len(loads) == 2, loads
+    assert Vendor.objects.filter(name="acme_shared").count() == 1
+    first, second = (items[i]["cve"]["CVE_data_meta"]["ID"] for i in (0, 1))
+    for cve_id in (first, second):
+        assert Cve.objects.get(cve_id=cve_id).cvevendor_set.filter(vendor__name="acme_shared").exists()

@@ -39,6 +39,7 @@ from cvewatch.catalog.models import (
 )
 from cvewatch.catalog.search import search_index_deferred
 from cvewatch.ingest.inputs import InputLedger
+from cvewatch.ingest.known_ids import KnownIds
 from cvewatch.ingest.pipeline import Reader, worth_it
 from cvewatch.ingest.pipeline import available as pipeline_available
 from cvewatch.ingest.preparing import Preparer, prepared_batches, short
@@ -82,8 +83,9 @@ class _Importer:
         progress_interval: float,
         checkpoint: Checkpoint | None = None,
         reread: bool = False,
+        known: KnownIds | None = None,
     ) -> None:
-        self.stats, self.batch_size = stats, max(1, batch_size)
+        self.stats, self.batch_size, self.known = stats, max(1, batch_size), known
         self.on_progress, self.progress_interval = on_progress, progress_interval
         self.checkpoint = checkpoint
         # A failing checkpoint is the caller's error: never retried, never counted as a skipped record.
@@ -99,7 +101,7 @@ class _Importer:
     @cached_property
     def writer(self) -> BatchWriter:
         """Made at the first batch: its id caches (every vendor and product) cost a run with nothing to write."""
-        return BatchWriter(run_id=self.run_id)
+        return BatchWriter(run_id=self.run_id, known=self.known)
 
     def beat(self) -> None:
         """The run's heartbeat, when it is due: other hosts tell a live run from a dead one by it."""
@@ -267,6 +269,7 @@ def import_items(
     on_progress: Callable[[ImportStats], None] | None = None,
     progress_interval: float = 2.0,
     checkpoint: Checkpoint | None = None,
+    known: KnownIds | None = None,
 ) -> ImportStats:
     """Imports parsed items (CVE records, KEV entries, EPSS scores, CWE entries; Skipped ones are counted).
 
@@ -274,13 +277,14 @@ def import_items(
     checkpoint runs once, inside the transaction of the last batch written (or of its own when there is
     none), so a caller's cursor commits or rolls back with the data it covers; if it raises, so does this.
     InputRead markers among items (from the walker) are recorded as imported files once their records commit.
+    `known`: the catalog's ids read by an earlier call of the same run (a sync's steps share one).
     """
     stats = ImportStats()
     if run is not None:
         mark_interrupted_runs()
     importer = _Importer(
         stats=stats, run=run, batch_size=batch_size, on_progress=on_progress,
-        progress_interval=progress_interval, checkpoint=checkpoint,
+        progress_interval=progress_interval, checkpoint=checkpoint, known=known,
     )  # fmt: skip
     with search_index_deferred():
         importer.consume(items)

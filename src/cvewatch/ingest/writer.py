@@ -29,10 +29,11 @@ from cvewatch.catalog.models import (
     Vendor,
     Weakness,
 )
-from cvewatch.catalog.names import is_product, product_key, split_product, vendor_of
+from cvewatch.catalog.names import is_product, split_product, vendor_of
 from cvewatch.catalog.search import index_written_cves
 from cvewatch.catalog.signals import changes_recorded  # alerts: see write_cves
 from cvewatch.ingest import merge
+from cvewatch.ingest.known_ids import KnownIds
 from cvewatch.ingest.records import CweEntry
 from cvewatch.ingest.rows import adapt_row, ids_for, insert_rows, update_rows
 from cvewatch.ingest.stats import WriteCounts
@@ -121,14 +122,10 @@ class _Known:
 class BatchWriter:
     """Writes batches for one import run, keeping the run's vendor/product/weakness id caches."""
 
-    def __init__(self, *, run_id: int | None) -> None:
+    def __init__(self, *, run_id: int | None, known: KnownIds | None = None) -> None:
         self.run_id = run_id
-        self.vendor_ids: dict[str, int] = dict(Vendor.objects.values_list("name", "id"))
-        self.product_ids: dict[str, int] = {
-            product_key(vendor, name): pk
-            for vendor, name, pk in Product.objects.values_list("vendor__name", "name", "id")
-        }
-        self.weakness_ids: dict[str, int] = dict(Weakness.objects.values_list("cwe_id", "id"))
+        known = (known or KnownIds()).load_once()  # shared by a sync's steps (ingest/known_ids.py)
+        self.vendor_ids, self.product_ids, self.weakness_ids = known.vendor_ids, known.product_ids, known.weakness_ids
         # On a first import (no CVE and no source record yet) only the CVEs this run wrote can have stored
         # rows: the others' lookups are skipped, as they could only find nothing. None: look every CVE up.
         # A database error drops the shortcut for good (another writer may be filling the same catalog).

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 
 from cvewatch.catalog.models import ImportRun
+from cvewatch.ingest.known_ids import KnownIds
 from cvewatch.ingest.records import Item, Skipped
 from cvewatch.ingest.services import ImportStats, import_items
 from cvewatch.sync.errors import UpstreamError
@@ -39,6 +40,7 @@ def import_step(
     run: ImportRun,
     checkpoint: Callable[[], None],
     heartbeat: Callable[[], None],
+    known: KnownIds | None = None,
 ) -> ImportStats:
     tally = _Tally(items)
 
@@ -50,5 +52,5 @@ def import_step(
 
     return import_items(
         tally, run=run, checkpoint=guarded_checkpoint, on_progress=lambda _: heartbeat(),
-        progress_interval=PROGRESS_INTERVAL,
+        progress_interval=PROGRESS_INTERVAL, known=known,
     )  # fmt: skip

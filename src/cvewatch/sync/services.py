@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from cvewatch.catalog.choices import ImportStatus
 from cvewatch.catalog.models import ImportRun
+from cvewatch.ingest.known_ids import KnownIds
 from cvewatch.ingest.services import ImportStats
 from cvewatch.sync import lease
 from cvewatch.sync.choices import RunStatus
@@ -121,14 +122,16 @@ def run_source(
 def _run_steps(
     ctx: Context, *, run: SyncRun, import_run: ImportRun, totals: _Totals, worker: str, lease_seconds: int
 ) -> None:
-    """Imports each step of the source; its cursor is saved in the transaction of its last batch."""
+    """Imports each step of the source; its cursor is saved in the transaction of its last batch. The steps
+    share the catalog's ids, read once at the first write (ingest/known_ids.py)."""
+    known = KnownIds()
     for step in make_source(ctx.name).steps(ctx):
         saved: Cursor = dict(step.cursor)
 
         def checkpoint(cursor: Cursor = saved) -> None:
             lease.renew(name=ctx.name, worker=worker, seconds=lease_seconds, cursor=cursor)
 
-        stats = import_step(step.items, run=import_run, checkpoint=checkpoint, heartbeat=ctx.heartbeat)
+        stats = import_step(step.items, run=import_run, checkpoint=checkpoint, heartbeat=ctx.heartbeat, known=known)
         totals.add(stats)
         ctx.cursor = run.cursor_after = saved
         ctx.note(f"{step.label}: {stats.read:,} read, {stats.created:,} created, {stats.updated:,} updated")
