@@ -9,8 +9,10 @@ from types import SimpleNamespace
 
 import pytest
 from django.template import Context, engines
+from django.template.defaultfilters import date as date_filter
 from django.test import RequestFactory
 from django.utils import timezone
+from django.utils.text import Truncator
 
 from cvewatch.catalog.ordering import CveSort
 from cvewatch.web import rows
@@ -250,3 +252,32 @@ def test_vendor_rows_without_a_current_project_have_no_form():
     assert "<form" not in html and "csrfmiddlewaretoken" not in html
     followed = vendor_rows(VENDORS[1:2], current=SimpleNamespace(name="web"))
     assert 'value="subscribe"' in followed and "subscribed</span>" not in followed
+
+
+@pytest.mark.parametrize("length", [1, 2, 5, 120, 220])
+def test_truncation_is_truncatechars(length):
+    texts = [
+        "",
+        "a",
+        "<&>",
+        "x" * (length - 1),
+        "x" * length,
+        "x" * (length + 1),
+        "y" * 500,
+        "e\u0301" * length,
+    ]
+    texts += ["é" * (length + 3), "ü<" * length, "a" * (length - 1) + "é", "a" * length + "e\u0301\u0301"]
+    text = rows._Text()
+    for value in texts:
+        assert text.truncated(value, length) == rows.escape(Truncator(value).chars(length)), value
+
+
+def test_dates_are_the_date_filter():
+    values = [WHEN, dt.date(2021, 12, 10), dt.datetime(2024, 1, 1, 0, 30, tzinfo=dt.UTC), None, ""]
+    with timezone.override("America/New_York"):
+        text = rows._Text()
+        for value in values:
+            local = timezone.template_localtime(value)
+            assert text.day(value) == date_filter(local, "Y-m-d")
+            assert text.iso(value) == date_filter(local, "c")
+        assert text.day(values[2]) == "2023-12-31"

@@ -9,18 +9,21 @@ table. The markup is byte for byte what the templates rendered, every value esca
 
 from __future__ import annotations
 
+import datetime as dt
+import html
 from collections.abc import Iterable, Sequence
 from typing import Any
 from urllib.parse import quote
 
+from django.conf import settings
+from django.template.defaultfilters import date as date_filter
 from django.template.defaultfilters import floatformat
 from django.template.defaulttags import CsrfTokenNode
 from django.urls import reverse
-from django.utils import dateformat
-from django.utils.html import escape, format_html
+from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.text import Truncator
-from django.utils.timezone import template_localtime
+from django.utils.text import Truncator, add_truncation_text, calculate_truncate_chars_length
 
 from cvewatch.web.templatetags.cvewatch_web import cvss_badge
 
@@ -29,6 +32,14 @@ _PATH_SAFE = "!$&'()*+,;=" + "/~:@"
 # A stand-in for a path argument when a URL is reversed once for a whole table: only unreserved characters,
 # which `reverse` leaves as they are.
 _PLACEHOLDER = "CVEWATCH-ROW-ARG"
+
+
+def escape(value: Any) -> str:
+    """What `{{ value }}` writes: django.utils.html.conditional_escape without its lazy-string wrapper, which
+    cost as much as the escaping itself at ~20 values a row."""
+    if hasattr(value, "__html__"):
+        return str(value.__html__())
+    return html.escape(str(value))
 
 
 def thousands(value: Any) -> str:
@@ -54,8 +65,8 @@ class _PathArg:
     """A named URL whose last path argument changes per row: reversed once, then completed per value
     exactly as `reverse` would (quoted) and `{% url %}` would (HTML-escaped).
 
-    `refused` are the characters the argument's converter does not match (`<str:…>` a slash, `<path:…>` a
-    line break): a value with one goes through `reverse` itself, and fails as it did in the template.
+    `refused` is the character the argument's converter does not match (`<str:…>` a slash, `<path:…>` a
+    line break): a value with it goes through `reverse` itself, and fails as it did in the template.
     """
 
     def __init__(self, name: str, *args: str, refused: str) -> None:
@@ -63,23 +74,67 @@ class _PathArg:
         self.head, _, self.tail = reverse(name, args=[*args, _PLACEHOLDER]).rpartition(_PLACEHOLDER)
 
     def __call__(self, value: str) -> str:
-        if any(char in value for char in self.refused):
+        if self.refused in value:
             return escape(reverse(self.name, args=[*self.args, value]))
         return escape(self.head + quote(value, safe=_PATH_SAFE) + self.tail)
 
 
-def _date(value: Any, fmt: str) -> str:
-    # The template's `|date:fmt`: an aware datetime is shown in the current time zone first.
-    if not value:
-        return ""
-    try:
-        return dateformat.format(template_localtime(value), fmt)
-    except AttributeError:
-        return ""
+class _Text:
+    """The template filters a CVE row uses, with what they look up (the time zone, the truncation text)
+    taken once per table; exactly `|date:"Y-m-d"`, `|date:"c"` and `|truncatechars:n`."""
+
+    def __init__(self) -> None:
+        self.tz = timezone.get_current_timezone()
+        self.use_tz = settings.USE_TZ
+        self.cut: dict[int, int] = {}
+
+    def local(self, value: Any) -> Any:
+        # timezone.template_localtime, the time zone looked up once.
+        if (
+            isinstance(value, dt.datetime)
+            and self.use_tz
+            and not timezone.is_naive(value)
+            and getattr(value, "convert_to_local_time", True)
+        ):
+            return value.astimezone(self.tz)
+        return value
+
+    def day(self, value: Any) -> str:
+        if value is None or value == "":
+            return ""
+        if isinstance(value, dt.date):
+            value = self.local(value)
+            return f"{value.year:04d}-{value.month:02d}-{value.day:02d}"
+        return date_filter(value, "Y-m-d")
+
+    def iso(self, value: Any) -> str:
+        if value is None or value == "":
+            return ""
+        if isinstance(value, dt.date):
+            return str(self.local(value).isoformat())
+        return date_filter(value, "c")
+
+    def truncated(self, value: Any, length: int) -> str:
+        """`value|truncatechars:length`, escaped. An ASCII text needs neither Truncator's Unicode
+        normalization nor its walk over combining characters: it is cut where Truncator would cut it."""
+        text = str(value)
+        if not text.isascii():
+            return escape(Truncator(text).chars(length))
+        if len(text) <= length:
+            return escape(text)
+        cut = self.cut.get(length)
+        if cut is None:
+            cut = self.cut[length] = calculate_truncate_chars_length(length, None)
+        return escape(add_truncation_text(text[:cut]))
 
 
-def _truncated(value: Any, length: int) -> str:
-    return escape(Truncator(value).chars(length))
+def _epss_cell(score: Any) -> str:
+    if score is None:
+        return '<span class="muted" title="No EPSS score">—</span>'
+    return (
+        f'<span title="EPSS {escape(floatformat(score, 5))}: the probability of exploitation in the next '
+        f'30 days">{escape(epss_percent(score))}</span>'
+    )
 
 
 def csrf_field(context: Any) -> str:
@@ -95,6 +150,10 @@ class CveRows:
         self.published = getattr(sort, "key", None) == "published"
         self.detail_url = _PathArg("web:cve_detail", refused="/")
         self.triage = _TriageCell(context) if triage_column else None
+        self.text = _Text()
+        # Scores repeat across a page: each badge and EPSS cell is rendered once per table.
+        self.badges: dict[tuple[Any, ...], str] = {}
+        self.epss: dict[Any, str] = {}
 
     def render(self, cves: Iterable[Any]) -> list[SafeString]:
         return [self.row(cve) for cve in cves]
@@ -102,34 +161,32 @@ class CveRows:
     def row(self, cve: Any) -> SafeString:
         cve_id = escape(cve.cve_id)
         kev = (
-            format_html(
-                '<span class="badge kev" title="In CISA\'s Known Exploited Vulnerabilities catalog since {}">'
-                "KEV</span>",
-                _date(cve.kev_added, "Y-m-d"),
-            )
+            '<span class="badge kev" title="In CISA\'s Known Exploited Vulnerabilities catalog since '
+            f'{escape(self.text.day(cve.kev_added))}">KEV</span>'
             if cve.kev_added
             else ""
         )
         rejected = '<span class="badge rejected">rejected</span>' if cve.state == "REJECTED" else ""
         title, description = cve.title, cve.description
-        summary = f"<strong>{_truncated(title, 120)}</strong>" if title else ""
+        summary = f"<strong>{self.text.truncated(title, 120)}</strong>" if title else ""
         if description != title:
-            summary += f'{"<br>" if title else ""}<span class="muted">{_truncated(description, 220)}</span>'
-        if cve.epss_score is not None:
-            epss = format_html(
-                '<span title="EPSS {}: the probability of exploitation in the next 30 days">{}</span>',
-                floatformat(cve.epss_score, 5),
-                epss_percent(cve.epss_score),
+            summary += (
+                f'{"<br>" if title else ""}<span class="muted">{self.text.truncated(description, 220)}</span>'
             )
-        else:
-            epss = '<span class="muted" title="No EPSS score">—</span>'
+        epss = self.epss.get(cve.epss_score)
+        if epss is None:
+            epss = self.epss[cve.epss_score] = _epss_cell(cve.epss_score)
+        scores = (cve.cvss31_score, cve.cvss40_score, cve.cvss30_score, cve.cvss20_score)
+        badge = self.badges.get(scores)
+        if badge is None:
+            badge = self.badges[scores] = cvss_badge(cve)
         # The template's published cell kept the line break before its `{% else %}`.
         label, when, end = (
             ("Published", cve.created_at, "\n      ") if self.published else ("Updated", cve.updated_at, "")
         )
         date = (
-            f'<td class="date muted" data-label="{label}"><time datetime="{escape(_date(when, "c"))}">'
-            f"{escape(_date(when, 'Y-m-d'))}</time></td>{end}"
+            f'<td class="date muted" data-label="{label}"><time datetime="{escape(self.text.iso(when))}">'
+            f"{escape(self.text.day(when))}</time></td>{end}"
         )
         triage = self.triage.cell(cve) if self.triage is not None else ""
         return mark_safe(
@@ -137,7 +194,7 @@ class CveRows:
             f"{cve_id}</a>\n"
             f"        {kev}\n        {rejected}</td>\n"
             f'      <td class="desc">{summary}</td>\n'
-            f'      <td class="score">{cvss_badge(cve)}</td>\n'
+            f'      <td class="score">{badge}</td>\n'
             f'      <td class="epss num" data-label="EPSS">{epss}</td>\n'
             f"      {date}\n      {triage}\n    </tr>"
         )
