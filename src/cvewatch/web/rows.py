@@ -201,7 +201,7 @@ class CveRows:
 
 
 class _TriageCell:
-    """The project page's triage cell (`web/workbench/triage_cell.html`): a status form and the assignee."""
+    """The project page's triage cell (was `workbench/triage_cell.html`): a status form and the assignee."""
 
     def __init__(self, context: Any) -> None:
         request = context["request"]
@@ -256,6 +256,7 @@ class VendorRows:
         self.detail_url = _PathArg("web:vendor_detail", refused="\n")
         self.list_url = escape(reverse("web:cve_list"))
         current = context.get("current")
+        self.with_form = bool(current)
         if current:
             self.project = escape(current.name)
             self.subscribe_url = escape(reverse("web:catalog_subscribe"))
@@ -263,7 +264,7 @@ class VendorRows:
             self.next = escape(context.get("next", ""))
 
     def render(self, rows: Iterable[tuple[Any, int, bool]]) -> list[SafeString]:
-        form = self.form if hasattr(self, "project") else None
+        form = self.form if self.with_form else None
         out = []
         for vendor, count, followed in rows:
             name = vendor.name
