@@ -1,4 +1,5 @@
-"""Template helpers of the list pages: numbers with thousands separators, EPSS, sortable column headers."""
+"""Template helpers of the list pages: numbers with thousands separators, EPSS, sortable column headers, the
+big tables' rows (web/rows.py)."""
 
 from __future__ import annotations
 
@@ -6,32 +7,29 @@ from typing import Any
 
 from django import template
 from django.utils.html import format_html
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeString, mark_safe
 
 from cvewatch.catalog.ordering import DEFAULT_SORT, CveSort
+from cvewatch.web import rows
+from cvewatch.web.rows import epss_percent, thousands
 
 register = template.Library()
 
 
-@register.filter
-def thousands(value: Any) -> str:
-    """12345 -> "12,345"; anything not a number is shown as it is."""
-    try:
-        return f"{int(value):,}"
-    except (TypeError, ValueError):
-        return "" if value is None else str(value)
+register.filter(thousands)
+register.filter(epss_percent)
 
 
-@register.filter
-def epss_percent(value: Any) -> str:
-    """An EPSS probability as a percentage: 0.97431 -> "97.4%", 0.00043 -> "0.04%"."""
-    if value is None:
-        return ""
-    try:
-        score = float(value)
-    except (TypeError, ValueError):
-        return ""
-    return f"{score:.1%}" if score >= 0.001 else f"{score:.2%}"
+@register.simple_tag(takes_context=True)
+def cve_rows(context: template.Context, cves: Any, triage_column: Any = False) -> list[SafeString]:
+    """The CVE table's rows (web/rows.py), with the project page's triage cell if `triage_column`."""
+    return rows.CveRows(context, triage_column=bool(triage_column)).render(cves)
+
+
+@register.simple_tag(takes_context=True)
+def vendor_rows(context: template.Context, triples: Any) -> list[SafeString]:
+    """The vendor list's rows (web/rows.py) from (vendor, CVE count, followed) triples."""
+    return rows.VendorRows(context).render(triples)
 
 
 @register.simple_tag(takes_context=True)
