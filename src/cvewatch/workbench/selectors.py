@@ -18,7 +18,16 @@ from cvewatch.core.errors import NotFound
 from cvewatch.organizations import selectors as org_selectors
 from cvewatch.organizations.choices import Role
 from cvewatch.organizations.models import Membership, Organization, Project, ProjectProduct, ProjectVendor
-from cvewatch.workbench.models import CveTag, FeedKey, SavedView, Triage, TriageEvent, TriageStatus, UserTag
+from cvewatch.workbench.models import (
+    CveTag,
+    FeedKey,
+    QuerySubscription,
+    SavedView,
+    Triage,
+    TriageEvent,
+    TriageStatus,
+    UserTag,
+)
 
 TRIAGE_HISTORY_LIMIT = 20
 
@@ -62,26 +71,26 @@ def project_watches(*, project: Project, cve: Cve) -> bool:
     return Cve.objects.filter(pk=cve.pk).filter(org_selectors.project_condition(project=project)).exists()
 
 
-def _watching(projects: QuerySet[Project], cve: Cve) -> QuerySet[Project]:
-    vendor_ids = CveVendor.objects.filter(cve=cve).values("vendor_id")
-    product_ids = CveProduct.objects.filter(cve=cve).values("product_id")
-    return projects.filter(
-        Q(Exists(ProjectVendor.objects.filter(project=OuterRef("pk"), vendor_id__in=vendor_ids)))
-        | Q(Exists(ProjectProduct.objects.filter(project=OuterRef("pk"), product_id__in=product_ids)))
-    )
-
-
 def _watching_projects(*, organization: Organization, cve: Cve) -> list[Project]:
-    """The organization's active projects that watch the CVE, by name: through a subscribed vendor or product
-    (one query), or through a query subscription (one query to find such projects, one per such project)."""
-    active = Project.objects.filter(organization=organization, active=True)
-    projects = list(_watching(active, cve))
-    seen = {p.pk for p in projects}
-    for project in active.filter(query_subscriptions__isnull=False).exclude(pk__in=seen).distinct():
-        extra = org_selectors.extra_project_condition(project=project)
-        if extra is not None and Cve.objects.filter(pk=cve.pk).filter(extra).exists():
-            projects.append(project)
-    return sorted(projects, key=lambda p: p.name)
+    """The organization's active projects that watch the CVE, by name: through a subscribed vendor or product,
+    or through a query subscription. One query flags each active project (linked, has query subscriptions);
+    then two queries per project that has query subscriptions and is not linked."""
+    vendor_ids = CveVendor.objects.filter(cve_id=cve.pk).values("vendor_id")
+    product_ids = CveProduct.objects.filter(cve_id=cve.pk).values("product_id")
+    projects = Project.objects.filter(organization=organization, active=True).annotate(
+        by_vendor=Exists(ProjectVendor.objects.filter(project=OuterRef("pk"), vendor_id__in=vendor_ids)),
+        by_product=Exists(ProjectProduct.objects.filter(project=OuterRef("pk"), product_id__in=product_ids)),
+        queried=Exists(QuerySubscription.objects.filter(project=OuterRef("pk"))),
+    )
+    watching = []
+    for project in projects:
+        if project.by_vendor or project.by_product:
+            watching.append(project)
+        elif project.queried:
+            extra = org_selectors.extra_project_condition(project=project)
+            if extra is not None and Cve.objects.filter(pk=cve.pk).filter(extra).exists():
+                watching.append(project)
+    return sorted(watching, key=lambda p: p.name)
 
 
 def triage_condition(*, project: Project, status: str = "", assignee: str = "") -> Q:

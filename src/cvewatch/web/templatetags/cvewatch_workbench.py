@@ -40,7 +40,9 @@ def query_summary(query: str) -> str:
 def status_options(statuses: Iterable[tuple[str, str]], current: str) -> SafeString:
     """The status <option>s, `current` selected."""
     return format_html_join(
-        "", '<option value="{}"{}>{}</option>', ((v, " selected" if v == current else "", label) for v, label in statuses)
+        "",
+        '<option value="{}"{}>{}</option>',
+        ((v, " selected" if v == current else "", label) for v, label in statuses),
     )
 
 
