@@ -5,10 +5,12 @@ selectors, which only ever return the caller's organizations).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from cvewatch.catalog import selectors as catalog_selectors
@@ -73,24 +75,40 @@ def project_watches(*, project: Project, cve: Cve) -> bool:
 
 def _watching_projects(*, organization: Organization, cve: Cve) -> list[Project]:
     """The organization's active projects that watch the CVE, by name: through a subscribed vendor or product,
-    or through a query subscription. One query flags each active project (linked, has query subscriptions);
-    then two queries per project that has query subscriptions and is not linked."""
-    vendor_ids = CveVendor.objects.filter(cve_id=cve.pk).values("vendor_id")
-    product_ids = CveProduct.objects.filter(cve_id=cve.pk).values("product_id")
-    projects = Project.objects.filter(organization=organization, active=True).annotate(
-        by_vendor=Exists(ProjectVendor.objects.filter(project=OuterRef("pk"), vendor_id__in=vendor_ids)),
-        by_product=Exists(ProjectProduct.objects.filter(project=OuterRef("pk"), product_id__in=product_ids)),
-        queried=Exists(QuerySubscription.objects.filter(project=OuterRef("pk"))),
-    )
+    or through a query subscription. One statement reads the active projects linked to the CVE or having
+    query subscriptions; then two queries per project that has query subscriptions and is not linked.
+
+    Plain SQL (as organizations.selectors._subscription_ids): every CVE page reads this, and building it as
+    a queryset of nested Exists cost several times more CPU than running it.
+    """
+    params = [cve.pk, cve.pk, organization.pk, True]
     watching = []
-    for project in projects:
-        if project.by_vendor or project.by_product:
+    for project in Project.objects.raw(_watching_projects_sql(), params):
+        if project.linked:
             watching.append(project)
-        elif project.queried:
+        else:
             extra = org_selectors.extra_project_condition(project=project)
             if extra is not None and Cve.objects.filter(pk=cve.pk).filter(extra).exists():
                 watching.append(project)
     return sorted(watching, key=lambda p: p.name)
+
+
+@functools.cache
+def _watching_projects_sql() -> str:
+    q = connection.ops.quote_name
+    table = {m: q(m._meta.db_table) for m in (Project, ProjectVendor, ProjectProduct, CveVendor, CveProduct)}
+    queries = q(QuerySubscription._meta.db_table)
+    linked = (
+        f"EXISTS (SELECT 1 FROM {table[ProjectVendor]} pv WHERE pv.project_id = p.id AND pv.vendor_id IN "
+        f"(SELECT vendor_id FROM {table[CveVendor]} WHERE cve_id = %s)) OR "
+        f"EXISTS (SELECT 1 FROM {table[ProjectProduct]} pp WHERE pp.project_id = p.id AND pp.product_id IN "
+        f"(SELECT product_id FROM {table[CveProduct]} WHERE cve_id = %s))"
+    )
+    projects = f"SELECT p.*, ({linked}) AS linked FROM {table[Project]} p WHERE p.organization_id = %s AND p.active = %s"
+    return (
+        f"SELECT * FROM ({projects}) watching "
+        f"WHERE linked OR EXISTS (SELECT 1 FROM {queries} qs WHERE qs.project_id = watching.id)"
+    )
 
 
 def triage_condition(*, project: Project, status: str = "", assignee: str = "") -> Q:
