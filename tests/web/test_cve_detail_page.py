@@ -127,12 +127,12 @@ def test_a_corrupt_stored_raw_record_is_skipped(real):
 
 def test_detail_query_count_is_pinned(real, django_assert_num_queries):
     real.get(f"/cve/{LOG4SHELL}")
-    # Session and user, the CVE, its per-source records, its weaknesses' names, its changes; three for the
-    # workbench panel (the person's tags, the projects watching it by vendor/product and by query); the rest
-    # are the page frame's (the organization switcher).
-    with django_assert_num_queries(11):
+    # Session and user, the CVE, its per-source records, its weaknesses' names, its changes; two for the
+    # workbench panel (the person's tags, the active projects flagged as watching it); the rest are the page
+    # frame's (the organization switcher).
+    with django_assert_num_queries(10):
         assert real.get(f"/cve/{LOG4SHELL}").status_code == 200
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(10):
         assert real.get(f"/cve/{RANGES}").status_code == 200
 
 
@@ -147,3 +147,23 @@ def test_the_header_badge_agrees_with_the_score_cards(owner_client, catalog):
     assert 'title="CVSS 2.0 high">v2.0 9.3 high</a>' in text and "9.3 High</span>" in text
     assert 'title="CVSS 3.1 critical">10.0 critical</a>' in page_text(owner_client, "CVE-2021-44228")
     assert "no CVSS score</span>" in page_text(owner_client, "CVE-2020-0001")
+
+
+# The references.html loop that the reference_items tag replaced, kept here as the tag's reference output.
+_REFERENCES_LOOP = """{% for ref in references %}{% if forloop.counter == 13 %}</ul>
+  <details class="more"><summary>Show {{ references|length|add:"-12" }} more reference{{ references|length|add:"-12"|pluralize }}</summary><ul class="references">{% endif %}
+    <li>{% if ref.safe %}<a href="{{ ref.url }}" rel="noopener noreferrer nofollow" target="_blank"><strong>{{ ref.host }}</strong><span class="path">{{ ref.rest }}</span></a>{% else %}<span class="mono breakable" title="Not a web link: shown as text">{{ ref.url }}</span>{% endif %}</li>
+  {% endfor %}"""  # noqa: E501
+
+
+@pytest.mark.parametrize("count", [1, 12, 13, 14, 40])
+def test_the_reference_list_renders_as_the_template_loop_did(count):
+    from django.template import Context, Template
+
+    from cvewatch.catalog.cve_facts import references
+    from cvewatch.web.templatetags.cvewatch_cve import reference_items
+
+    urls = [f"https://h{i}.example/a?b=1&c=<{i}>\"'" + "x" * (i * 5) for i in range(count - 1)]
+    refs = tuple(references(["javascript:alert('&<x>')", *urls]))
+    expected = Template(_REFERENCES_LOOP).render(Context({"references": refs}))
+    assert reference_items(refs) == expected

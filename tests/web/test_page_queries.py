@@ -33,7 +33,7 @@ PAGES = [
     ("/cve?sort=cvss", 7),
     ("/cve?sort=epss&dir=asc&page=2", 7),
     ("/cve?vendor=acme&sort=published", 8 + UNFILED_COUNT),
-    ("/cve/CVE-2021-44228", 13),
+    ("/cve/CVE-2021-44228", 12),
     ("/org/acme/projects/production", 18 + UNFILED_COUNT),
     ("/org/acme/projects/production?cvss=critical&page=2", 18),
     ("/org/acme/projects/production?find=apache", 20 + UNFILED_COUNT),

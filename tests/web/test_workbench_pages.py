@@ -251,13 +251,13 @@ def busy(owner_client, owner, org, production, catalog):
 
 # Session and user, the navigation's organizations and role (2), then the page's own reads: the tags with
 # their counts (1); the views with their owners and the owner check (2); the tag lookup, count and page and
-# the saved views (4); a CVE's tags, projects watching it, triage rows, their events and the members (5); the
-# project list's page with its count, its triage rows and the assignee filter's members.
+# the saved views (4); a CVE's tags, projects watching it (one statement), triage rows, their events and the
+# members (5); the project list's page with its count, its triage rows and the assignee filter's members.
 WORKBENCH_PAGES = [
     ("/tags", 5),
     ("/views", 6),
     ("/cve?tag=tag1", 7),  # the list reads a page and one row more, no count
-    ("/cve/CVE-2021-44228", 14),  # + the detail page's per-source records and weaknesses' names
+    ("/cve/CVE-2021-44228", 13),  # + the detail page's per-source records and weaknesses' names
     ("/org/acme/projects/production?status=resolved&assignee=max", 16),  # + the query subscriptions panel
 ]
 
@@ -267,3 +267,37 @@ def test_workbench_query_counts_are_pinned(busy, path, queries, django_assert_nu
     assert busy.get(path).status_code == 200
     with django_assert_num_queries(queries):
         assert busy.get(path).status_code == 200
+
+
+# The cve_panel.html loops that the status_options, member_options and triage_events tags replaced.
+_OLD_PANEL_LOOPS = """{% load cvewatch_workbench %}{% for value, label in statuses %}<option value="{{ value }}"{% if value == status %} selected{% endif %}>{{ label }}</option>{% endfor %}|{% for m in members %}<option value="{{ m.username }}"{% if m.username == assignee %} selected{% endif %}>{{ m.username }}</option>{% endfor %}|{% for e in events %}
+            <li><time datetime="{{ e.created_at|date:'c' }}">{{ e.created_at|date:"Y-m-d H:i" }}</time> <strong>{{ e.actor_name|default:"someone" }}</strong>
+              set {{ e.field }} from <em>{{ e.old_value|triage_value:e.field }}</em> to <em>{{ e.new_value|triage_value:e.field }}</em></li>
+          {% endfor %}"""  # noqa: E501
+_NEW_PANEL_TAGS = """{% load cvewatch_workbench %}{% status_options statuses status %}|{% member_options members assignee %}|{% triage_events events %}"""  # noqa: E501
+
+
+@pytest.mark.parametrize("status", ["to_evaluate", "resolved"])
+def test_the_panel_tags_render_as_the_template_loops_did(status, owner, member):
+    from datetime import UTC, datetime
+
+    from django.template import Context, Template
+
+    from cvewatch.workbench.models import TriageStatus
+
+    when = datetime(2024, 2, 29, 23, 59, 30, 123456, tzinfo=UTC)
+    events = [
+        TriageEvent(actor_name="", field="status", old_value="", new_value=status, created_at=when),
+        TriageEvent(actor_name="<o&'\">", field="assignee", old_value="max", new_value="", created_at=when),
+        TriageEvent(actor_name="x", field="status", old_value="odd<", new_value="resolved", created_at=when),
+    ]
+    context = {
+        "statuses": TriageStatus.choices,
+        "status": status,
+        "members": [owner, member],
+        "assignee": member.username,
+        "events": events,
+    }
+    expected = Template(_OLD_PANEL_LOOPS).render(Context(context))
+    assert Template(_NEW_PANEL_TAGS).render(Context(context)) == expected
+    assert " selected>max</option>" in expected and "&lt;o&amp;" in expected

@@ -170,3 +170,25 @@ def test_a_departed_assignee_stays_until_changed(production, log4j, owner, membe
     set_triage(project=production, cve=log4j, actor=owner, assignee="")  # unassigning works
     with pytest.raises(InvalidTriage, match="not a member"):  # assigning them anew does not
         set_triage(project=production, cve=log4j, actor=owner, assignee="max")
+
+
+def test_the_cve_page_lists_the_active_projects_watching_the_cve_by_name(
+    django_assert_max_num_queries, production, globex_project, log4j, unwatched, owner
+):
+    from cvewatch.organizations.services import projects
+    from cvewatch.workbench.services.query_subscriptions import add_query_subscription
+
+    org = production.organization
+    by_product = projects.create_project(organization=org, name="app", products=["apache/log4j"], actor=owner)
+    projects.create_project(organization=org, name="paused", vendors=["apache"], active=False, actor=owner)
+    projects.create_project(organization=org, name="other", vendors=["nobody"], actor=owner)
+    queried = projects.create_project(organization=org, name="queried", vendors=["nobody"], actor=owner)
+    add_query_subscription(project=queried, query=f"cve={log4j.cve_id}", actor=owner)
+    missed = projects.create_project(organization=org, name="missed", vendors=["nobody"], actor=owner)
+    add_query_subscription(project=missed, query="cve=CVE-1999-0001", actor=owner)
+    # One query flags the active projects, then two (its queries, the match) per project only they may link.
+    with django_assert_max_num_queries(5):
+        watching = selectors._watching_projects(organization=org, cve=log4j)
+    assert [p.name for p in watching] == [by_product.name, "production", "queried"]
+    others = selectors._watching_projects(organization=org, cve=unwatched)
+    assert [p.name for p in others] == ["missed", "other", "queried"]

@@ -6,6 +6,7 @@ its forms post here and, under htmx, get the panel back; without JavaScript they
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
@@ -28,21 +29,54 @@ from cvewatch.workbench.services import tags as tag_services
 from cvewatch.workbench.services.triage import UNCHANGED, set_triage
 
 
+@dataclass(frozen=True, slots=True)
+class PanelTriage:
+    """One watching project's triage as the panel shows it: flat values and its two URLs, worked out once
+    here rather than looked up again and again in the template (the panel repeats them per project)."""
+
+    name: str
+    pk: int
+    status: str
+    status_label: str
+    assignee: str
+    former_member: bool  # assigned to someone no longer in the organization
+    events: list[Any]
+    project_url: str
+    triage_url: str
+
+
 def cve_panel_context(request: HttpRequest, cve: Cve) -> dict[str, Any]:
     """What the CVE page's workbench panel shows: the person's tags, and the CVE's triage in each active
     project of the current organization that watches it (with the members a triage may be assigned to)."""
     organization = orgs.current_organization(request)
     triages = selectors.cve_triages(organization=organization, cve=cve) if organization else []
     members = selectors.assignable_members(organization=organization) if triages else []
+    member_names = {m.get_username() for m in members}
     tags = selectors.tags_for_cve(user=request.user, cve=cve)
+    org_name = organization.name if organization else ""
+    rows = []
+    for t in triages:
+        assignee = t.assignee
+        rows.append(
+            PanelTriage(
+                name=t.project.name,
+                pk=t.project.pk,
+                status=t.status,
+                status_label=t.status_label,
+                assignee=assignee,
+                former_member=bool(assignee) and assignee not in member_names,
+                events=t.events,
+                project_url=reverse("web:project_detail", args=[org_name, t.project.name]),
+                triage_url=reverse("web:cve_triage", args=[org_name, t.project.name, cve.cve_id]),
+            )
+        )
     return {
         "workbench": {
             "tags_on": [t for t in tags if t.on_cve],
             "tags_other": [t for t in tags if not t.on_cve],
             "organization": organization,
-            "triages": triages,
+            "triages": rows,
             "members": members,
-            "member_names": {m.get_username() for m in members},
             "statuses": TriageStatus.choices,
         }
     }

@@ -5,10 +5,12 @@ selectors, which only ever return the caller's organizations).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from cvewatch.catalog import selectors as catalog_selectors
@@ -18,7 +20,16 @@ from cvewatch.core.errors import NotFound
 from cvewatch.organizations import selectors as org_selectors
 from cvewatch.organizations.choices import Role
 from cvewatch.organizations.models import Membership, Organization, Project, ProjectProduct, ProjectVendor
-from cvewatch.workbench.models import CveTag, FeedKey, SavedView, Triage, TriageEvent, TriageStatus, UserTag
+from cvewatch.workbench.models import (
+    CveTag,
+    FeedKey,
+    QuerySubscription,
+    SavedView,
+    Triage,
+    TriageEvent,
+    TriageStatus,
+    UserTag,
+)
 
 TRIAGE_HISTORY_LIMIT = 20
 
@@ -62,26 +73,42 @@ def project_watches(*, project: Project, cve: Cve) -> bool:
     return Cve.objects.filter(pk=cve.pk).filter(org_selectors.project_condition(project=project)).exists()
 
 
-def _watching(projects: QuerySet[Project], cve: Cve) -> QuerySet[Project]:
-    vendor_ids = CveVendor.objects.filter(cve=cve).values("vendor_id")
-    product_ids = CveProduct.objects.filter(cve=cve).values("product_id")
-    return projects.filter(
-        Q(Exists(ProjectVendor.objects.filter(project=OuterRef("pk"), vendor_id__in=vendor_ids)))
-        | Q(Exists(ProjectProduct.objects.filter(project=OuterRef("pk"), product_id__in=product_ids)))
-    )
-
-
 def _watching_projects(*, organization: Organization, cve: Cve) -> list[Project]:
-    """The organization's active projects that watch the CVE, by name: through a subscribed vendor or product
-    (one query), or through a query subscription (one query to find such projects, one per such project)."""
-    active = Project.objects.filter(organization=organization, active=True)
-    projects = list(_watching(active, cve))
-    seen = {p.pk for p in projects}
-    for project in active.filter(query_subscriptions__isnull=False).exclude(pk__in=seen).distinct():
-        extra = org_selectors.extra_project_condition(project=project)
-        if extra is not None and Cve.objects.filter(pk=cve.pk).filter(extra).exists():
-            projects.append(project)
-    return sorted(projects, key=lambda p: p.name)
+    """The organization's active projects that watch the CVE, by name: through a subscribed vendor or product,
+    or through a query subscription. One statement reads the active projects linked to the CVE or having
+    query subscriptions; then two queries per project that has query subscriptions and is not linked.
+
+    Plain SQL (as organizations.selectors._subscription_ids): every CVE page reads this, and building it as
+    a queryset of nested Exists cost several times more CPU than running it.
+    """
+    params = [cve.pk, cve.pk, organization.pk, True]
+    watching = []
+    for project in Project.objects.raw(_watching_projects_sql(), params):
+        if project.linked:
+            watching.append(project)
+        else:
+            extra = org_selectors.extra_project_condition(project=project)
+            if extra is not None and Cve.objects.filter(pk=cve.pk).filter(extra).exists():
+                watching.append(project)
+    return sorted(watching, key=lambda p: p.name)
+
+
+@functools.cache
+def _watching_projects_sql() -> str:
+    q = connection.ops.quote_name
+    table = {m: q(m._meta.db_table) for m in (Project, ProjectVendor, ProjectProduct, CveVendor, CveProduct)}
+    queries = q(QuerySubscription._meta.db_table)
+    linked = (
+        f"EXISTS (SELECT 1 FROM {table[ProjectVendor]} pv WHERE pv.project_id = p.id AND pv.vendor_id IN "
+        f"(SELECT vendor_id FROM {table[CveVendor]} WHERE cve_id = %s)) OR "
+        f"EXISTS (SELECT 1 FROM {table[ProjectProduct]} pp WHERE pp.project_id = p.id AND pp.product_id IN "
+        f"(SELECT product_id FROM {table[CveProduct]} WHERE cve_id = %s))"
+    )
+    projects = f"SELECT p.*, ({linked}) AS linked FROM {table[Project]} p WHERE p.organization_id = %s AND p.active = %s"
+    return (
+        f"SELECT * FROM ({projects}) watching "
+        f"WHERE linked OR EXISTS (SELECT 1 FROM {queries} qs WHERE qs.project_id = watching.id)"
+    )
 
 
 def triage_condition(*, project: Project, status: str = "", assignee: str = "") -> Q:

@@ -1,4 +1,5 @@
-"""The CVE page's long lists (vendors with their products, CPEs) rendered in Python, not template loops.
+"""The CVE page's long lists (vendors with their products, CPEs, references) rendered in Python, not template
+loops.
 
 A CVE can name thousands of products and CPEs (CVE-2021-3942: 2,701 names, 2,723 CPEs); a template loop with
 a `{% url %}` per link took most of a second there, this takes milliseconds. Output is escaped by format_html.
@@ -16,12 +17,14 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
 from cvewatch.catalog.affected import VendorGroup
+from cvewatch.catalog.cve_facts import Reference
 
 register = template.Library()
 
 VENDORS_OPEN = 6  # vendor groups shown before "Show N more vendors"
 PRODUCTS_OPEN = 8  # products of a vendor shown before "N more"
 MAX_CPES = 500  # CPEs listed; the API serves them all
+REFERENCES_OPEN = 12  # references shown before "Show N more references"
 
 
 def _spaced(name: str) -> str:
@@ -80,3 +83,24 @@ def cpe_list(cpes: list[str]) -> SafeString:
             if len(cpes) > MAX_CPES else "")  # fmt: skip
     return format_html('<details><summary>{} CPE{}</summary><ul class="plain">{}{}</ul></details>',
                        f"{len(cpes):,}", "" if len(cpes) == 1 else "s", lines, more)  # fmt: skip
+
+
+@register.simple_tag
+def reference_items(references: tuple[Reference, ...]) -> SafeString:
+    """The references' <li>s (links for http(s), text otherwise), those past the first few behind a <details>
+    (the template opens and closes the list around them). Heartbleed has 100+: a template loop cost ~4 ms."""
+    items = []
+    for number, ref in enumerate(references, 1):
+        if number == REFERENCES_OPEN + 1:
+            hidden = len(references) - REFERENCES_OPEN
+            items.append(f'</ul>\n  <details class="more"><summary>Show {hidden} more reference{"" if hidden == 1 else "s"}'
+                         '</summary><ul class="references">')  # fmt: skip
+        if ref.safe:
+            item = (f'<a href="{escape(ref.url)}" rel="noopener noreferrer nofollow" target="_blank">'
+                    f'<strong>{escape(ref.host)}</strong><span class="path">{escape(ref.rest)}</span></a>')  # fmt: skip
+        else:
+            item = (
+                f'<span class="mono breakable" title="Not a web link: shown as text">{escape(ref.url)}</span>'
+            )
+        items.append(f"\n    <li>{item}</li>\n  ")
+    return mark_safe("".join(items))  # noqa: S308 - built from escaped parts above
