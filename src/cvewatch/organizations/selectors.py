@@ -11,7 +11,7 @@ from typing import Any, TypedDict
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import CharField, Exists, F, OuterRef, Q, QuerySet, Value
 from django.utils import timezone
 
 from cvewatch.catalog import search
@@ -40,6 +40,14 @@ def organizations_for(*, caller: object) -> QuerySet[Organization]:
     if not getattr(caller, "is_authenticated", False) or user_id is None:
         return Organization.objects.none()
     return Organization.objects.filter(memberships__user_id=user_id)
+
+
+def organizations_with_role(*, caller: object) -> QuerySet[Organization]:
+    """organizations_for, each with `caller_role`: the caller's membership role (None for a token)."""
+    organizations = organizations_for(caller=caller)
+    if is_token_user(caller):
+        return organizations.annotate(caller_role=Value(None, output_field=CharField()))
+    return organizations.annotate(caller_role=F("memberships__role"))  # the filter's membership join
 
 
 def organization_for(*, caller: object, name: str) -> Organization | None:
@@ -79,21 +87,31 @@ class Subscriptions(TypedDict):
 
 
 def project_subscriptions(*, project: Project) -> Subscriptions:
-    """{"vendors": ["fortinet"], "products": {"apache": ["airflow", "log4j"]}}, names sorted."""
-    vendors = list(
-        ProjectVendor.objects.filter(project=project)
-        .order_by("vendor__name")
-        .values_list("vendor__name", flat=True)
-    )
+    """{"vendors": ["fortinet"], "products": {"apache": ["airflow", "log4j"]}}, names sorted (one statement)."""
+    vendors: list[str] = []
     products: dict[str, list[str]] = {}
-    rows = (
-        ProjectProduct.objects.filter(project=project)
-        .order_by("product__vendor__name", "product__name")
-        .values_list("product__vendor__name", "product__name")
-    )
-    for vendor, product in rows:
-        products.setdefault(vendor, []).append(product)
+    with connection.cursor() as cursor:
+        cursor.execute(_subscription_names_sql(), [project.pk, project.pk])
+        for kind, vendor, product in cursor.fetchall():
+            if kind:
+                products.setdefault(vendor, []).append(product)
+            else:
+                vendors.append(vendor)
     return {"vendors": vendors, "products": products}
+
+
+@functools.cache
+def _subscription_names_sql() -> str:
+    quote = connection.ops.quote_name
+    vendors, products = quote(ProjectVendor._meta.db_table), quote(ProjectProduct._meta.db_table)
+    vendor, product = quote(Vendor._meta.db_table), quote(Product._meta.db_table)
+    return (
+        f"SELECT 0, v.name, '' FROM {vendors} pv INNER JOIN {vendor} v ON v.id = pv.vendor_id"
+        " WHERE pv.project_id = %s"
+        f" UNION ALL SELECT 1, v.name, p.name FROM {products} pp INNER JOIN {product} p ON p.id = pp.product_id"
+        f" INNER JOIN {vendor} v ON v.id = p.vendor_id WHERE pp.project_id = %s"
+        " ORDER BY 1, 2, 3"
+    )
 
 
 def _subscription_ids(project: Project) -> tuple[list[int], list[int]]:
