@@ -257,8 +257,13 @@ class SubscribedCves(catalog_selectors.CountedCves):
     Anything else (other fields, another order, the whole list) is the ORM's CountedCves.
     """
 
-    def __init__(self, vendor_ids: list[int], product_ids: list[int]) -> None:
-        self.vendor_ids, self.product_ids = vendor_ids, product_ids
+    def __init__(
+        self,
+        vendor_ids: list[int],
+        product_ids: list[int],
+        fields: tuple[str, ...] = catalog_selectors.CVE_LIST_FIELDS,
+    ) -> None:
+        self.vendor_ids, self.product_ids, self.fields = vendor_ids, product_ids, fields
         self._count: int | None = None
         self._orm_listing: catalog_selectors.CountedCves | None = None
 
@@ -281,7 +286,9 @@ class SubscribedCves(catalog_selectors.CountedCves):
         start, stop = self.page_bounds(key)
         if stop <= start:
             return []
-        sql = _subscribed_sql("page", len(self.vendor_ids), len(self.product_ids), connection.vendor)
+        sql = _subscribed_sql(
+            "page", len(self.vendor_ids), len(self.product_ids), connection.vendor, self.fields
+        )
         branches = len(self.vendor_ids) + len(self.product_ids)
         params = self._params() if branches == 1 else [v for pk in self._params() for v in (pk, stop)]
         return list(Cve.objects.raw(sql, [*params, stop - start, start]))
@@ -290,13 +297,20 @@ class SubscribedCves(catalog_selectors.CountedCves):
         if self._orm_listing is None:
             walk_condition, fetch_condition = _project_conditions(self.vendor_ids, self.product_ids, None)
             listing = catalog_selectors.cve_list()
+            if self.fields != catalog_selectors.CVE_LIST_FIELDS:
+                listing = listing.only(*self.fields)
             self._orm_listing = catalog_selectors.CountedCves(
                 count=self.count, walk=listing.filter(walk_condition), fetch=listing.filter(fetch_condition)
             )
         return self._orm_listing
 
     def only(self, *fields: str) -> catalog_selectors.CountedCves:
-        return self._orm().only(*fields)
+        """Columns of the CVE table (the web list's scores, title…) stay on this SQL path; others take the ORM's."""
+        if not set(fields) <= _cve_columns():
+            return self._orm().only(*fields)
+        listing = SubscribedCves(self.vendor_ids, self.product_ids, tuple(dict.fromkeys(("id", *fields))))
+        listing._count = self._count
+        return listing
 
     def order_by(self, *ordering: Any) -> catalog_selectors.CountedCves:
         return self._orm().order_by(*ordering)
@@ -305,11 +319,23 @@ class SubscribedCves(catalog_selectors.CountedCves):
         return self._orm().queryset(rows_needed=rows_needed)
 
 
+@functools.cache
+def _cve_columns() -> frozenset[str]:
+    """The Cve fields that are plain columns of its table (named as their column)."""
+    return frozenset(f.name for f in Cve._meta.concrete_fields if f.column == f.name)
+
+
 @functools.lru_cache(maxsize=256)
-def _subscribed_sql(shape: str, vendors: int, products: int, vendor: str) -> str:
+def _subscribed_sql(
+    shape: str,
+    vendors: int,
+    products: int,
+    vendor: str,
+    fields: tuple[str, ...] = catalog_selectors.CVE_LIST_FIELDS,
+) -> str:
     """The count or page statement for this many vendor and product ids. Count params: the ids, vendors
     first. Page params: with one id, it, LIMIT and OFFSET; with more, each id and the page's end, then LIMIT
-    and OFFSET. `vendor` (the engine) is part of the key: quoting may differ."""
+    and OFFSET. `vendor` (the engine) is part of the key: quoting may differ; a page reads `fields`."""
     quote = connection.ops.quote_name
     cve, cve_vendor, cve_product = (quote(m._meta.db_table) for m in (Cve, CveVendor, CveProduct))
     links = []
@@ -330,7 +356,7 @@ def _subscribed_sql(shape: str, vendors: int, products: int, vendor: str) -> str
         if len(links) == 1:
             union = union.replace("SELECT cve_id", "SELECT DISTINCT cve_id", 1)
         return f"SELECT COUNT(*) FROM ({union}) linked"
-    columns = ", ".join(f"{cve}.{quote(f)}" for f in catalog_selectors.CVE_LIST_FIELDS)
+    columns = ", ".join(f"{cve}.{quote(f)}" for f in fields)
     order = "ORDER BY cve_updated_at DESC, cve_id DESC"
     if vendors + products == 1:
         table, column, _ = links[0]
