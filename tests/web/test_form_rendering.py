@@ -9,6 +9,7 @@ from django.utils.safestring import mark_safe
 
 from cvewatch.web.form_rendering import FAST_RENDERER
 from cvewatch.web.forms import CveFilterForm, QuerySubscriptionForm
+from cvewatch.web.forms_workbench import SavedViewForm
 
 STOCK = DjangoTemplates()
 AWKWARD = ["<b>\"x'&amp;", "", " spaced ", "café ✓", "a" * 300]
@@ -22,6 +23,12 @@ class Everything(forms.Form):
     grouped = forms.ChoiceField(
         required=False, choices=[("Fruit", [("apple", "Apple"), ("pear", "Pear")]), ("x", "Other")]
     )
+    hidden = forms.CharField(required=False, widget=forms.HiddenInput)
+    check = forms.BooleanField(required=False)
+    email = forms.EmailField(required=False)
+    number = forms.IntegerField(required=False, initial=5, min_value=1)
+    password = forms.CharField(required=False, widget=forms.PasswordInput(render_value=True))
+    url = forms.URLField(required=False, assume_scheme="https")
     safe = forms.CharField(label=mark_safe("<em>Safe</em> label"), help_text="help")
 
 
@@ -36,9 +43,10 @@ def both(form_class, data, **kwargs) -> list[tuple[str, str]]:
 
 
 @pytest.mark.parametrize("value", AWKWARD)
-@pytest.mark.parametrize("form_class", [Everything, CveFilterForm, QuerySubscriptionForm])
+@pytest.mark.parametrize("form_class", [Everything, CveFilterForm, QuerySubscriptionForm, SavedViewForm])
 def test_fast_rendering_is_the_templates_rendering(form_class, value):
     data = {name: value for name in form_class.base_fields} | {"choice": "a&b", "grouped": "pear"}
+    data |= {"check": "on", "number": "7"} if value else {"number": value}
     for fast, stock in both(form_class, data):
         assert fast == stock
     for fast, stock in both(form_class, None):  # unbound: initial values, no errors
@@ -50,6 +58,7 @@ def test_fast_rendering_is_the_templates_rendering(form_class, value):
 def test_the_cve_list_forms_use_it():
     assert CveFilterForm().renderer is FAST_RENDERER
     assert QuerySubscriptionForm().renderer is FAST_RENDERER
+    assert SavedViewForm().renderer is FAST_RENDERER
 
 
 def test_it_writes_inputs_selects_and_labels_without_their_templates(monkeypatch):

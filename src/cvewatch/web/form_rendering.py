@@ -1,4 +1,4 @@
-"""A form renderer that writes Django's stock text input, select and label templates in Python, byte for byte.
+"""A form renderer that writes Django's stock input, select and label templates in Python, byte for byte.
 
 Django renders every widget and label through its template (an input includes attrs.html, each option of a
 select is one more include): a CVE list's filter form paid several ms of template work per page for a few
@@ -50,7 +50,7 @@ def _attrs(attrs: Mapping[str, Any] | None) -> str:
 
 
 def _input(context: Mapping[str, Any]) -> str:
-    """django/forms/widgets/text.html, which includes input.html."""
+    """django/forms/widgets/input.html."""
     widget = context["widget"]
     value = widget["value"]
     shown = "" if value is None else f' value="{_formatted(value)}"'
@@ -85,16 +85,17 @@ def _label(context: Mapping[str, Any]) -> str:
     return f"<{tag}{_attrs(context['attrs'])}>{_text(context['label'])}</{tag}>"
 
 
+# Each of these stock templates is one include of input.html.
+_INPUTS = ("text", "search", "hidden", "checkbox", "password", "email", "number", "url")
 _WRITERS: dict[str, Callable[[Mapping[str, Any]], str]] = {
-    "django/forms/widgets/text.html": _input,
-    "django/forms/widgets/search.html": _input,
+    **{f"django/forms/widgets/{name}.html": _input for name in _INPUTS},
     "django/forms/widgets/select.html": _select,
     "django/forms/label.html": _label,
 }
 
 
 class FastRenderer(DjangoTemplates):
-    """Django's default form renderer, with the text input, select and label templates written in Python."""
+    """Django's default form renderer, with the input, select and label templates written in Python."""
 
     def render(self, template_name: str, context: dict[str, Any], request: Any = None) -> str:
         writer = _WRITERS.get(template_name)
