@@ -306,7 +306,7 @@ class SubscribedCves(catalog_selectors.CountedCves):
 
     def only(self, *fields: str) -> catalog_selectors.CountedCves:
         """Columns of the CVE table (the web list's scores, title…) stay on this SQL path; others take the ORM's."""
-        if not set(fields) <= _cve_columns():
+        if not set(fields) <= catalog_selectors.cve_columns():
             return self._orm().only(*fields)
         listing = SubscribedCves(self.vendor_ids, self.product_ids, tuple(dict.fromkeys(("id", *fields))))
         listing._count = self._count
@@ -317,12 +317,6 @@ class SubscribedCves(catalog_selectors.CountedCves):
 
     def queryset(self, *, rows_needed: int) -> QuerySet[Cve]:
         return self._orm().queryset(rows_needed=rows_needed)
-
-
-@functools.cache
-def _cve_columns() -> frozenset[str]:
-    """The Cve fields that are plain columns of its table (named as their column)."""
-    return frozenset(f.name for f in Cve._meta.concrete_fields if f.column == f.name)
 
 
 @functools.lru_cache(maxsize=256)
