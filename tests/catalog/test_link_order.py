@@ -165,6 +165,19 @@ def test_one_targets_pages_are_the_old_plans_pages_ties_and_last_page_included()
             for start in range(0, 13, size):
                 assert [c.pk for c in listing[start : start + size]] == expected[start : start + size]
         assert [c.pk for c in listing.only("id", "cve_id", "title")[10:20]] == expected[10:]
+        # The web list's columns stay on the link index's SQL, loading (and deferring) what the ORM's only() does.
+        web = ("cve_id", "description", "updated_at", "title", "cvss31_score", "kev_added", "state")
+        shown = listing.only(*web)
+        assert isinstance(shown, selectors.LinkedCves) and shown.count() == 12
+        orm = listing.queryset(rows_needed=10**9).only(*web)
+        for start in (0, 5, 10):
+            assert [
+                (c.pk, c.get_deferred_fields(), *(getattr(c, f) for f in web))
+                for c in shown[start : start + 5]
+            ] == [
+                (c.pk, c.get_deferred_fields(), *(getattr(c, f) for f in web)) for c in orm[start : start + 5]
+            ]
+        assert not isinstance(listing.only("id", "vendor_links__name"), selectors.LinkedCves)
 
 
 @pytest.mark.django_db(transaction=True)

@@ -135,7 +135,19 @@ def test_the_unfiltered_list_in_sql_is_the_orm_list(org, owner, catalog, monkeyp
         for start in range(0, len(expected) + 1):
             page = selectors.project_cve_listing(project=project)[start : start + size]
             assert [c.cve_id for c in page] == [c.cve_id for c in expected[start : start + size]]
+    # The web list's columns (title, scores…) stay on the SQL path, loading what the ORM's only() loads.
+    web = ("cve_id", "description", "created_at", "updated_at", "title", "cvss31_score", "kev_added", "state")
+    shown = selectors.project_cve_listing(project=project).only(*web)
+    assert isinstance(shown, selectors.SubscribedCves) and shown.count() == len(expected)
+    orm = selectors.cves_for_project(project=project).only(*web)
+
+    def rows(cves):
+        return [(c.pk, c.get_deferred_fields(), *(getattr(c, f) for f in web)) for c in cves]
+
+    for start in range(0, len(expected) + 1, 4):
+        assert rows(shown[start : start + 4]) == rows(orm[start : start + 4])
     # Other fields or another order: the ORM's list, with the same count.
+    assert not isinstance(listing.only("id", "vendor_links__vendor"), selectors.SubscribedCves)
     assert list(listing.only("id", "title").queryset(rows_needed=100)) == expected
     assert listing.order_by("-updated_at", "-id").count() == len(expected)
 

@@ -129,10 +129,10 @@ def test_detail_query_count_is_pinned(real, django_assert_num_queries):
     real.get(f"/cve/{LOG4SHELL}")
     # Session and user, the CVE, its per-source records, its weaknesses' names, its changes; two for the
     # workbench panel (the person's tags, the active projects flagged as watching it); the rest are the page
-    # frame's (the organization switcher).
-    with django_assert_num_queries(10):
+    # frame's (the organization switcher, with the roles).
+    with django_assert_num_queries(9):
         assert real.get(f"/cve/{LOG4SHELL}").status_code == 200
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(9):
         assert real.get(f"/cve/{RANGES}").status_code == 200
 
 

@@ -163,8 +163,8 @@ def test_a_keyed_feed_costs_few_queries(client, key, django_assert_num_queries):
     url = f"/feeds/{key}/projects/production.atom"
     client.get(url)
     # The key (with its organization, person and membership); the project; its subscribed ids; its query
-    # subscriptions; the search generation (the count is reused per generation); the page.
-    with django_assert_num_queries(6 + UNFILED_COUNT):
+    # subscriptions; the page (its own SQL, which needs no count and so no search generation).
+    with django_assert_num_queries(5 + UNFILED_COUNT):
         assert client.get(url).status_code == 200
 
 
@@ -220,9 +220,9 @@ def test_people_manage_only_their_own_keys(key, owner_client, outsider_client, o
 def test_the_feeds_page_costs_few_queries(member, key, django_assert_num_queries):
     browser = client_for(member)
     browser.get("/org/acme/feeds")
-    # Session and user; the organization; the keys; the navigation (the user's organizations, the role);
-    # the session write that remembers the current organization (savepoint, update, release).
-    with django_assert_num_queries(9):
+    # Session and user; the keys; the user's organizations with their roles (the page's organization, the
+    # navigation); the session write that remembers the current organization (savepoint, update, release).
+    with django_assert_num_queries(7):
         assert browser.get("/org/acme/feeds").status_code == 200
 
 

@@ -33,6 +33,7 @@ if TYPE_CHECKING:  # filters builds on these selectors; the listings only call i
 # The four fields of a CveList item; list queries load nothing else (the JSON columns are large).
 CVE_LIST_FIELDS = ("id", "cve_id", "description", "created_at", "updated_at")
 CVE_ORDER = ("-updated_at", "-id")
+LinkModel = type[CveVendor | CveProduct | CveWeakness]
 
 
 # --- CVEs -------------------------------------------------------------------------------------------------
@@ -161,15 +162,15 @@ class CountedCves:
 class LinkedCves(CountedCves):
     """The CVEs of one vendor, product or weakness: a page is read from the link table's (target,
     cve_updated_at DESC, cve_id DESC) index (catalog/link_order.py), LIMIT/OFFSET entries there, then that
-    many CVE rows, whatever the page's depth, in SQL written once per link table. Counted on the link table's
-    (target, cve) unique index once per search generation (which follows every link table). Other fields,
-    orders and a whole list are CountedCves' plans, whose querysets are built only then.
+    many CVE rows, whatever the page's depth, in SQL written once per link table and field list (only() of
+    the CVE table's columns stays here). Counted on the link table's (target, cve) unique index once per
+    search generation. Other fields, orders and a whole list are CountedCves' plans, built only then.
     """
 
     def __init__(
-        self, link_model: type[CveVendor | CveProduct | CveWeakness], column: str, target: int
+        self, link_model: LinkModel, column: str, target: int, fields: tuple[str, ...] = CVE_LIST_FIELDS
     ) -> None:
-        self.link_model, self.column, self.target = link_model, column, target
+        self.link_model, self.column, self.target, self.fields = link_model, column, target, fields
         self._count = None
         self._count_source = partial(
             search.count_once_per_generation, f"{column}:{target}", self._count_links
@@ -182,10 +183,11 @@ class LinkedCves(CountedCves):
     def _plans(self) -> CountedCves:
         if self._planned is None:
             match = {self.column: self.target}
+            listing = cve_list() if self.fields == CVE_LIST_FIELDS else cve_list().only(*self.fields)
             self._planned = CountedCves(
                 count=self.count,
-                walk=cve_list().filter(Exists(self.link_model.objects.filter(cve=OuterRef("pk"), **match))),
-                fetch=cve_list().filter(linked_to(self.link_model, **match)),
+                walk=listing.filter(Exists(self.link_model.objects.filter(cve=OuterRef("pk"), **match))),
+                fetch=listing.filter(linked_to(self.link_model, **match)),
             )
         return self._planned
 
@@ -193,11 +195,15 @@ class LinkedCves(CountedCves):
         start, stop = self.page_bounds(key)
         if stop <= start:
             return []
-        sql = _linked_page_sql(self.link_model._meta.db_table, self.column, connection.vendor)
+        sql = _linked_page_sql(self.link_model._meta.db_table, self.column, connection.vendor, self.fields)
         return list(Cve.objects.raw(sql, [self.target, stop - start, start]))
 
     def only(self, *fields: str) -> CountedCves:
-        return self._plans().only(*fields)
+        if not set(fields) <= cve_columns():
+            return self._plans().only(*fields)
+        listing = LinkedCves(self.link_model, self.column, self.target, tuple(dict.fromkeys(("id", *fields))))
+        listing._count, listing._count_source = self._count, self._count_source
+        return listing
 
     def order_by(self, *ordering: Any) -> CountedCves:
         return self._plans().order_by(*ordering)
@@ -206,12 +212,18 @@ class LinkedCves(CountedCves):
         return self._plans().queryset(rows_needed=rows_needed)
 
 
-@functools.lru_cache(maxsize=16)
-def _linked_page_sql(link_table: str, column: str, vendor: str) -> str:
-    """One target's page: params the target id, LIMIT and OFFSET. `vendor` (the engine) keys the quoting."""
+@functools.cache
+def cve_columns() -> frozenset[str]:
+    """The Cve fields that are plain columns of its table: what the lists' own SQL reads in place of only()."""
+    return frozenset(f.name for f in Cve._meta.concrete_fields if f.column == f.name)
+
+
+@functools.lru_cache(maxsize=64)
+def _linked_page_sql(link_table: str, column: str, vendor: str, fields: tuple[str, ...]) -> str:
+    """One target's page of `fields`: params the target id, LIMIT and OFFSET; `vendor` (the engine) keys quoting."""
     quote = connection.ops.quote_name
     cve = quote(Cve._meta.db_table)
-    columns = ", ".join(f"{cve}.{quote(f)}" for f in CVE_LIST_FIELDS)
+    columns = ", ".join(f"{cve}.{quote(f)}" for f in fields)
     page = (
         f"SELECT cve_id FROM {quote(link_table)} WHERE {quote(column)} = %s "
         "ORDER BY cve_updated_at DESC, cve_id DESC LIMIT %s OFFSET %s"
@@ -219,7 +231,7 @@ def _linked_page_sql(link_table: str, column: str, vendor: str) -> str:
     return f"SELECT {columns} FROM {cve} WHERE {cve}.id IN ({page}) ORDER BY {cve}.updated_at DESC, {cve}.id DESC"
 
 
-def _linked_cves(link_model: type[CveVendor | CveProduct | CveWeakness], **match: int) -> CountedCves:
+def _linked_cves(link_model: LinkModel, **match: int) -> CountedCves:
     ((column, target),) = match.items()
     return LinkedCves(link_model, column, target)
 

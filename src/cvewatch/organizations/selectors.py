@@ -11,7 +11,7 @@ from typing import Any, TypedDict
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import CharField, Exists, F, OuterRef, Q, QuerySet, Value
 from django.utils import timezone
 
 from cvewatch.catalog import search
@@ -40,6 +40,14 @@ def organizations_for(*, caller: object) -> QuerySet[Organization]:
     if not getattr(caller, "is_authenticated", False) or user_id is None:
         return Organization.objects.none()
     return Organization.objects.filter(memberships__user_id=user_id)
+
+
+def organizations_with_role(*, caller: object) -> QuerySet[Organization]:
+    """organizations_for, each with `caller_role`: the caller's membership role (None for a token)."""
+    organizations = organizations_for(caller=caller)
+    if is_token_user(caller):
+        return organizations.annotate(caller_role=Value(None, output_field=CharField()))
+    return organizations.annotate(caller_role=F("memberships__role"))  # the filter's membership join
 
 
 def organization_for(*, caller: object, name: str) -> Organization | None:
@@ -79,21 +87,31 @@ class Subscriptions(TypedDict):
 
 
 def project_subscriptions(*, project: Project) -> Subscriptions:
-    """{"vendors": ["fortinet"], "products": {"apache": ["airflow", "log4j"]}}, names sorted."""
-    vendors = list(
-        ProjectVendor.objects.filter(project=project)
-        .order_by("vendor__name")
-        .values_list("vendor__name", flat=True)
-    )
+    """{"vendors": ["fortinet"], "products": {"apache": ["airflow", "log4j"]}}, names sorted (one statement)."""
+    vendors: list[str] = []
     products: dict[str, list[str]] = {}
-    rows = (
-        ProjectProduct.objects.filter(project=project)
-        .order_by("product__vendor__name", "product__name")
-        .values_list("product__vendor__name", "product__name")
-    )
-    for vendor, product in rows:
-        products.setdefault(vendor, []).append(product)
+    with connection.cursor() as cursor:
+        cursor.execute(_subscription_names_sql(), [project.pk, project.pk])
+        for kind, vendor, product in cursor.fetchall():
+            if kind:
+                products.setdefault(vendor, []).append(product)
+            else:
+                vendors.append(vendor)
     return {"vendors": vendors, "products": products}
+
+
+@functools.cache
+def _subscription_names_sql() -> str:
+    quote = connection.ops.quote_name
+    vendors, products = quote(ProjectVendor._meta.db_table), quote(ProjectProduct._meta.db_table)
+    vendor, product = quote(Vendor._meta.db_table), quote(Product._meta.db_table)
+    return (
+        f"SELECT 0, v.name, '' FROM {vendors} pv INNER JOIN {vendor} v ON v.id = pv.vendor_id"
+        " WHERE pv.project_id = %s"
+        f" UNION ALL SELECT 1, v.name, p.name FROM {products} pp INNER JOIN {product} p ON p.id = pp.product_id"
+        f" INNER JOIN {vendor} v ON v.id = p.vendor_id WHERE pp.project_id = %s"
+        " ORDER BY 1, 2, 3"
+    )
 
 
 def _subscription_ids(project: Project) -> tuple[list[int], list[int]]:
@@ -239,8 +257,13 @@ class SubscribedCves(catalog_selectors.CountedCves):
     Anything else (other fields, another order, the whole list) is the ORM's CountedCves.
     """
 
-    def __init__(self, vendor_ids: list[int], product_ids: list[int]) -> None:
-        self.vendor_ids, self.product_ids = vendor_ids, product_ids
+    def __init__(
+        self,
+        vendor_ids: list[int],
+        product_ids: list[int],
+        fields: tuple[str, ...] = catalog_selectors.CVE_LIST_FIELDS,
+    ) -> None:
+        self.vendor_ids, self.product_ids, self.fields = vendor_ids, product_ids, fields
         self._count: int | None = None
         self._orm_listing: catalog_selectors.CountedCves | None = None
 
@@ -263,7 +286,9 @@ class SubscribedCves(catalog_selectors.CountedCves):
         start, stop = self.page_bounds(key)
         if stop <= start:
             return []
-        sql = _subscribed_sql("page", len(self.vendor_ids), len(self.product_ids), connection.vendor)
+        sql = _subscribed_sql(
+            "page", len(self.vendor_ids), len(self.product_ids), connection.vendor, self.fields
+        )
         branches = len(self.vendor_ids) + len(self.product_ids)
         params = self._params() if branches == 1 else [v for pk in self._params() for v in (pk, stop)]
         return list(Cve.objects.raw(sql, [*params, stop - start, start]))
@@ -272,13 +297,20 @@ class SubscribedCves(catalog_selectors.CountedCves):
         if self._orm_listing is None:
             walk_condition, fetch_condition = _project_conditions(self.vendor_ids, self.product_ids, None)
             listing = catalog_selectors.cve_list()
+            if self.fields != catalog_selectors.CVE_LIST_FIELDS:
+                listing = listing.only(*self.fields)
             self._orm_listing = catalog_selectors.CountedCves(
                 count=self.count, walk=listing.filter(walk_condition), fetch=listing.filter(fetch_condition)
             )
         return self._orm_listing
 
     def only(self, *fields: str) -> catalog_selectors.CountedCves:
-        return self._orm().only(*fields)
+        """Columns of the CVE table (the web list's scores, title…) stay on this SQL path; others take the ORM's."""
+        if not set(fields) <= catalog_selectors.cve_columns():
+            return self._orm().only(*fields)
+        listing = SubscribedCves(self.vendor_ids, self.product_ids, tuple(dict.fromkeys(("id", *fields))))
+        listing._count = self._count
+        return listing
 
     def order_by(self, *ordering: Any) -> catalog_selectors.CountedCves:
         return self._orm().order_by(*ordering)
@@ -288,10 +320,16 @@ class SubscribedCves(catalog_selectors.CountedCves):
 
 
 @functools.lru_cache(maxsize=256)
-def _subscribed_sql(shape: str, vendors: int, products: int, vendor: str) -> str:
+def _subscribed_sql(
+    shape: str,
+    vendors: int,
+    products: int,
+    vendor: str,
+    fields: tuple[str, ...] = catalog_selectors.CVE_LIST_FIELDS,
+) -> str:
     """The count or page statement for this many vendor and product ids. Count params: the ids, vendors
     first. Page params: with one id, it, LIMIT and OFFSET; with more, each id and the page's end, then LIMIT
-    and OFFSET. `vendor` (the engine) is part of the key: quoting may differ."""
+    and OFFSET. `vendor` (the engine) is part of the key: quoting may differ; a page reads `fields`."""
     quote = connection.ops.quote_name
     cve, cve_vendor, cve_product = (quote(m._meta.db_table) for m in (Cve, CveVendor, CveProduct))
     links = []
@@ -312,7 +350,7 @@ def _subscribed_sql(shape: str, vendors: int, products: int, vendor: str) -> str
         if len(links) == 1:
             union = union.replace("SELECT cve_id", "SELECT DISTINCT cve_id", 1)
         return f"SELECT COUNT(*) FROM ({union}) linked"
-    columns = ", ".join(f"{cve}.{quote(f)}" for f in catalog_selectors.CVE_LIST_FIELDS)
+    columns = ", ".join(f"{cve}.{quote(f)}" for f in fields)
     order = "ORDER BY cve_updated_at DESC, cve_id DESC"
     if vendors + products == 1:
         table, column, _ = links[0]

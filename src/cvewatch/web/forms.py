@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.forms import UserCreationForm, UsernameField
 
 from cvewatch.organizations.choices import Role
+from cvewatch.web.form_rendering import FAST_RENDERER
 
 CVSS_CHOICES = [
     ("", "Any CVSS v3.1"),
@@ -56,6 +57,8 @@ class InvitedAccountForm(forms.Form):
 
 class CveFilterForm(forms.Form):
     """The /api/cve filters, as a GET form that shows them; catalog.filters.CveFilter reads the query."""
+
+    default_renderer = FAST_RENDERER  # every CVE list page shows this form
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("label_suffix", "")  # "Search", not "Search:", like every other label of the pages
@@ -130,6 +133,8 @@ class ProjectEditForm(ProjectForm):
 
 class QuerySubscriptionForm(forms.Form):
     """A project's subscription to a query of the search language (workbench.services.query_subscriptions)."""
+
+    default_renderer = FAST_RENDERER  # every project page shows this form
 
     query = forms.CharField(
         max_length=1000,

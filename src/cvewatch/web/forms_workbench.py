@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
+from cvewatch.web.form_rendering import FAST_RENDERER
 from cvewatch.workbench.models import TriageStatus
 
 
@@ -23,6 +24,8 @@ class TriageForm(forms.Form):
 
 
 class SavedViewForm(forms.Form):
+    default_renderer = FAST_RENDERER  # the CVE list's saved-views box shows it on every page
+
     name = forms.CharField(
         max_length=64,
         label="View name",

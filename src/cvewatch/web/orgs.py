@@ -17,11 +17,12 @@ _CACHE_ATTR = "_cvewatch_organizations"
 
 
 def organizations_of(request: HttpRequest) -> list[Organization]:
-    """The user's organizations by name, loaded once per request."""
+    """The user's organizations by name, each with its `caller_role`, loaded once per request."""
     cached = getattr(request, _CACHE_ATTR, None)
     if cached is None:
         user = getattr(request, "user", None)
-        cached = list(selectors.organizations_for(caller=user).order_by("name")) if user is not None else []
+        found = selectors.organizations_with_role(caller=user).order_by("name") if user is not None else []
+        cached = list(found)
         setattr(request, _CACHE_ATTR, cached)
     return cached
 
@@ -46,6 +47,12 @@ def role_in(request: HttpRequest, organization: Organization | None) -> str | No
         return None
     cache: dict[int, str | None] = request.__dict__.setdefault("_cvewatch_roles", {})
     if organization.pk not in cache:
+        # base.html asks right after loading the user's organizations: their roles came with them.
+        loaded = getattr(request, _CACHE_ATTR, None) or ()
+        known = next((o for o in loaded if o.pk == organization.pk), None)
+        if known is not None:
+            cache[organization.pk] = known.caller_role
+            return known.caller_role
         membership = selectors.membership_of(organization=organization, user=request.user)
         cache[organization.pk] = membership.role if membership else None
     return cache[organization.pk]
@@ -54,9 +61,10 @@ def role_in(request: HttpRequest, organization: Organization | None) -> str | No
 def organization_or_404(request: HttpRequest, name: str) -> Organization:
     """The named organization if the user is a member; 404 otherwise, never revealing that it exists.
 
-    Visiting an organization's page also makes it the current one.
+    Visiting an organization's page also makes it the current one. Found among the user's organizations,
+    which the page's menu shows anyway: one query for both.
     """
-    organization = selectors.organization_for(caller=request.user, name=name)
+    organization = next((o for o in organizations_of(request) if o.name == name), None)
     if organization is None:
         raise Http404("No Organization matches the given query.")
     remember_organization(request, organization)

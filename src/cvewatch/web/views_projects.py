@@ -84,7 +84,7 @@ def project_page(
     form = CveFilterForm(request.GET or None)  # shows the filters; CveFilter reads them, as the API does
     cve_filter, query_error = page_filter(request, organization=organization)
     triage_filter = project_triage.triage_filter(request.GET)
-    error, queryset = "", selectors.cves_for_project(project=project).none()
+    error, queryset = "", None
     if cve_filter is not None:
         try:
             if triage_filter:
@@ -95,6 +95,8 @@ def project_page(
             query_error = QueryError.of(cve_filter.q, exc)
         except NotFound as exc:
             error = exc.message
+    if queryset is None:  # a malformed query or a refused filter: its error, no list
+        queryset = selectors.cves_for_project(project=project).none()
     page = paginate(request, cve_rows(queryset))
     project_triage.mark_page(project=project, page=page)
     query = request.GET.copy()
