@@ -19,6 +19,21 @@ from tests.factories import CveFactory
 pytestmark = pytest.mark.django_db
 
 
+def test_views_within_a_minute_of_the_recorded_visit_write_nothing(owner):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    start = timezone.now()
+    visits.record_dashboard_visit(user=owner, now=start)
+    with CaptureQueriesContext(connection) as queries:
+        same = visits.record_dashboard_visit(user=owner, now=start + dt.timedelta(seconds=59))
+    assert same.seen_at == start
+    assert not [q for q in queries.captured_queries if q["sql"].lstrip().startswith(("UPDATE", "INSERT"))]
+    later = visits.record_dashboard_visit(user=owner, now=start + dt.timedelta(seconds=61))
+    assert later.seen_at == start + dt.timedelta(seconds=61)
+    assert DashboardVisit.objects.get(user=owner).seen_at == start + dt.timedelta(seconds=61)
+
+
 def test_a_visit_moves_since_only_between_sittings(owner):
     start = timezone.now()
     first = visits.record_dashboard_visit(user=owner, now=start)

@@ -49,6 +49,21 @@ def test_switcher_lists_only_my_organizations_and_remembers_the_choice(owner, or
     assert client.get("/").context["org"].name == "acme"
 
 
+def test_browsing_an_organizations_pages_writes_no_session_and_a_switch_still_does(owner, org):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for(owner)
+    assert client.get("/org/acme/settings").status_code == 200  # remembers acme: the session is written once
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/org/acme/settings").status_code == 200
+    writes = [q["sql"] for q in queries.captured_queries if q["sql"].lstrip().startswith(("UPDATE", "INSERT"))]
+    assert writes == []  # the same organization again: nothing to write (on SQLite, no wait for an import)
+    organizations.create_organization(name="zeta", owner=owner)
+    assert client.get("/org/zeta/settings").status_code == 200
+    assert client.get("/").context["org"].name == "zeta"  # a change is still remembered
+
+
 def test_owner_sees_management_forms(owner_client):
     page = owner_client.get("/org/acme/settings").content.decode()
     assert "olivia" in page and "max" in page

@@ -39,7 +39,10 @@ def current_organization(request: HttpRequest) -> Organization | None:
 
 
 def remember_organization(request: HttpRequest, organization: Organization) -> None:
-    request.session[SESSION_KEY] = organization.name
+    # Only a change is written: an unchanged session is not saved again, so browsing an organization's pages
+    # makes no write (on SQLite a write waits for an import's or a sync's batch to commit).
+    if request.session.get(SESSION_KEY) != organization.name:
+        request.session[SESSION_KEY] = organization.name
 
 
 def role_in(request: HttpRequest, organization: Organization | None) -> str | None:
@@ -91,5 +94,6 @@ def current_project(request: HttpRequest, organization: Organization, projects: 
 
 def remember_project(request: HttpRequest, organization: Organization, project: Project) -> None:
     chosen = dict(request.session.get(PROJECT_KEY) or {})
-    chosen[organization.name] = project.name
-    request.session[PROJECT_KEY] = chosen
+    if chosen.get(organization.name) != project.name:  # as remember_organization: only a change is written
+        chosen[organization.name] = project.name
+        request.session[PROJECT_KEY] = chosen
