@@ -101,11 +101,16 @@ def running_server(*, workers: int, threads: int, probe_url: str) -> Iterator[in
         wait_until_up(port, server, probe_url=probe_url)
         yield port
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop_server(server, timeout=20)
+
+
+def stop_server(server: subprocess.Popen[bytes], *, timeout: float = 30) -> None:
+    """SIGTERM a `cvewatch serve` started by a benchmark; SIGKILL it if it is not gone in `timeout` s."""
+    server.terminate()
+    try:
+        server.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        server.kill()
 
 
 @dataclass

@@ -33,7 +33,7 @@ FROM pg_stat_activity
 """
 
 
-def _tree_pids(root: int) -> list[int]:
+def tree_pids(root: int) -> list[int]:
     parents: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -51,7 +51,7 @@ def _tree_pids(root: int) -> list[int]:
 
 
 def _tree_cpu_seconds(root: int) -> float:
-    return cpu_seconds(_tree_pids(root))
+    return cpu_seconds(tree_pids(root))
 
 
 def cpu_seconds(pids: list[int]) -> float:

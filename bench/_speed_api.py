@@ -20,7 +20,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _loadgen import HOST, Client, free_port, percentile, run_load, wait_until_up  # noqa: E402
+from _loadgen import HOST, Client, free_port, percentile, run_load, stop_server, wait_until_up  # noqa: E402
 from _quiet import Quiet  # noqa: E402
 
 LIST_URLS = [
@@ -212,11 +212,7 @@ def main(argv: list[str]) -> int:
         )
         emit(f"serve tree after the benchmarks ({len(tree.last)} processes) RSS MiB", rss / 1024, "", "low")
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop_server(server)
         delete_fixture(fixture["name"])
     if failures:
         print(f"WARNING: {failures} requests did not answer 200")

@@ -27,7 +27,7 @@ import threading
 import time
 from pathlib import Path
 
-from _loadgen import HOST, free_port, wait_until_up
+from _loadgen import HOST, free_port, stop_server, wait_until_up
 
 TARGET_GROWTH_MIB = 50
 
@@ -67,11 +67,7 @@ def main() -> None:
         sampler.stop()
         load_after, cpu = os.getloadavg(), cpu_seconds(worker) - cpu_before
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop_server(server)
         drop_user()
     status, rows, size, first_byte, total = result
     print(f"status {status}: {rows:,} rows, {size / 2**20:.1f} MiB in {total:.1f} s "

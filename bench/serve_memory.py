@@ -29,7 +29,8 @@ import threading
 import time
 from pathlib import Path
 
-from _loadgen import HOST, free_port, run_load, wait_until_up
+from _loadgen import HOST, free_port, run_load, stop_server, wait_until_up
+from _quiet import tree_pids
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE = REPO / "sample-data"
@@ -125,11 +126,7 @@ def main() -> None:
             kinds = pss_by_mapping(pid)
             print(f"  {pid:>7}  {name:<24} " + ", ".join(f"{k} {v / 1024:.1f}" for k, v in kinds.items()))
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop_server(server)
 
 
 class Tree:
@@ -178,20 +175,7 @@ class Tree:
         return sum(r[2] for r in self.last), sum(r[3] for r in self.last)
 
     def _pids(self) -> list[int]:
-        parents: dict[int, list[int]] = {}
-        for entry in Path("/proc").iterdir():
-            if entry.name.isdigit():
-                try:
-                    ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-                except OSError:
-                    continue
-                parents.setdefault(ppid, []).append(int(entry.name))
-        found, todo = [], [self.root]
-        while todo:
-            pid = todo.pop()
-            found.append(pid)
-            todo.extend(parents.get(pid, []))
-        return found
+        return tree_pids(self.root)
 
 
 def pss_by_mapping(pid: int) -> dict[str, int]:

@@ -21,8 +21,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _loadgen import HOST, free_port, wait_until_up  # noqa: E402
-from _quiet import _tree_pids, cpu_seconds  # noqa: E402
+from _loadgen import HOST, free_port, stop_server, wait_until_up  # noqa: E402
+from _quiet import cpu_seconds, tree_pids  # noqa: E402
 from _speed_api import create_fixture, delete_fixture, warm_every_worker  # noqa: E402
 
 URLS = [
@@ -66,7 +66,7 @@ def main(argv: list[str]) -> int:
         for _ in range(args.rounds):
             for url in args.urls:
                 for auth in ("basic", "token"):
-                    pids, backends = _tree_pids(server.pid), backend_pids(database_url)
+                    pids, backends = tree_pids(server.pid), backend_pids(database_url)
                     web, db = cpu_seconds(pids), cpu_seconds(backends)
                     out = subprocess.run(
                         ["wrk", "-t2", "-c8", f"-d{args.duration}s", "-H", f"Authorization: {fixture[auth]}",
@@ -85,11 +85,7 @@ def main(argv: list[str]) -> int:
                     )
         print(f"load average {' '.join(f'{v:.1f}' for v in os.getloadavg())} at the end")
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop_server(server)
         delete_fixture(fixture["name"])
     return 0
 
