@@ -26,7 +26,7 @@ from typing import Any
 from django.core.cache import caches
 from django.db import connection, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import Q
+from django.db.models import BooleanField, Q
 from django.db.models.expressions import RawSQL
 
 log = logging.getLogger(__name__)
@@ -404,6 +404,22 @@ def substring_ids_sql(term: str) -> tuple[str, list[Any]]:
     queryset = Cve.objects.filter(Q(cve_id__icontains=term) | Q(description__icontains=term)).order_by()
     sql, params = queryset.values("pk").query.sql_with_params()
     return sql, list(params)
+
+
+def ids_among(sql: str, params: list[Any]) -> Q | RawSQL:
+    """A condition on catalog_cve: its id is one the query `sql` selects, the ids computed before any CVE row.
+
+    PostgreSQL gets `id = ANY(ARRAY(sql))`: an init plan builds the ids first (the trigram indexes' bitmaps),
+    then the rows are read by primary key and sorted. Written as `id IN (sql)` the planner, estimating 2,179
+    matches for `CVE-2021-44` where 90 are, walked the updated_at index testing every row (366 ms against
+    15 ms). SQLite plans `IN (sql)` that way already.
+    """
+    if connection.vendor != "postgresql":
+        return Q(pk__in=RawSQL(sql, params))
+    from cvewatch.catalog.models import Cve
+
+    column = f"{connection.ops.quote_name(Cve._meta.db_table)}.{connection.ops.quote_name('id')}"
+    return RawSQL(f"{column} = ANY(ARRAY({sql}))", params, output_field=BooleanField())
 
 
 def column_contains(column: str, term: str) -> Q:

@@ -262,7 +262,7 @@ def searched_cves(*, term: str) -> CountedCves:
     return CountedCves(
         count=partial(search.count_once_per_generation, f"search:{term}", count),
         walk=cve_list().filter(condition),
-        fetch=cve_list().filter(pk__in=RawSQL(union_sql, params)),
+        fetch=cve_list().filter(search.ids_among(union_sql, params)),
     )
 
 
