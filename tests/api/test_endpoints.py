@@ -71,10 +71,10 @@ ENDPOINTS = [
         "Organization",
         lists=True,
     ),
-    Endpoint(
+    Endpoint(  # the project (with its organization), its subscriptions' names in one statement
         "/api/organizations/acme/projects/production",
-        4,
-        4,
+        3,
+        3,
         "/api/organizations/acme/projects/nothing",
         "Project",
     ),
