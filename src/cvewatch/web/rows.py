@@ -25,7 +25,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator, add_truncation_text, calculate_truncate_chars_length
 
-from cvewatch.web.templatetags.cvewatch_web import cvss_badge
+from cvewatch.web.templatetags.cvewatch_web import CVSS_FIELDS, cvss_badge
 
 # What `reverse` leaves unquoted in a path (django.urls.resolvers: the `pchar` characters of RFC 3986).
 _PATH_SAFE = "!$&'()*+,;=" + "/~:@"
@@ -176,7 +176,7 @@ class CveRows:
         epss = self.epss.get(cve.epss_score)
         if epss is None:
             epss = self.epss[cve.epss_score] = _epss_cell(cve.epss_score)
-        scores = (cve.cvss31_score, cve.cvss40_score, cve.cvss30_score, cve.cvss20_score)
+        scores = tuple(getattr(cve, field) for field, _ in CVSS_FIELDS)  # what the badge reads
         badge = self.badges.get(scores)
         if badge is None:
             badge = self.badges[scores] = cvss_badge(cve)

@@ -21,7 +21,7 @@ severity = vocabulary.severity
 
 
 # When a CVE has no v3.1 score (the one the filters use), the newest other version stands in, labelled.
-_CVSS_FIELDS = (
+CVSS_FIELDS = (  # in the order the badge prefers them (web/rows.py keys its badges on them)
     ("cvss31_score", ""),
     ("cvss40_score", "v4.0"),
     ("cvss30_score", "v3.0"),
@@ -31,7 +31,7 @@ _CVSS_FIELDS = (
 
 @register.simple_tag
 def cvss_badge(cve: Any) -> str:
-    for field, label in _CVSS_FIELDS:
+    for field, label in CVSS_FIELDS:
         score = getattr(cve, field, None)
         if score is not None:
             name = severity(score)
