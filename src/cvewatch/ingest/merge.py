@@ -17,7 +17,7 @@ from typing import Any
 
 import orjson
 
-from cvewatch.catalog.names import vendor_of
+from cvewatch.catalog.names import PRODUCT_SEPARATOR, vendor_of
 from cvewatch.catalog.vocabulary import CVSS_METRICS, METRIC_NAMES, ChangeType, CveState, Source
 from cvewatch.ingest.records import CveRecord, EpssScore, KevEntry, Metric
 
@@ -53,6 +53,8 @@ def iso(value: datetime | None) -> str | None:
     """Canonical timestamp text: aware UTC, ISO 8601 (naive values are taken as UTC)."""
     if value is None:
         return None
+    if value.tzinfo is UTC:  # the common case (parsers and merges make UTC values): no conversion
+        return value.isoformat()
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     return value.astimezone(UTC).isoformat()
@@ -201,20 +203,24 @@ def merge_docs(docs: Mapping[str, Doc], *, fallback_time: datetime) -> View | No
         updated_at, providers["updated_at"] = created_at, providers["created_at"]
 
     metrics: dict[str, Any] = {}
+    present = frozenset(docs)
+    doc_metrics = {source: doc.get("metrics") or {} for source, doc in docs.items()}
     for name in METRIC_NAMES:
-        metrics[name] = empty_metric(name)
-        for source in _ordered(docs, METRIC_PRIORITY.get(name, SOURCE_PRIORITY)):
-            metric = (docs[source].get("metrics") or {}).get(name)
+        for source in _ordered_cached(present, METRIC_PRIORITY.get(name, SOURCE_PRIORITY)):
+            metric = doc_metrics[source].get(name)
             if metric and metric_present(metric.get("data")):
                 metrics[name] = {"data": metric["data"], "provider": metric.get("provider") or source}
                 break
+        else:
+            metrics[name] = empty_metric(name)
 
     unions: dict[str, set[str]] = {field: set() for field in UNION_FIELDS}
     for source in cve_sources:
+        doc = docs[source]
         for field in UNION_FIELDS:
-            unions[field].update(v for v in docs[source].get(field) or () if v)
-    # A product implies its vendor, whatever the source listed.
-    unions["vendors"].update([vendor_of(v) for v in unions["vendors"]])
+            unions[field].update(filter(None, doc.get(field) or ()))  # filter(None, ...): the non-empty ones
+    # A product implies its vendor, whatever the source listed (a vendor's own vendor is itself).
+    unions["vendors"].update([vendor_of(v) for v in unions["vendors"] if PRODUCT_SEPARATOR in v])
 
     return {
         "state": str(state),
@@ -262,6 +268,10 @@ def _date(value: Any) -> date | None:
         return None
 
 
+# "cvssV3_1" -> "cvss31_score"
+_SCORE_COLUMNS = tuple((f"cvss{name[5]}{name[7]}_score", name) for name in CVSS_METRICS)
+
+
 def row_values(view: View) -> dict[str, Any]:
     """The Cve model's column values for a view (denormalised scores and dates included)."""
     metrics = view["metrics"]
@@ -278,7 +288,7 @@ def row_values(view: View) -> dict[str, Any]:
         "cpes": view["cpes"],
         "references": view["references"],
         "providers": view["providers"],
-        **{f"cvss{name[5]}{name[7]}_score": _score(metrics[name]) for name in CVSS_METRICS},
+        **{column: _score(metrics[name]) for column, name in _SCORE_COLUMNS},
         "kev_added": _date(kev.get("dateAdded")) if isinstance(kev, dict) else None,
         "epss_score": _score(metrics["epss"]),
     }
