@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import math
+import operator
 from collections.abc import Container, Iterable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
@@ -161,16 +162,15 @@ def _ordered_cached(sources: frozenset[str], priority: tuple[str, ...]) -> tuple
     return tuple(sorted(sources, key=lambda s: (rank.get(s, len(rank)), s)))
 
 
+_ABSENT = (None, {}, "", [])  # metric data that is no value (compared with ==: never mutate these)
+
+
 def metric_present(data: Any) -> bool:
-    return data not in (None, {}, "", [])
+    return data not in _ABSENT
 
 
 def empty_metric(name: str) -> dict[str, Any]:
     return {"data": None if name == "threat_severity" else {}, "provider": None}
-
-
-def _parse(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
 
 
 def merge_docs(docs: Mapping[str, Doc], *, fallback_time: datetime) -> View | None:
@@ -195,22 +195,27 @@ def merge_docs(docs: Mapping[str, Doc], *, fallback_time: datetime) -> View | No
         state = CveState.REJECTED if rejecting else CveState.PUBLISHED
         providers["state"] = rejecting[0] if rejecting else cve_sources[0]
 
-    published = [(t, s) for s in cve_sources if (t := _parse(docs[s].get("published")))]
-    updated = [(t, s) for s in cve_sources if (t := _parse(docs[s].get("updated")))]
-    created_at, providers["created_at"] = min(published or updated or [(fallback_time, None)], key=_first)
-    updated_at, providers["updated_at"] = max(updated or [(created_at, providers["created_at"])], key=_first)
+    parse = datetime.fromisoformat
+    published = [(parse(t), s) for s in cve_sources if (t := docs[s].get("published"))]
+    updated = [(parse(t), s) for s in cve_sources if (t := docs[s].get("updated"))]
+    created_at, providers["created_at"] = min(published or updated or [(fallback_time, None)], key=_FIRST)
+    updated_at, providers["updated_at"] = max(updated or [(created_at, providers["created_at"])], key=_FIRST)
     if updated_at < created_at:
         updated_at, providers["updated_at"] = created_at, providers["created_at"]
 
     metrics: dict[str, Any] = {}
     present = frozenset(docs)
     doc_metrics = {source: doc.get("metrics") or {} for source, doc in docs.items()}
+    named = set().union(*doc_metrics.values())  # the metrics some doc names: the others are empty at once
     for name in METRIC_NAMES:
-        for source in _ordered_cached(present, METRIC_PRIORITY.get(name, SOURCE_PRIORITY)):
-            metric = doc_metrics[source].get(name)
-            if metric and metric_present(metric.get("data")):
-                metrics[name] = {"data": metric["data"], "provider": metric.get("provider") or source}
-                break
+        if name in named:
+            for source in _ordered_cached(present, METRIC_PRIORITY.get(name, SOURCE_PRIORITY)):
+                metric = doc_metrics[source].get(name)
+                if metric and metric.get("data") not in _ABSENT:
+                    metrics[name] = {"data": metric["data"], "provider": metric.get("provider") or source}
+                    break
+            else:
+                metrics[name] = empty_metric(name)
         else:
             metrics[name] = empty_metric(name)
 
@@ -234,8 +239,7 @@ def merge_docs(docs: Mapping[str, Doc], *, fallback_time: datetime) -> View | No
     }
 
 
-def _first(pair: tuple[datetime, str | None]) -> datetime:
-    return pair[0]
+_FIRST = operator.itemgetter(0)  # a (datetime, source) pair's datetime
 
 
 def _first_text(docs: Mapping[str, Doc], sources: list[str], field: str) -> tuple[str, str | None]:
