@@ -258,6 +258,10 @@ def _score(metric: Mapping[str, Any]) -> float | None:
     if not isinstance(data, dict):
         return None
     value = data.get("score")
+    if value is None:  # the common case: no such metric
+        return None
+    if value.__class__ is float:  # the next common one (float() would return it as it is)
+        return value if math.isfinite(value) else None
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         return None
     return float(value)
