@@ -5,8 +5,9 @@
 Runs, in this one process, what a first import's reading child runs (ingest/pipeline.py's _child_main): the
 walker (iter_items) over bench/import_corpus.py's inputs (or PATHs; --limit N keeps the first N), the Preparer
 in prepared_batches, the Premerger, and the pickling of each batch as it crosses the pipe (without_docs, then
-multiprocessing's own ForkingPickler). Prints the CPU seconds (time.process_time) of each step: parse,
-prepare, premerge, pickle. Nothing is written to a database (SQLite's adapters, in a temporary data dir).
+multiprocessing's own ForkingPickler), with the child's garbage collector thresholds (--default-gc: Python's
+own). Prints the CPU seconds (time.process_time) of each step: parse, prepare, premerge, pickle, and of the
+garbage collections among them. Nothing is written to a database (SQLite's adapters, in a temporary data dir).
 
 The sha256 printed at the end covers every output as the writing process receives it (each batch unpickled):
 each Prepared's key, origin, source, doc_json, digest and raw (decompressed), its NewCve (sources, values,
@@ -17,6 +18,7 @@ before and after a change mean the reading process's output did not change. Comp
 from __future__ import annotations
 
 import argparse
+import gc
 import hashlib
 import os
 import sys
@@ -49,6 +51,14 @@ class Clock:
 
     def __init__(self) -> None:
         self.spent: dict[str, float] = {"parse": 0.0, "prepare": 0.0, "premerge": 0.0, "pickle": 0.0}
+        self.gc_spent = self.gc_start = 0.0
+
+    def collected(self, phase: str, info: dict[str, int]) -> None:
+        """A gc callback: the CPU of garbage collections (counted in the step they interrupt too)."""
+        if phase == "start":
+            self.gc_start = time.process_time()
+        else:
+            self.gc_spent += time.process_time() - self.gc_start
 
     def timed(self, items: Iterable[Any], step: str) -> Iterator[Any]:
         """items, with the CPU of producing each counted under step."""
@@ -72,6 +82,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("paths", nargs="*", type=Path)
     parser.add_argument("--limit", type=int, default=None, help="read only the first N inputs")
     parser.add_argument("--batch-size", type=int, default=2000)
+    parser.add_argument(
+        "--default-gc", action="store_true", help="Python's GC thresholds, not the reading process's"
+    )
     args = parser.parse_args(argv)
     paths = args.paths or default_paths()
     if args.limit is not None:
@@ -82,12 +95,16 @@ def main(argv: list[str]) -> int:
     import django
 
     django.setup()
+    from cvewatch.ingest import pipeline
     from cvewatch.ingest.premerge import Premerger
     from cvewatch.ingest.preparing import Preparer, prepared_batches, without_docs
     from cvewatch.ingest.sources import iter_items
     from cvewatch.ingest.stats import ImportStats
 
     clock = Clock()
+    if not args.default_gc:
+        gc.set_threshold(*pipeline.READER_GC_THRESHOLDS)
+    gc.callbacks.append(clock.collected)
     digest = hashlib.sha256()
     preparer = Preparer(ImportStats())
     premerger = Premerger()
@@ -130,6 +147,7 @@ def main(argv: list[str]) -> int:
     reading = sum(seconds for step, seconds in clock.spent.items() if step != "parse")
     print(f"{'not parse':10s} CPU {reading:7.2f} s (prepare + premerge + pickle)")
     print(f"{'loop':10s} CPU {total:7.2f} s (hashing the outputs included)")
+    print(f"{'gc':10s} CPU {clock.gc_spent:7.2f} s (in the steps above), thresholds {gc.get_threshold()}")
     print(f"sha256 {digest.hexdigest()}")
     return 0
 
