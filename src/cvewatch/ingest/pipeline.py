@@ -40,8 +40,9 @@ TICK_SECONDS = 1.0  # the child reports its counts at least this often while it 
 WAIT_SECONDS = 1.0  # the parent's heartbeat and progress run at least this often while it waits
 # The reading process's garbage collector thresholds. It allocates millions of short-lived containers (parsed
 # records, docs, merged views) while its parsers hold many live ones, and makes almost no cyclic garbage: with
-# Python's defaults (700, 10, 10) its collections took about 6 s of CPU reading the cve5 tarball (most of it in
-# full collections), with these about 0.3 s (bench/reader_cpu.py --limit 1 --default-gc, and without).
+# Python's defaults (700, 10, 10) its collections took ~19 s of CPU over bench/import_corpus.py's inputs (~6 s of
+# it on the cve5 tarball, most of that in full collections), with these ~5 s, all in young collections, which
+# look at each new container once whatever the threshold (bench/reader_cpu.py --default-gc, and without).
 READER_GC_THRESHOLDS = (50_000, 20, 10)
 
 # (kind, counts since the previous message, the batch or an error's text, last)
