@@ -54,8 +54,6 @@ def iso(value: datetime | None) -> str | None:
     """Canonical timestamp text: aware UTC, ISO 8601 (naive values are taken as UTC)."""
     if value is None:
         return None
-    if value.tzinfo is UTC:  # the common case (parsers and merges make UTC values): no conversion
-        return value.isoformat()
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     return value.astimezone(UTC).isoformat()
