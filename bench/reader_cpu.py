@@ -24,7 +24,6 @@ import os
 import sys
 import tempfile
 import time
-import zlib
 from collections.abc import Iterable, Iterator
 from multiprocessing.reduction import ForkingPickler
 from pathlib import Path
@@ -32,18 +31,11 @@ from typing import Any
 
 from import_corpus import default_paths  # bench/ is the script's directory, so on sys.path
 
-ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
-
-
 def _raw(blob: bytes) -> bytes:
-    """A stored raw copy decompressed (zlib, or zstd should the compression change), so the digest is of the bytes."""
-    if not blob:
-        return b""
-    if blob.startswith(ZSTD_MAGIC):
-        import zstandard
+    """A stored raw copy decompressed, so the digest is of the bytes whatever their compression."""
+    from cvewatch.catalog import raw_copy
 
-        return zstandard.ZstdDecompressor().decompress(blob)
-    return zlib.decompress(blob)
+    return raw_copy.decompress(blob, limit=1 << 30) or b"" if blob else b""
 
 
 class Clock:
@@ -95,7 +87,7 @@ def main(argv: list[str]) -> int:
     import django
 
     django.setup()
-    from cvewatch.ingest import pipeline
+    from cvewatch.ingest.gc_tuning import BULK_THRESHOLDS
     from cvewatch.ingest.premerge import Premerger
     from cvewatch.ingest.preparing import Preparer, prepared_batches, without_docs
     from cvewatch.ingest.sources import iter_items
@@ -103,7 +95,7 @@ def main(argv: list[str]) -> int:
 
     clock = Clock()
     if not args.default_gc:
-        gc.set_threshold(*pipeline.READER_GC_THRESHOLDS)
+        gc.set_threshold(*BULK_THRESHOLDS)
     gc.callbacks.append(clock.collected)
     digest = hashlib.sha256()
     preparer = Preparer(ImportStats())

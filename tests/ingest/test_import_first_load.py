@@ -87,3 +87,23 @@ def test_an_import_after_an_interrupted_first_load_puts_the_search_triggers_back
     import_items([record("CVE-2024-0002", "second")])
     assert sorted(search_rows().values()) == ["first", "second"]
     assert search.ensure_sqlite_search_table() is False
+
+
+@sqlite_only
+def test_a_first_load_merges_the_search_segments_once_at_its_end():
+    def config() -> dict[str, object]:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT k, v FROM {search.SEARCH_TABLE}_config")
+            return dict(cursor.fetchall())
+
+    seen: dict[str, object] = {}
+    items = [record(f"CVE-2024-00{n:02d}", f"overflow number {n}") for n in range(1, 21)]
+    import_items(items, batch_size=2, checkpoint=lambda: seen.update(config()))
+    assert seen.get("automerge") == 0  # no merging batch by batch
+    assert config().get("automerge", 4) == 4  # FTS5's default again
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM {search.SEARCH_TABLE}_data")
+        # One segment after 'optimize' (the structure record, the averages and the segment's pages).
+        (rows_after,) = cursor.fetchone()
+    assert rows_after <= 4
+    assert search_rows() == dict(Cve.objects.values_list("id", "description"))

@@ -58,7 +58,10 @@ def _prepared(*items) -> list[Prepared]:
 
 
 @pytest.mark.skipif(not pipeline.available(), reason="needs fork and two cores")
-def test_a_first_import_merged_ahead_writes_exactly_what_the_writer_would(tmp_path, monkeypatch):
+@pytest.mark.parametrize("ahead", ["always", "never"])
+def test_a_first_import_merged_ahead_writes_exactly_what_the_writer_would(tmp_path, monkeypatch, ahead):
+    # The child merges a batch ahead when its last send waited WRITER_BUSY_SECONDS: always, or only the first.
+    monkeypatch.setattr(pipeline, "WRITER_BUSY_SECONDS", -1.0 if ahead == "always" else float("inf"))
     paths = _inputs(tmp_path)
     _, one = import_paths(paths, batch_size=7, pipeline=False)
     one_catalog = _full_catalog()
@@ -73,7 +76,10 @@ def test_a_first_import_merged_ahead_writes_exactly_what_the_writer_would(tmp_pa
 
     monkeypatch.setattr(BatchWriter, "premerged", counted)
     _, two = import_paths(paths, batch_size=7, pipeline=True)
-    assert sum(taken) > 100  # most new CVEs came merged from the reading process
+    if ahead == "always":
+        assert sum(taken) > 100  # most new CVEs came merged from the reading process
+    else:
+        assert 0 < sum(taken) <= 7  # the first batch only: the writer merged every later one itself
     assert two.counts() == one.counts()
     assert _full_catalog() == one_catalog
 
@@ -96,6 +102,16 @@ def test_only_cves_first_seen_and_dated_are_merged_ahead():
     later = _prepared(_record("CVE-2024-0001", "nvd", updated=T1), _record("CVE-2024-0004"))
     premerger(later)  # a CVE already sent may meet stored records: the writer merges it
     assert [p.new_cve is not None for p in later] == [False, True]
+
+
+def test_a_batch_not_merged_ahead_still_counts_as_sent():
+    premerger = Premerger()
+    first = _prepared(_record("CVE-2024-0001"), _record("CVE-2024-0002"))
+    premerger(first, ahead=False)  # the writer was waiting: it merges these itself
+    assert all(p.new_cve is None and p.doc is not None for p in first)
+    later = _prepared(_record("CVE-2024-0001", "nvd", updated=T1), _record("CVE-2024-0003"))
+    premerger(later)
+    assert [p.new_cve is not None for p in later] == [False, True]  # CVE-2024-0001 may meet stored records
 
 
 def test_a_merge_made_ahead_is_ignored_when_other_records_arrive():

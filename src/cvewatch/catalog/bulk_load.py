@@ -1,5 +1,5 @@
-"""PostgreSQL: the secondary B-tree indexes and foreign keys of the big catalog tables, dropped for a first
-import into an empty catalog and put back once at its end.
+"""The secondary B-tree indexes of the big catalog tables (and, on PostgreSQL, their foreign keys), dropped
+for a first import into an empty catalog and put back once at its end.
 
 Growing a dozen B-trees one row at a time, and checking every link and change row's foreign keys at commit
 (a deferred trigger event per row, each locking its CVE row FOR KEY SHARE), cost the server more than the
@@ -14,6 +14,11 @@ search_index_deferred), so a catalog is never half-indexed for longer than the i
 Unique indexes (and the primary keys) stay: they are constraints, and the load's own lookups use them; so do
 the link tables' (cve_id) indexes, which the load's relinking deletes use. The pg_trgm GIN indexes have their
 own module (catalog/trigram.py), the link-order triggers theirs (catalog/link_order.py).
+
+SQLite does the same with its indexes (sqlite_master's own CREATE statements), not its foreign keys, which it
+cannot drop: on the full corpus the five tables' rows and their 24 indexes cost 31.5 s of CPU written
+together, and 16.9 s plus 6.7 s for building the indexes once at the end (a one-off measurement with the
+rows of a loaded catalog, 110 batches).
 """
 
 from __future__ import annotations
@@ -67,21 +72,56 @@ def load_session(*, on: bool) -> None:
 
 
 def _pending_exists(cursor: Any) -> bool:
-    cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [PENDING_TABLE])
+    if connection.vendor == "sqlite":
+        cursor.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = %s", [PENDING_TABLE])
+    else:
+        cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [PENDING_TABLE])
     return bool(cursor.fetchone()[0])
 
 
 def _still_missing(cursor: Any, kind: str, name: str) -> bool:
     """Whether the index or constraint is absent (something else may have built it since it was dropped)."""
-    if kind == "index":
+    if connection.vendor == "sqlite":
+        cursor.execute("SELECT count(*) = 0 FROM sqlite_master WHERE type = 'index' AND name = %s", [name])
+    elif kind == "index":
         cursor.execute("SELECT to_regclass(%s) IS NULL", [connection.ops.quote_name(name)])
     else:
         cursor.execute("SELECT NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = %s)", [name])
     return bool(cursor.fetchone()[0])
 
 
+def _sqlite_indexes(cursor: Any) -> list[tuple[str, str, str]]:
+    """(name, table, CREATE statement) of the SQLite tables' secondary indexes, as _INDEXES_SQL selects them."""
+    cursor.execute(
+        "SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+        f"AND tbl_name IN ({', '.join(['%s'] * len(TABLES))}) ORDER BY name",
+        list(TABLES),
+    )
+    indexes = []
+    for name, table, sql in cursor.fetchall():
+        if sql.upper().startswith("CREATE UNIQUE"):
+            continue
+        cursor.execute("SELECT name FROM pragma_index_info(%s)", [name])
+        if table in LINK_TABLES and [row[0] for row in cursor.fetchall()] == ["cve_id"]:
+            continue
+        indexes.append((name, table, sql))
+    return indexes
+
+
 def defer_indexes() -> int:
-    """Drop the tables' secondary B-tree indexes and foreign keys, recording how to put each back; how many."""
+    """Drop the tables' secondary B-tree indexes (and foreign keys: PostgreSQL), recording how to put each
+    back; how many."""
+    if connection.vendor == "sqlite":
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                f"CREATE TABLE IF NOT EXISTS {PENDING_TABLE} (position integer PRIMARY KEY AUTOINCREMENT, "
+                "name text NOT NULL, kind text NOT NULL, sql text NOT NULL)"
+            )
+            indexes = _sqlite_indexes(cursor)
+            for name, _, sql in indexes:
+                cursor.execute(f"INSERT INTO {PENDING_TABLE} (name, kind, sql) VALUES (%s, 'index', %s)", [name, sql])
+                cursor.execute(f"DROP INDEX {connection.ops.quote_name(name)}")
+        return len(indexes)
     if connection.vendor != "postgresql":
         return 0
     with transaction.atomic(), connection.cursor() as cursor:
@@ -109,7 +149,7 @@ def defer_indexes() -> int:
 
 def restore_deferred() -> list[str]:
     """Build every index and foreign key a first load dropped (none pending: one catalog read); their names."""
-    if connection.vendor != "postgresql":
+    if connection.vendor not in ("postgresql", "sqlite"):
         return []
     with connection.cursor() as cursor:
         if not _pending_exists(cursor):
@@ -119,18 +159,25 @@ def restore_deferred() -> list[str]:
         if not pending:
             cursor.execute(f"DROP TABLE IF EXISTS {PENDING_TABLE}")
             return []
+        if connection.vendor == "sqlite":
+            _run_pending(cursor, pending)
+            return [name for _, name, _, _ in pending]
         cursor.execute("SHOW maintenance_work_mem")
         (memory,) = cursor.fetchone()
         cursor.execute("SELECT set_config('maintenance_work_mem', %s, false)", [MAINTENANCE_WORK_MEM])
         try:
-            for position, name, kind, sql in pending:
-                log.info("building the %s %s", kind, name)
-                # Each with its own row's removal, so an interruption keeps what is still to build.
-                with transaction.atomic():
-                    if _still_missing(cursor, kind, name):
-                        cursor.execute(sql)
-                    cursor.execute(f"DELETE FROM {PENDING_TABLE} WHERE position = %s", [position])
-            cursor.execute(f"DROP TABLE IF EXISTS {PENDING_TABLE}")  # all built: a sound catalog has no such table
+            _run_pending(cursor, pending)
         finally:
             cursor.execute("SELECT set_config('maintenance_work_mem', %s, false)", [memory])
     return [name for _, name, _, _ in pending]
+
+
+def _run_pending(cursor: Any, pending: list[tuple[int, str, str, str]]) -> None:
+    for position, name, kind, sql in pending:
+        log.info("building the %s %s", kind, name)
+        # Each with its own row's removal, so an interruption keeps what is still to build.
+        with transaction.atomic():
+            if _still_missing(cursor, kind, name):
+                cursor.execute(sql)
+            cursor.execute(f"DELETE FROM {PENDING_TABLE} WHERE position = %s", [position])
+    cursor.execute(f"DROP TABLE IF EXISTS {PENDING_TABLE}")  # all built: a sound catalog has no such table

@@ -6,14 +6,13 @@ Kept out of the web layer so the page holds no rules and other edges could show 
 
 from __future__ import annotations
 
-import zlib
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 from django.db.models import BinaryField, Case, Value, When
 
-from cvewatch.catalog import affected, cve_facts, cvss, history, names, selectors
+from cvewatch.catalog import affected, cve_facts, cvss, history, names, raw_copy, selectors
 from cvewatch.catalog.models import Change, Cve, SourceRecord, Weakness
 from cvewatch.catalog.vocabulary import CVSS_METRICS, Source
 
@@ -118,14 +117,14 @@ def _source_docs(cve_id: str) -> tuple[dict[str, dict[str, Any]], Any]:
 
 
 def _decoded(raw: bytes) -> Any:
-    """The stored raw file (zlib) as JSON; None when it is not readable (it is provenance, not required)."""
+    """The stored raw file (catalog/raw_copy.py) as JSON; None when it is not readable (it is provenance, not
+    required)."""
+    data = raw_copy.decompress(raw, limit=_MAX_RAW)
+    if data is None:
+        return None
     try:
-        inflater = zlib.decompressobj()
-        data = inflater.decompress(raw, _MAX_RAW)
-        if inflater.unconsumed_tail:
-            return None
         return orjson.loads(data)
-    except (zlib.error, orjson.JSONDecodeError):
+    except orjson.JSONDecodeError:
         return None
 
 

@@ -172,7 +172,7 @@ class SourceRecord(models.Model):
 
     cve_id = models.CharField(max_length=32)
     source = models.CharField(max_length=32)
-    # The parsed, normalised record (what the merge reads) and the source's own JSON, zlib-compressed.
+    # The parsed, normalised record (what the merge reads) and the source's own JSON, compressed (catalog/raw_copy.py).
     record = models.JSONField(default=dict)
     raw = models.BinaryField(default=b"")
     digest = models.CharField(max_length=64)

@@ -28,6 +28,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from cvewatch.ingest.gc_tuning import BULK_THRESHOLDS
 from cvewatch.ingest.preparing import Preparer, prepared_batches, without_docs
 from cvewatch.ingest.records import InputRead
 from cvewatch.ingest.stats import MAX_RUN_ERRORS, ImportStats
@@ -38,12 +39,11 @@ log = logging.getLogger(__name__)
 MIN_BYTES = 8 * 2**20  # inputs smaller than this are read in the writing process: a child costs more
 TICK_SECONDS = 1.0  # the child reports its counts at least this often while it reads without a full batch
 WAIT_SECONDS = 1.0  # the parent's heartbeat and progress run at least this often while it waits
-# The reading process's garbage collector thresholds. It allocates millions of short-lived containers (parsed
-# records, docs, merged views) while its parsers hold many live ones, and makes almost no cyclic garbage: with
-# Python's defaults (700, 10, 10) its collections took ~19 s of CPU over bench/import_corpus.py's inputs (~6 s of
-# it on the cve5 tarball, most of that in full collections), with these ~5 s, all in young collections, which
-# look at each new container once whatever the threshold (bench/reader_cpu.py --default-gc, and without).
-READER_GC_THRESHOLDS = (50_000, 20, 10)
+# A send that waited this long found the writer still busy with the batch before: the child has time to spare,
+# so it merges the next batch's new CVEs ahead (ingest/premerge.py); else it leaves them to the writer, which
+# was waiting for it. Either way the same rows are written: the split of the work adapts to whichever process
+# is behind (merging ahead was ~17% of the child's CPU on the full corpus).
+WRITER_BUSY_SECONDS = 0.02
 
 # (kind, counts since the previous message, the batch or an error's text, last)
 Message = tuple[str, Any, Any, bool, list[InputRead]]  # kind, counts, batch or error, last, markers
@@ -170,7 +170,8 @@ def _child_main(
 ) -> None:
     """The reading process: walks, parses and prepares; sends batches with the counts since the last one.
 
-    premerge: a first import's new CVEs are merged here too (ingest/premerge.py), so the parent only inserts.
+    premerge: a first import's new CVEs are merged here too (ingest/premerge.py), so the parent only inserts;
+    only while the parent is the slower of the two (WRITER_BUSY_SECONDS).
     """
     from cvewatch.ingest.premerge import Premerger
     from cvewatch.ingest.sources import iter_items
@@ -178,7 +179,7 @@ def _child_main(
     # The parent's end, inherited by the fork: closed, so that a parent gone (killed) breaks the pipe and
     # the child's next send ends it, instead of blocking forever on a pipe it holds open itself.
     parent_end.close()
-    gc.set_threshold(*READER_GC_THRESHOLDS)
+    gc.set_threshold(*BULK_THRESHOLDS)  # as the parent's import (ingest/gc_tuning.py)
 
     preparer = Preparer(ImportStats())
     sent_items = [0, 0]  # skipped / left-out items sent so far: a run keeps only the first MAX_RUN_ERRORS
@@ -203,10 +204,13 @@ def _child_main(
     try:
         items = iter_items(paths, on_progress=seen, known=known)
         premerger = Premerger() if premerge else None
+        ahead = True  # merge the next batch ahead: the writer was still busy when the last one was sent
         for batch, last, markers in prepared_batches(items, preparer, batch_size=batch_size, after_item=tick):
             if premerger is not None:
-                premerger(batch)
+                premerger(batch, ahead=ahead)
+            sending = time.monotonic()
             conn.send(("batch", counts(), without_docs(batch), last, markers))
+            ahead = time.monotonic() - sending >= WRITER_BUSY_SECONDS
     except KeyboardInterrupt:
         os._exit(130)  # Ctrl-C reached both processes: the parent says so
     except BrokenPipeError:

@@ -31,7 +31,11 @@ class Premerger:
         self.adapt = adapt_row(Cve, (*CVE_VALUE_FIELDS, "digest"))
         self.values_of = operator.itemgetter(*CVE_VALUE_FIELDS)  # row_values' values, in that order
 
-    def __call__(self, batch: list[Prepared]) -> None:
+    def __call__(self, batch: list[Prepared], *, ahead: bool = True) -> None:
+        """ahead=False: the batch is only noted as sent (its CVEs are merged by the writer)."""
+        if not ahead:
+            self.sent.update(prepared.key for prepared in batch if prepared.cwe is None)
+            return
         groups: dict[str, dict[str, Prepared]] = {}
         for prepared in batch:
             if prepared.cwe is not None or prepared.doc is None or prepared.key in self.sent:

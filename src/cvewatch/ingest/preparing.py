@@ -6,12 +6,12 @@ parent writes. Everything it counts (items read, records, skips, warnings) goes 
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 
 import orjson
 
+from cvewatch.catalog import raw_copy
 from cvewatch.catalog.models import Cve, SourceRecord, Vendor, Weakness
 from cvewatch.catalog.names import is_cve_id, is_product, split_product
 from cvewatch.ingest import merge
@@ -23,7 +23,6 @@ MAX_CVE_ID = Cve._meta.get_field("cve_id").max_length or 32
 MAX_NAME = Vendor._meta.get_field("name").max_length or 255
 MAX_SOURCE = SourceRecord._meta.get_field("source").max_length or 32
 MAX_CWE_ID = Weakness._meta.get_field("cwe_id").max_length or 32
-RAW_LEVEL = 1  # zlib level of a stored raw file: provenance, rarely read; speed first
 
 # Why a record was imported without some of its names: a CNA put a whole list into one product field, say.
 LEFT_OUT_GROUP = (
@@ -116,7 +115,7 @@ class Preparer:
             self.stats.epss_scores += 1
         return Prepared(
             key=item.cve_id, origin=origin, source=source, doc=doc, doc_json=doc_json,
-            raw=zlib.compress(raw, RAW_LEVEL) if raw else b"", digest=digest,
+            raw=raw_copy.compress(raw), digest=digest,
         )  # fmt: skip
 
     def storable(self, record: CveRecord, origin: str) -> CveRecord:

@@ -38,6 +38,7 @@ from cvewatch.catalog.models import (
     this_process,
 )
 from cvewatch.catalog.search import search_index_deferred
+from cvewatch.ingest.gc_tuning import bulk_thresholds
 from cvewatch.ingest.inputs import InputLedger
 from cvewatch.ingest.known_ids import KnownIds
 from cvewatch.ingest.pipeline import Reader, worth_it
@@ -286,7 +287,7 @@ def import_items(
         stats=stats, run=run, batch_size=batch_size, on_progress=on_progress,
         progress_interval=progress_interval, checkpoint=checkpoint, known=known,
     )  # fmt: skip
-    with search_index_deferred():
+    with bulk_thresholds(), search_index_deferred():
         importer.consume(items)
     return stats
 
@@ -319,7 +320,7 @@ def import_paths(
     )  # fmt: skip
 
     try:
-        with search_index_deferred():
+        with bulk_thresholds(), search_index_deferred():
             if pipeline if pipeline is not None else (pipeline_available() and worth_it(paths)):
                 importer.consume_in_child(paths, known=importer.inputs.known.keys())
             else:

@@ -82,7 +82,7 @@ class Prepared:
     source: str = ""
     doc: merge.Doc | None = None  # None with doc_json set: decoded when needed (document())
     doc_json: str | None = None  # doc as SourceRecord.record stores it (None: encoded when written)
-    raw: bytes = b""  # the source's own JSON as stored: zlib-compressed (ingest/preparing.py)
+    raw: bytes = b""  # the source's own JSON as stored: compressed (catalog/raw_copy.py)
     digest: str = ""
     cwe: CweEntry | None = None
     new_cve: NewCve | None = None  # the CVE merged ahead (ingest/premerge.py), shared by its records
