@@ -31,6 +31,7 @@ from typing import Any
 
 from import_corpus import default_paths  # bench/ is the script's directory, so on sys.path
 
+
 def _raw(blob: bytes) -> bytes:
     """A stored raw copy decompressed, so the digest is of the bytes whatever their compression."""
     from cvewatch.catalog import raw_copy
