@@ -11,13 +11,14 @@ from __future__ import annotations
 import functools
 import hashlib
 import math
+import operator
 from collections.abc import Container, Iterable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
 import orjson
 
-from cvewatch.catalog.names import vendor_of
+from cvewatch.catalog.names import PRODUCT_SEPARATOR, vendor_of
 from cvewatch.catalog.vocabulary import CVSS_METRICS, METRIC_NAMES, ChangeType, CveState, Source
 from cvewatch.ingest.records import CveRecord, EpssScore, KevEntry, Metric
 
@@ -159,16 +160,15 @@ def _ordered_cached(sources: frozenset[str], priority: tuple[str, ...]) -> tuple
     return tuple(sorted(sources, key=lambda s: (rank.get(s, len(rank)), s)))
 
 
+_ABSENT = (None, {}, "", [])  # metric data that is no value (compared with ==: never mutate these)
+
+
 def metric_present(data: Any) -> bool:
-    return data not in (None, {}, "", [])
+    return data not in _ABSENT
 
 
 def empty_metric(name: str) -> dict[str, Any]:
     return {"data": None if name == "threat_severity" else {}, "provider": None}
-
-
-def _parse(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
 
 
 def merge_docs(docs: Mapping[str, Doc], *, fallback_time: datetime) -> View | None:
@@ -193,28 +193,37 @@ def merge_docs(docs: Mapping[str, Doc], *, fallback_time: datetime) -> View | No
         state = CveState.REJECTED if rejecting else CveState.PUBLISHED
         providers["state"] = rejecting[0] if rejecting else cve_sources[0]
 
-    published = [(t, s) for s in cve_sources if (t := _parse(docs[s].get("published")))]
-    updated = [(t, s) for s in cve_sources if (t := _parse(docs[s].get("updated")))]
-    created_at, providers["created_at"] = min(published or updated or [(fallback_time, None)], key=_first)
-    updated_at, providers["updated_at"] = max(updated or [(created_at, providers["created_at"])], key=_first)
+    parse = datetime.fromisoformat
+    published = [(parse(t), s) for s in cve_sources if (t := docs[s].get("published"))]
+    updated = [(parse(t), s) for s in cve_sources if (t := docs[s].get("updated"))]
+    created_at, providers["created_at"] = min(published or updated or [(fallback_time, None)], key=_FIRST)
+    updated_at, providers["updated_at"] = max(updated or [(created_at, providers["created_at"])], key=_FIRST)
     if updated_at < created_at:
         updated_at, providers["updated_at"] = created_at, providers["created_at"]
 
     metrics: dict[str, Any] = {}
+    present = frozenset(docs)
+    doc_metrics = {source: doc.get("metrics") or {} for source, doc in docs.items()}
+    named = set().union(*doc_metrics.values())  # the metrics some doc names: the others are empty at once
     for name in METRIC_NAMES:
-        metrics[name] = empty_metric(name)
-        for source in _ordered(docs, METRIC_PRIORITY.get(name, SOURCE_PRIORITY)):
-            metric = (docs[source].get("metrics") or {}).get(name)
-            if metric and metric_present(metric.get("data")):
-                metrics[name] = {"data": metric["data"], "provider": metric.get("provider") or source}
-                break
+        if name in named:
+            for source in _ordered_cached(present, METRIC_PRIORITY.get(name, SOURCE_PRIORITY)):
+                metric = doc_metrics[source].get(name)
+                if metric and metric.get("data") not in _ABSENT:
+                    metrics[name] = {"data": metric["data"], "provider": metric.get("provider") or source}
+                    break
+            else:
+                metrics[name] = empty_metric(name)
+        else:
+            metrics[name] = empty_metric(name)
 
     unions: dict[str, set[str]] = {field: set() for field in UNION_FIELDS}
     for source in cve_sources:
+        doc = docs[source]
         for field in UNION_FIELDS:
-            unions[field].update(v for v in docs[source].get(field) or () if v)
-    # A product implies its vendor, whatever the source listed.
-    unions["vendors"].update([vendor_of(v) for v in unions["vendors"]])
+            unions[field].update(filter(None, doc.get(field) or ()))  # filter(None, ...): the non-empty ones
+    # A product implies its vendor, whatever the source listed (a vendor's own vendor is itself).
+    unions["vendors"].update([vendor_of(v) for v in unions["vendors"] if PRODUCT_SEPARATOR in v])
 
     return {
         "state": str(state),
@@ -228,8 +237,7 @@ def merge_docs(docs: Mapping[str, Doc], *, fallback_time: datetime) -> View | No
     }
 
 
-def _first(pair: tuple[datetime, str | None]) -> datetime:
-    return pair[0]
+_FIRST = operator.itemgetter(0)  # a (datetime, source) pair's datetime
 
 
 def _first_text(docs: Mapping[str, Doc], sources: list[str], field: str) -> tuple[str, str | None]:
@@ -248,6 +256,10 @@ def _score(metric: Mapping[str, Any]) -> float | None:
     if not isinstance(data, dict):
         return None
     value = data.get("score")
+    if value is None:  # the common case: no such metric
+        return None
+    if value.__class__ is float:  # the next common one (float() would return it as it is)
+        return value if math.isfinite(value) else None
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         return None
     return float(value)
@@ -260,6 +272,10 @@ def _date(value: Any) -> date | None:
         return date.fromisoformat(value[:10])
     except ValueError:
         return None
+
+
+# "cvssV3_1" -> "cvss31_score"
+_SCORE_COLUMNS = tuple((f"cvss{name[5]}{name[7]}_score", name) for name in CVSS_METRICS)
 
 
 def row_values(view: View) -> dict[str, Any]:
@@ -278,7 +294,7 @@ def row_values(view: View) -> dict[str, Any]:
         "cpes": view["cpes"],
         "references": view["references"],
         "providers": view["providers"],
-        **{f"cvss{name[5]}{name[7]}_score": _score(metrics[name]) for name in CVSS_METRICS},
+        **{column: _score(metrics[name]) for column, name in _SCORE_COLUMNS},
         "kev_added": _date(kev.get("dateAdded")) if isinstance(kev, dict) else None,
         "epss_score": _score(metrics["epss"]),
     }

@@ -15,6 +15,7 @@ Ctrl-C reaches both (one process group), and the parent ends the child whenever 
 
 from __future__ import annotations
 
+import gc
 import logging
 import multiprocessing
 import os
@@ -27,6 +28,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from cvewatch.ingest.gc_tuning import BULK_THRESHOLDS
 from cvewatch.ingest.preparing import Preparer, prepared_batches, without_docs
 from cvewatch.ingest.records import InputRead
 from cvewatch.ingest.stats import MAX_RUN_ERRORS, ImportStats
@@ -177,6 +179,7 @@ def _child_main(
     # The parent's end, inherited by the fork: closed, so that a parent gone (killed) breaks the pipe and
     # the child's next send ends it, instead of blocking forever on a pipe it holds open itself.
     parent_end.close()
+    gc.set_threshold(*BULK_THRESHOLDS)  # as the parent's import (ingest/gc_tuning.py)
 
     preparer = Preparer(ImportStats())
     sent_items = [0, 0]  # skipped / left-out items sent so far: a run keeps only the first MAX_RUN_ERRORS

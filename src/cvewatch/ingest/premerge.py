@@ -10,6 +10,7 @@ merged CVE travel without their decoded doc (the writer decodes doc_json if it n
 
 from __future__ import annotations
 
+import operator
 from datetime import UTC, datetime
 
 from cvewatch.catalog.models import Cve
@@ -28,6 +29,7 @@ class Premerger:
     def __init__(self) -> None:
         self.sent: set[str] = set()  # the CVEs of every batch so far: later records may meet stored ones
         self.adapt = adapt_row(Cve, (*CVE_VALUE_FIELDS, "digest"))
+        self.values_of = operator.itemgetter(*CVE_VALUE_FIELDS)  # row_values' values, in that order
 
     def __call__(self, batch: list[Prepared], *, ahead: bool = True) -> None:
         """ahead=False: the batch is only noted as sent (its CVEs are merged by the writer)."""
@@ -62,7 +64,7 @@ class Premerger:
         values = merge.row_values(view)
         return NewCve(
             sources=frozenset((source, prepared.digest) for source, prepared in group.items()),
-            values=self.adapt((*(values[name] for name in CVE_VALUE_FIELDS), merge.view_digest(view))),
+            values=self.adapt((*self.values_of(values), merge.view_digest(view))),
             vendors=view["vendors"],
             weaknesses=view["weaknesses"],
         )

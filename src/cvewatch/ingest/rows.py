@@ -23,10 +23,17 @@ def _json(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
-@lru_cache(maxsize=4096)  # a batch stamps every row with the same now; many records share their dates
-def _sqlite_datetime(value: datetime | None) -> str | None:
+def _sqlite_datetime_text(value: datetime | None) -> str | None:
     # What Django's SQLite backend stores: naive UTC, str() format.
-    return None if value is None else str(value.astimezone(UTC).replace(tzinfo=None))
+    if value is None:
+        return None
+    if value.tzinfo is UTC:  # the common case: str() of the naive value is its isoformat(" "), "+00:00" cut
+        return value.isoformat(" ")[:-6]
+    return str(value.astimezone(UTC).replace(tzinfo=None))
+
+
+# A batch stamps every row with the same now; many records share their dates.
+_sqlite_datetime = lru_cache(maxsize=4096)(_sqlite_datetime_text)
 
 
 def _sqlite_date(value: date | None) -> str | None:
@@ -83,12 +90,23 @@ def adapt_row(model: type[models.Model], fields: Sequence[str]) -> Callable[[Seq
 
     Usable in the import's reading process (ingest/premerge.py): it needs the engine's name, no connection.
     """
-    adapters = _adapters(connection.vendor, model, tuple(fields))
+    # One row's dates are seldom another's (a merged CVE's): no cache to miss.
+    adapters = tuple(
+        _sqlite_datetime_text if adapter is _sqlite_datetime else adapter
+        for adapter in _adapters(connection.vendor, model, tuple(fields))
+    )
     if all(adapter is _same for adapter in adapters):
         return tuple
+    width = len(adapters)
+    active = tuple((i, adapter) for i, adapter in enumerate(adapters) if adapter is not _same)
 
     def adapt(row: Sequence[Any]) -> tuple[Any, ...]:
-        return tuple([adapter(value) for adapter, value in zip(adapters, row, strict=True)])
+        if len(row) != width:
+            raise ValueError(f"every row must hold {width} values")
+        values = list(row)
+        for i, adapter in active:
+            values[i] = adapter(values[i])
+        return tuple(values)
 
     return adapt
 
