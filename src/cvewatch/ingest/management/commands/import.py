@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from cvewatch.catalog.choices import ImportStatus
 from cvewatch.catalog.models import ImportRun
 from cvewatch.core.priority import yield_cpu_to_the_web
-from cvewatch.ingest.services import DEFAULT_BATCH_SIZE, ImportStats, import_paths
+from cvewatch.ingest.services import DEFAULT_BATCH_SIZE, PIPELINE_BATCH_SIZE, ImportStats, import_paths
 from cvewatch.ingest.stats import left_out_line
 
 
@@ -30,8 +30,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("paths", nargs="+", metavar="PATH", help="file, directory or bundle to import")
         parser.add_argument(
-            "--batch-size", type=int, default=DEFAULT_BATCH_SIZE,
-            help=f"items written per database transaction (default {DEFAULT_BATCH_SIZE})",
+            "--batch-size", type=int, default=None,
+            help=f"items written per database transaction (default {DEFAULT_BATCH_SIZE}, or "
+            f"{PIPELINE_BATCH_SIZE} when large inputs are read in a second process)",
         )  # fmt: skip
         parser.add_argument("--quiet", action="store_true", help="no progress on stderr, only the summary")
         parser.add_argument(
@@ -57,14 +58,14 @@ class Command(BaseCommand):
         self,
         *args: Any,
         paths: list[str],
-        batch_size: int,
+        batch_size: int | None,
         quiet: bool,
         show_skipped: int,
         progress_interval: float,
         reread: bool,
         **options: Any,
     ) -> None:
-        if batch_size < 1:
+        if batch_size is not None and batch_size < 1:
             raise CommandError("--batch-size must be at least 1")
         yield_cpu_to_the_web()  # core/priority.py: the web keeps its speed during an import
         started = time.monotonic()
