@@ -1,4 +1,4 @@
-"""import_paths' batch size: 2,000 items a transaction in one process, 5,000 when a second process reads, and
+"""import_paths' batch size: 2,000 items a transaction in one process, 10,000 when a second process reads, and
 whatever the caller asks for either way."""
 
 from __future__ import annotations
