@@ -144,6 +144,10 @@ def import_part(table: Table, *, runs: int, sqlite_dir: Path, pg_db: str, pg_dir
                     f"{engine} run {run} {figure}: {wall:.1f} s wall, {cpu:.1f} s CPU; load {load()}\n  {last}",
                     flush=True,
                 )
+    parse = statistics.median(table.rows[("parse only (read + parse the same inputs), s", "-")][0])
+    for engine in ("sqlite", "postgresql"):
+        first = statistics.median(table.rows[("first import (from empty), s", engine)][0])
+        table.add("first import / parse only (medians)", engine, first / parse, target="<= 2", better="low")
 
 
 def main(argv: list[str]) -> int:
