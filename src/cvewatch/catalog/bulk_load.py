@@ -108,35 +108,40 @@ def _sqlite_indexes(cursor: Any) -> list[tuple[str, str, str]]:
     return indexes
 
 
+def _create_pending(cursor: Any) -> None:
+    key = "integer PRIMARY KEY AUTOINCREMENT" if connection.vendor == "sqlite" else "serial PRIMARY KEY"
+    cursor.execute(
+        f"CREATE TABLE IF NOT EXISTS {PENDING_TABLE} "
+        f"(position {key}, name text NOT NULL, kind text NOT NULL, sql text NOT NULL)"
+    )
+
+
+def _defer_indexes(cursor: Any, indexes: list[tuple[str, str, str]]) -> None:
+    """Each (name, table, CREATE statement) recorded in PENDING_TABLE, then dropped."""
+    for name, _, sql in indexes:
+        cursor.execute(f"INSERT INTO {PENDING_TABLE} (name, kind, sql) VALUES (%s, 'index', %s)", [name, sql])
+        cursor.execute(f"DROP INDEX {connection.ops.quote_name(name)}")
+
+
 def defer_indexes() -> int:
     """Drop the tables' secondary B-tree indexes (and foreign keys: PostgreSQL), recording how to put each
     back; how many."""
     if connection.vendor == "sqlite":
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(
-                f"CREATE TABLE IF NOT EXISTS {PENDING_TABLE} (position integer PRIMARY KEY AUTOINCREMENT, "
-                "name text NOT NULL, kind text NOT NULL, sql text NOT NULL)"
-            )
+            _create_pending(cursor)
             indexes = _sqlite_indexes(cursor)
-            for name, _, sql in indexes:
-                cursor.execute(f"INSERT INTO {PENDING_TABLE} (name, kind, sql) VALUES (%s, 'index', %s)", [name, sql])
-                cursor.execute(f"DROP INDEX {connection.ops.quote_name(name)}")
+            _defer_indexes(cursor, indexes)
         return len(indexes)
     if connection.vendor != "postgresql":
         return 0
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            f"CREATE TABLE IF NOT EXISTS {PENDING_TABLE} "
-            "(position serial PRIMARY KEY, name text NOT NULL, kind text NOT NULL, sql text NOT NULL)"
-        )
+        _create_pending(cursor)
         cursor.execute(_INDEXES_SQL, [list(TABLES), list(LINK_TABLES)])
         indexes = cursor.fetchall()
         cursor.execute(_FOREIGN_KEYS_SQL, [list(TABLES)])
         foreign_keys = cursor.fetchall()
         # Indexes first: a foreign key's validation may read one (restore_deferred runs them in this order).
-        for name, _, sql in indexes:
-            cursor.execute(f"INSERT INTO {PENDING_TABLE} (name, kind, sql) VALUES (%s, 'index', %s)", [name, sql])
-            cursor.execute(f"DROP INDEX {connection.ops.quote_name(name)}")
+        _defer_indexes(cursor, indexes)
         for name, table, definition in foreign_keys:
             quoted = connection.ops.quote_name(name)
             cursor.execute(
