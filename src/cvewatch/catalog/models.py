@@ -32,7 +32,8 @@ class Vendor(models.Model):
 
 class Product(models.Model):
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="products")
+    # No index of its own: the unique (vendor, name) serves every lookup by vendor (migration 0011).
+    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="products", db_index=False)
     name = models.CharField(max_length=255)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
@@ -66,7 +67,8 @@ class Cve(models.Model):
     title = models.TextField(blank=True, default="")
     description = models.TextField(blank=True, default="")
     # Publication and last-modification dates from the source data, not row timestamps.
-    created_at = models.DateTimeField(db_index=True)
+    # Indexed by cve_published_desc (created_at DESC, id DESC; migration 0004), ranges included.
+    created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
     state = models.CharField(max_length=16, choices=CveState.choices, default=CveState.PUBLISHED)
 
@@ -83,7 +85,7 @@ class Cve(models.Model):
     # Denormalised scores and flags for indexed filters and sorting.
     cvss20_score = models.FloatField(null=True, blank=True)
     cvss30_score = models.FloatField(null=True, blank=True)
-    cvss31_score = models.FloatField(null=True, blank=True, db_index=True)
+    cvss31_score = models.FloatField(null=True, blank=True)  # indexed by cve_cvss31_desc (0004)
     cvss40_score = models.FloatField(null=True, blank=True)
     kev_added = models.DateField(null=True, blank=True, db_index=True)
     epss_score = models.FloatField(null=True, blank=True)
@@ -120,8 +122,9 @@ class CatalogCount(models.Model):
 
 
 class CveVendor(models.Model):
-    cve = models.ForeignKey(Cve, on_delete=models.CASCADE)
-    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE)
+    # Indexed by cvevendor_cve and by the unique (vendor, cve): no index of their own (migration 0011).
+    cve = models.ForeignKey(Cve, on_delete=models.CASCADE, db_index=False)
+    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, db_index=False)
     # The CVE's updated_at, copied by triggers (catalog/link_order.py): whatever is written here is replaced.
     cve_updated_at = models.DateTimeField(null=True, blank=True, editable=False)
 
@@ -135,8 +138,9 @@ class CveVendor(models.Model):
 
 
 class CveProduct(models.Model):
-    cve = models.ForeignKey(Cve, on_delete=models.CASCADE)
-    product = models.ForeignKey(Product, on_delete=models.CASCADE)
+    # Indexed by cveproduct_cve and by the unique (product, cve): no index of their own (migration 0011).
+    cve = models.ForeignKey(Cve, on_delete=models.CASCADE, db_index=False)
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, db_index=False)
     # The CVE's updated_at, copied by triggers (catalog/link_order.py): whatever is written here is replaced.
     cve_updated_at = models.DateTimeField(null=True, blank=True, editable=False)
 
@@ -150,8 +154,9 @@ class CveProduct(models.Model):
 
 
 class CveWeakness(models.Model):
-    cve = models.ForeignKey(Cve, on_delete=models.CASCADE)
-    weakness = models.ForeignKey(Weakness, on_delete=models.CASCADE)
+    # Indexed by cveweakness_cve and by the unique (weakness, cve): no index of their own (migration 0011).
+    cve = models.ForeignKey(Cve, on_delete=models.CASCADE, db_index=False)
+    weakness = models.ForeignKey(Weakness, on_delete=models.CASCADE, db_index=False)
     # The CVE's updated_at, copied by triggers (catalog/link_order.py): whatever is written here is replaced.
     cve_updated_at = models.DateTimeField(null=True, blank=True, editable=False)
 
@@ -188,7 +193,8 @@ class Change(models.Model):
     """One recorded change of a CVE: its events (docs/import.md), [{"type": "title", "details": ...}]."""
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    cve = models.ForeignKey(Cve, on_delete=models.CASCADE, related_name="changes")
+    # Indexed by change_cve_created (cve, -created_at): no index of its own (migration 0011).
+    cve = models.ForeignKey(Cve, on_delete=models.CASCADE, related_name="changes", db_index=False)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     events = models.JSONField(default=list)
     types = models.JSONField(default=list)  # the event types, for quick display
