@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import signal
 import time
@@ -147,7 +148,7 @@ def test_a_parent_that_stops_early_ends_the_reading_process(monkeypatch):
     monkeypatch.setattr("cvewatch.ingest.services._Importer.flush", interrupted)
     with pytest.raises(KeyboardInterrupt):
         import_paths([DATA], batch_size=3, pipeline=True)
-    assert children and not children[0].process.is_alive()
+    assert children and not children[0].process.is_alive() and not children[0].receiver.is_alive()
     assert ImportRun.objects.get().status == ImportStatus.FAILED
 
 
@@ -201,3 +202,49 @@ def test_a_reading_process_whose_parent_is_gone_ends():
     reader.conn.close()  # what the kernel does for a parent killed by SIGKILL
     reader.process.join(120)
     assert reader.process.exitcode == 1
+
+
+def test_the_parent_receives_batches_ahead_of_the_writer_and_stops_receiving_on_close():
+    """While the writer is busy, a thread of the parent takes AHEAD_BATCHES messages off the pipe (decoded, in
+    order), so the child reads on; closing ends the child and that thread, a full inbox or not."""
+    reader = pipeline.Reader([DATA], batch_size=5)
+    try:
+        deadline = time.monotonic() + 60
+        while not reader.inbox.full():
+            assert time.monotonic() < deadline, "the receiving thread did not read ahead"
+            time.sleep(0.05)
+        assert reader.process.is_alive()  # blocked on the next send: the inbox is the bound
+        assert {reader.receive()[0] for _ in range(pipeline.AHEAD_BATCHES)} <= {"batch", "counts"}
+    finally:
+        reader.close()
+    assert not reader.process.is_alive() and not reader.receiver.is_alive()
+
+
+def _gone(pid: int) -> bool:
+    """Exited: no such process, or a zombie nobody has reaped (its parent was killed)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except FileNotFoundError:
+        return True
+
+
+def test_a_reading_process_whose_parent_is_killed_ends():
+    """SIGKILL to the parent (its receiving thread with it) closes the pipe: the child's next send fails."""
+    context = multiprocessing.get_context("fork")
+    told, tell = context.Pipe(duplex=False)
+
+    def parent() -> None:
+        reader = pipeline.Reader([DATA], batch_size=5)
+        tell.send(reader.process.pid)
+        time.sleep(600)
+
+    process = context.Process(target=parent)
+    process.start()
+    child = told.recv()
+    os.kill(process.pid, signal.SIGKILL)
+    process.join()
+    deadline = time.monotonic() + 120
+    while not _gone(child):
+        assert time.monotonic() < deadline, "the reading process outlived its killed parent"
+        time.sleep(0.1)

@@ -2,8 +2,10 @@
 
 Parsing and preparing (ingest/preparing.py) are pure and take about as long as writing, so on a machine
 with two cores a large import runs them in a forked child that streams prepared batches through a pipe.
-The pipe is the bound on memory: the child blocks once a batch is waiting, so at most one batch is in
-flight while the parent writes another. Every message carries what the child counted since the previous
+A thread of the parent receives and decodes the batches ahead of the one being written, AHEAD_BATCHES at
+most: that queue and the pipe are the bound on memory (the child blocks once the queue is full and a batch
+is waiting), and the two processes no longer take turns when one batch costs more to read and the next more
+to write. Every message carries what the child counted since the previous
 one (items read, skips, warnings), applied by the parent before it writes the batch, so a run's counts,
 its skip list and their order are exactly those of reading in the same process.
 
@@ -19,11 +21,14 @@ import gc
 import logging
 import multiprocessing
 import os
+import queue
 import signal
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from multiprocessing.connection import Connection
+from multiprocessing.reduction import ForkingPickler
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -39,11 +44,16 @@ log = logging.getLogger(__name__)
 MIN_BYTES = 8 * 2**20  # inputs smaller than this are read in the writing process: a child costs more
 TICK_SECONDS = 1.0  # the child reports its counts at least this often while it reads without a full batch
 WAIT_SECONDS = 1.0  # the parent's heartbeat and progress run at least this often while it waits
-# A send that waited this long found the writer still busy with the batch before: the child has time to spare,
+# Batches received and decoded by the parent's receiving thread, waiting for the writer. One is not enough:
+# batches differ (a file of new CVEs is cheap to read and dear to write, a tarball the reverse), and with a
+# single slot each process waited for the other about a fifth of the time on the full corpus.
+AHEAD_BATCHES = 2
+# A send that waited this long found the receiving queue full, the writer still busy with the batches before
+# (the unhindered send of an encoded 10,000-item batch, ~40 MB, takes a few ms): the child has time to spare,
 # so it merges the next batch's new CVEs ahead (ingest/premerge.py); else it leaves them to the writer, which
 # was waiting for it. Either way the same rows are written: the split of the work adapts to whichever process
 # is behind (merging ahead was ~17% of the child's CPU on the full corpus).
-WRITER_BUSY_SECONDS = 0.02
+WRITER_BUSY_SECONDS = 0.05
 
 # (kind, counts since the previous message, the batch or an error's text, last)
 Message = tuple[str, Any, Any, bool, list[InputRead]]  # kind, counts, batch or error, last, markers
@@ -106,6 +116,11 @@ class Reader:
         )  # fmt: skip
         self.process.start()
         child_conn.close()  # the parent's copy: the pipe then reports EOF as soon as the child is gone
+        # What the receiving thread hands over: messages in order, then the exception that ended its reading.
+        self.inbox: queue.Queue[Message | BaseException] = queue.Queue(maxsize=AHEAD_BATCHES)
+        self.stopping = threading.Event()
+        self.receiver = threading.Thread(target=self._receive_all, name="cvewatch-import-receiver", daemon=True)
+        self.receiver.start()
 
     def __enter__(self) -> Reader:
         return self
@@ -116,14 +131,39 @@ class Reader:
         self.close()
 
     def close(self) -> None:
-        """Ends the child (at once if it still runs: the parent stopped early) and reaps it."""
+        """Ends the child (at once if it still runs: the parent stopped early) and reaps it; then the receiving
+        thread, which the child's end closes the pipe for."""
+        self.stopping.set()
         if self.process.is_alive():
             self.process.terminate()
             self.process.join(5)
             if self.process.is_alive():
                 self.process.kill()
         self.process.join()
+        self.receiver.join()
         self.conn.close()
+
+    def _receive_all(self) -> None:
+        """The receiving thread: each message off the pipe and decoded (the read itself leaves the GIL to the
+        writer), into the inbox, until the last one, the pipe's end or a stop."""
+        while not self.stopping.is_set():
+            try:
+                message: Message = self.conn.recv()
+            except BaseException as exc:  # noqa: BLE001 - EOF (the child is gone) or whatever broke the read
+                self._hand_over(exc)
+                return
+            if not self._hand_over(message) or message[3]:
+                return
+
+    def _hand_over(self, item: Message | BaseException) -> bool:
+        """item into the inbox once it has room; False when the parent stopped meanwhile."""
+        while not self.stopping.is_set():
+            try:
+                self.inbox.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
 
     def __iter__(self) -> Iterator[tuple[ImportStats, list[Prepared], bool, list[InputRead]]]:
         while True:
@@ -136,17 +176,19 @@ class Reader:
                 return
 
     def receive(self) -> Message:
-        while not self.conn.poll(WAIT_SECONDS):
-            if self.idle is not None:
-                self.idle()
-        try:
-            message: Message = self.conn.recv()
-        except EOFError:
+        while True:
+            try:
+                item = self.inbox.get(timeout=WAIT_SECONDS)
+                break
+            except queue.Empty:
+                if self.idle is not None:
+                    self.idle()
+        if isinstance(item, EOFError):
             self.process.join(5)
-            raise ReaderFailed(
-                f"the reading process stopped before the end of the inputs ({self.exit()})"
-            ) from None
-        return message
+            raise ReaderFailed(f"the reading process stopped before the end of the inputs ({self.exit()})")
+        if isinstance(item, BaseException):
+            raise ReaderFailed(f"receiving from the reading process failed: {type(item).__name__}: {item}")
+        return item
 
     def exit(self) -> str:
         code = self.process.exitcode
@@ -208,8 +250,11 @@ def _child_main(
         for batch, last, markers in prepared_batches(items, preparer, batch_size=batch_size, after_item=tick):
             if premerger is not None:
                 premerger(batch, ahead=ahead)
+            # Encoded first, so that only the wait for room is timed (Connection.send's own two steps).
+            message = ForkingPickler.dumps(("batch", counts(), without_docs(batch), last, markers))
             sending = time.monotonic()
-            conn.send(("batch", counts(), without_docs(batch), last, markers))
+            conn.send_bytes(message)
+            del message
             ahead = time.monotonic() - sending >= WRITER_BUSY_SECONDS
     except KeyboardInterrupt:
         os._exit(130)  # Ctrl-C reached both processes: the parent says so
