@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
+import re
 import signal
 import time
 from pathlib import Path
@@ -71,12 +73,15 @@ def _wipe() -> None:
         model.objects.all().delete()
 
 
-def test_a_run_read_in_a_second_process_is_the_run_read_in_one(tmp_path):
+def test_a_run_read_in_a_second_process_is_the_run_read_in_one(tmp_path, caplog):
     paths = _inputs(tmp_path)
     one_run, one = import_paths(paths, batch_size=7, pipeline=False)
     one_catalog = _catalog()
     _wipe()
-    two_run, two = import_paths(paths, batch_size=7, pipeline=True)
+    with caplog.at_level(logging.INFO, logger="cvewatch.ingest.pipeline"):
+        two_run, two = import_paths(paths, batch_size=7, pipeline=True)
+    # How long the writer waited for the reader, for whoever tunes an import (the reader says its own).
+    assert re.search(r"the writing process waited \d+\.\d s for the reading process", caplog.text)
 
     assert two.counts() == one.counts()
     assert two.skipped_items == one.skipped_items  # the same skips, in the same order

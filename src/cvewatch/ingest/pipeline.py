@@ -121,6 +121,7 @@ class Reader:
         self.stopping = threading.Event()
         self.receiver = threading.Thread(target=self._receive_all, name="cvewatch-import-receiver", daemon=True)
         self.receiver.start()
+        self.waited = 0.0  # seconds the parent spent waiting for a message (logged once the last one arrived)
 
     def __enter__(self) -> Reader:
         return self
@@ -171,11 +172,14 @@ class Reader:
             if kind == "error":
                 raise ReaderFailed(f"reading the inputs failed: {batch}")
             assert counts is not None
+            if last:
+                log.info("the writing process waited %.1f s for the reading process", self.waited)
             yield counts, batch or [], last, markers
             if last:
                 return
 
     def receive(self) -> Message:
+        started = time.monotonic()
         while True:
             try:
                 item = self.inbox.get(timeout=WAIT_SECONDS)
@@ -183,6 +187,7 @@ class Reader:
             except queue.Empty:
                 if self.idle is not None:
                     self.idle()
+        self.waited += time.monotonic() - started
         if isinstance(item, EOFError):
             self.process.join(5)
             raise ReaderFailed(f"the reading process stopped before the end of the inputs ({self.exit()})")
@@ -247,15 +252,22 @@ def _child_main(
         items = iter_items(paths, on_progress=seen, known=known)
         premerger = Premerger() if premerge else None
         ahead = True  # merge the next batch ahead: the writer was still busy when the last one was sent
+        sent, merged, waited = 0, 0, 0.0
         for batch, last, markers in prepared_batches(items, preparer, batch_size=batch_size, after_item=tick):
             if premerger is not None:
                 premerger(batch, ahead=ahead)
+                merged += ahead
             # Encoded first, so that only the wait for room is timed (Connection.send's own two steps).
             message = ForkingPickler.dumps(("batch", counts(), without_docs(batch), last, markers))
             sending = time.monotonic()
             conn.send_bytes(message)
             del message
-            ahead = time.monotonic() - sending >= WRITER_BUSY_SECONDS
+            blocked = time.monotonic() - sending
+            sent, waited, ahead = sent + 1, waited + blocked, blocked >= WRITER_BUSY_SECONDS
+        log.info(
+            "the reading process sent %d batches (%d merged ahead) and waited %.1f s for the writer",
+            sent, merged, waited,
+        )  # fmt: skip
     except KeyboardInterrupt:
         os._exit(130)  # Ctrl-C reached both processes: the parent says so
     except BrokenPipeError:
