@@ -8,19 +8,13 @@ import importlib
 
 import pytest
 from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from cvewatch.catalog.models import Cve
+from tests.migrating import migrate
 
 BEFORE = [("catalog", "0010_link_order")]
 AFTER = [("catalog", "0011_drop_redundant_indexes")]
 migration = importlib.import_module("cvewatch.catalog.migrations.0011_drop_redundant_indexes")
-
-
-def _migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
 
 
 def _single_column_indexes() -> set[tuple[str, str, str]]:
@@ -36,7 +30,7 @@ def _single_column_indexes() -> set[tuple[str, str, str]]:
 
 @pytest.mark.django_db(transaction=True)
 def test_the_redundant_indexes_go_and_their_pending_rebuilds_with_them():
-    _migrate(BEFORE)
+    migrate(BEFORE)
     before = _single_column_indexes()
     for table, column in migration.REDUNDANT:
         assert any(t == table and c == column for t, c, _ in before), (table, column)
@@ -52,7 +46,7 @@ def test_the_redundant_indexes_go_and_their_pending_rebuilds_with_them():
             [pending_name],
         )
     try:
-        _migrate(AFTER)
+        migrate(AFTER)
         after = _single_column_indexes()
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT name FROM {migration.PENDING_TABLE} ORDER BY position")

@@ -6,24 +6,17 @@ import datetime as dt
 import importlib
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
+
+from tests.migrating import migrate
 
 BEFORE = [("organizations", "0002_verified_email")]
 AFTER = [("organizations", "0003_n_token_names")]
 migration = importlib.import_module("cvewatch.organizations.migrations.0003_n_token_names")
 
 
-def _migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
-
-
 @pytest.mark.django_db(transaction=True)
 def test_active_duplicates_are_renamed_oldest_first_and_revoked_ones_kept():
-    apps = _migrate(BEFORE)
+    apps = migrate(BEFORE)
     Organization = apps.get_model("organizations", "Organization")
     Token = apps.get_model("organizations", "OrganizationToken")
     acme = Organization.objects.create(name="acme")
@@ -53,7 +46,7 @@ def test_active_duplicates_are_renamed_oldest_first_and_revoked_ones_kept():
             ).token_id
         )
 
-    apps = _migrate(AFTER)
+    apps = migrate(AFTER)
     Token = apps.get_model("organizations", "OrganizationToken")
     names = dict(Token.objects.values_list("token_id", "name"))
     assert [names[i] for i in ids] == [
