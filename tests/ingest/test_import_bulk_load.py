@@ -146,18 +146,19 @@ def test_inside_a_callers_transaction_nothing_is_dropped():
 
 @postgresql_only  # the closing VACUUM
 def test_the_links_of_cves_updated_during_the_load_are_settled_before_the_closing_vacuum(monkeypatch):
+    from cvewatch.catalog import bulk_load
     from cvewatch.ingest import services
 
     at_vacuum: list[set[str]] = []
-    analyze = services._Importer.analyze
+    upkeep = bulk_load.upkeep
 
-    def spy(self, *, vacuum: bool = False) -> None:
+    def spy(*, vacuum: bool, tables=None) -> None:
         if vacuum:
             at_vacuum.append(schema()[2])
-        analyze(self, vacuum=vacuum)
+        upkeep(vacuum=vacuum, tables=tables)
 
     monkeypatch.setattr(services, "ANALYZE_FIRST_AT", 1)
-    monkeypatch.setattr(services._Importer, "analyze", spy)
+    monkeypatch.setattr(bulk_load, "upkeep", spy)
 
     def both():
         yield from records([], 1000, 2)

@@ -53,6 +53,45 @@ def test_a_first_import_writes_without_the_trigram_indexes_and_builds_them_at_th
         assert {row[0] for row in cursor.fetchall()} == set(trigram.PG_TRIGRAM_INDEXES)
 
 
+def test_a_first_imports_end_builds_the_description_index_beside_the_rest(monkeypatch):
+    """The description's GIN build (15 s of the full corpus's end) starts in a session of its own once the
+    link-order triggers are back, and the other indexes and the other tables' VACUUM run beside it;
+    catalog_cve's own VACUUM (ANALYZE) comes once every index exists."""
+    import threading
+
+    from cvewatch.catalog import bulk_load
+
+    calls: list[str] = []
+
+    def spy(module, name, label):
+        real = getattr(module, name)
+
+        def spied(*args, **kwargs):
+            calls.append(label(*args, **kwargs))
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(module, name, spied)
+
+    spy(trigram, "start_largest", lambda: "start the description's index")
+    spy(trigram, "_build", lambda name: f"build {name} in {threading.current_thread().name.split('_')[0]}")
+    spy(trigram, "finish", lambda apart: "wait for it")
+    spy(bulk_load, "restore_deferred", lambda: "restore the b-trees and foreign keys")
+    spy(bulk_load, "upkeep", lambda *, vacuum, tables=None: f"vacuum {'catalog_cve' if tables == ('catalog_cve',) else 'the rest'}")
+    import_items(records([], 1000, 3))
+    apart = "build cve_description_trgm in cvewatch-trigram"
+    assert [call for call in calls if call != apart] == [
+        "start the description's index",
+        "build cve_cve_id_trgm in MainThread",
+        "build cve_title_trgm in MainThread",
+        "vacuum the rest",
+        "restore the b-trees and foreign keys",
+        "wait for it",
+        "vacuum catalog_cve",
+    ]
+    assert calls.index(apart) < calls.index("wait for it")
+    assert trigram._present() == set(trigram.PG_TRIGRAM_INDEXES)
+
+
 def test_a_later_import_keeps_the_indexes_and_builds_the_ones_a_killed_first_import_left_out():
     import_items(records([], 1000, 2))
     trigram.drop_trigram_indexes()  # as a first import killed before its end leaves them

@@ -33,6 +33,13 @@ log = logging.getLogger(__name__)
 PENDING_TABLE = "catalog_deferred_ddl"
 TABLES = ("catalog_cve", "catalog_change", "catalog_cvevendor", "catalog_cveproduct", "catalog_cveweakness")
 LINK_TABLES = ("catalog_cvevendor", "catalog_cveproduct", "catalog_cveweakness")
+# The tables a large import grows, analyzed as they grow (ingest/services.py); at its end vacuumed too, with
+# those whose rows it rewrites: the weaknesses (the CWE catalog) and the kept counts (a row update per batch).
+GROWN_TABLES = (
+    "catalog_sourcerecord", "catalog_cve", "catalog_cvevendor", "catalog_cveproduct", "catalog_cveweakness",
+    "catalog_change", "catalog_vendor", "catalog_product",
+)  # fmt: skip
+VACUUMED_TABLES = (*GROWN_TABLES, "catalog_weakness", "catalog_catalogcount")
 # The session's memory for one index build (PostgreSQL's default, 64 MB, spills the larger sorts to disk).
 MAINTENANCE_WORK_MEM = "512MB"
 
@@ -69,6 +76,17 @@ def load_session(*, on: bool) -> None:
         cursor.execute("SELECT 'lz4' = ANY(enumvals) FROM pg_settings WHERE name = 'default_toast_compression'")
         if cursor.fetchone()[0]:
             cursor.execute("SET default_toast_compression TO lz4")
+
+
+def upkeep(*, vacuum: bool, tables: tuple[str, ...] | None = None) -> None:
+    """PostgreSQL: ANALYZE the grown tables, or VACUUM (ANALYZE) the vacuumed ones (or only tables); nothing
+    elsewhere or inside a transaction (VACUUM cannot run there; statistics wait for the next call)."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return
+    command = "VACUUM (ANALYZE)" if vacuum else "ANALYZE"
+    with connection.cursor() as cursor:
+        for table in tables if tables is not None else VACUUMED_TABLES if vacuum else GROWN_TABLES:
+            cursor.execute(f"{command} {connection.ops.quote_name(table)}")
 
 
 def _pending_exists(cursor: Any) -> bool:

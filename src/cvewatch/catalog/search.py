@@ -103,6 +103,8 @@ PG_GENERATION_EVENTS = {
 }
 # Set while an initial load fills the search table itself (search_index_deferred, index_written_cves).
 _FILLED_BY_WRITER: ContextVar[bool] = ContextVar("cvewatch_search_filled_by_writer", default=False)
+# Set while a PostgreSQL first load writes: its end does the links' copy and the VACUUM (upkeep_at_load_end).
+_PG_FIRST_LOAD: ContextVar[bool] = ContextVar("cvewatch_pg_first_load", default=False)
 FIRST_LOAD_AUTOCHECKPOINT = 65_536  # pages (256 MiB of WAL at most) between checkpoints during a first load
 COUNT_TTL = 3600  # seconds; a generation outlives it only on an idle catalog, where recounting is harmless
 
@@ -381,15 +383,44 @@ def _trigram_indexes_deferred(*, first_load: bool) -> Iterator[None]:
         bulk_load.defer_indexes()
         link_order.drop_link_order_triggers()
         bulk_load.load_session(on=True)
+        token = _PG_FIRST_LOAD.set(True)
         try:
             yield
         finally:
+            _PG_FIRST_LOAD.reset(token)
             bulk_load.load_session(on=False)
-            link_order.ensure_link_order_triggers()  # before the order indexes exist: its UPDATE writes no entry
-            bulk_load.restore_deferred()
-            trigram.ensure_trigram_indexes()
+            _pg_first_load_end()
     finally:
         _pg_load_lock(take=False)
+
+
+def upkeep_at_load_end() -> bool:
+    """Whether the import being written is a PostgreSQL first load, whose end copies the links' updated_at and
+    vacuums the tables itself (around its index builds): the writer leaves both to it."""
+    return _PG_FIRST_LOAD.get()
+
+
+def _pg_first_load_end() -> None:
+    """Everything a PostgreSQL first load left out, put back with its 15 s GIN build (the description's trigram
+    index) running beside the rest in a session of its own instead of after it.
+
+    Order by locks: the link-order triggers lock catalog_cve against any CREATE INDEX, so they go first; then
+    the GIN build starts, and beside it the other trigram and B-tree indexes (CREATE INDEX does not conflict
+    with CREATE INDEX) and the VACUUM of every other table. The foreign keys that reference catalog_cve wait
+    for the build (their lock conflicts with it); catalog_cve's own VACUUM (ANALYZE) comes last, once every
+    index exists (an expression index's statistics are gathered only then: catalog/trigram.py).
+    """
+    from cvewatch.catalog import bulk_load, link_order, trigram
+
+    link_order.ensure_link_order_triggers()  # before the order indexes exist: its UPDATE writes no entry
+    apart = trigram.start_largest()
+    try:
+        trigram.build_missing(apart=apart)
+        bulk_load.upkeep(vacuum=True, tables=tuple(t for t in bulk_load.VACUUMED_TABLES if t != "catalog_cve"))
+        bulk_load.restore_deferred()
+    finally:
+        trigram.finish(apart)
+    bulk_load.upkeep(vacuum=True, tables=("catalog_cve",))
 
 
 def _pg_load_lock(*, take: bool) -> bool:

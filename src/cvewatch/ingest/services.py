@@ -21,23 +21,10 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from cvewatch.catalog import link_order
+from cvewatch.catalog import bulk_load, link_order
 from cvewatch.catalog.choices import ImportStatus
-from cvewatch.catalog.models import (
-    CatalogCount,
-    Change,
-    Cve,
-    CveProduct,
-    CveVendor,
-    CveWeakness,
-    ImportRun,
-    Product,
-    SourceRecord,
-    Vendor,
-    Weakness,
-    this_process,
-)
-from cvewatch.catalog.search import search_index_deferred
+from cvewatch.catalog.models import ImportRun, this_process
+from cvewatch.catalog.search import search_index_deferred, upkeep_at_load_end
 from cvewatch.ingest.gc_tuning import bulk_thresholds
 from cvewatch.ingest.inputs import InputLedger
 from cvewatch.ingest.known_ids import KnownIds
@@ -171,7 +158,8 @@ class _Importer:
                 stats.inputs_recorded += self.inputs.record_alone(self.inputs.take())
         stats.inputs_unchanged = len(self.inputs.unchanged)
         stats.unchanged_note = self.inputs.unchanged_summary()
-        if self.stats.records_stored + self.stats.created >= ANALYZE_FIRST_AT:
+        # A PostgreSQL first load does this at its own end, around its index builds (catalog/search.py).
+        if self.stats.records_stored + self.stats.created >= ANALYZE_FIRST_AT and not upkeep_at_load_end():
             self.beat()
             if connection.vendor == "postgresql" and not connection.in_atomic_block:
                 # A first load left the link-order triggers out (catalog/bulk_load.py): copying the times of
@@ -256,13 +244,7 @@ class _Importer:
         vacuumed then as well, so autovacuum finds nothing of the import left to do while the API serves.
         """
         self.written_since_analyze = 0
-        if connection.vendor != "postgresql" or connection.in_atomic_block:
-            return
-        command = "VACUUM (ANALYZE)" if vacuum else "ANALYZE"
-        models = (SourceRecord, Cve, CveVendor, CveProduct, CveWeakness, Change, Vendor, Product)
-        with connection.cursor() as cursor:
-            for model in (*models, Weakness, CatalogCount) if vacuum else models:
-                cursor.execute(f"{command} {connection.ops.quote_name(model._meta.db_table)}")
+        bulk_load.upkeep(vacuum=vacuum)
 
 
 # --- Public entry points ----------------------------------------------------------------------------------
