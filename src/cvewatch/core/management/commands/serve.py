@@ -19,6 +19,7 @@ from django.db.backends.signals import connection_created
 from django.db.migrations.executor import MigrationExecutor
 
 from cvewatch import config
+from cvewatch.core import balanced_worker
 from cvewatch.core.backup import hold_running_lock
 from cvewatch.core.memory import limit_malloc_arenas
 from cvewatch.core.supervisor import ChildProcess
@@ -86,7 +87,11 @@ class Command(BaseCommand):
             "bind": bind,
             "workers": workers or config.env_int("CVEWATCH_WORKERS", maximum=64),
             "threads": threads or config.env_int("CVEWATCH_THREADS", maximum=256),
-            "worker_class": "gthread",
+            # gthread, new connections spread evenly over the workers (core/balanced_worker.py).
+            "worker_class": "cvewatch.core.balanced_worker.BalancedThreadWorker",
+            "when_ready": lambda server: balanced_worker.prepare(server.num_workers),
+            "pre_fork": balanced_worker.assign_slot,
+            "child_exit": balanced_worker.release_slot,
             "accesslog": "-",
             # gunicorn's default line, plus the time the worker spent on the request in microseconds (from its
             # first byte read to its last byte written: the time waiting for a free worker is not in it).
