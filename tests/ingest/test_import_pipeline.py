@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import multiprocessing
 import os
@@ -253,3 +254,34 @@ def test_a_reading_process_whose_parent_is_killed_ends():
     while not _gone(child):
         assert time.monotonic() < deadline, "the reading process outlived its killed parent"
         time.sleep(0.1)
+
+
+def test_the_pipe_holds_a_mebibyte_so_a_batch_crosses_in_few_reads():
+    """The parent reads each piece of a batch with the GIL taken back from the writer: 64 KiB pieces made the
+    child wait seconds a batch. Linux lets any process ask for 1 MiB (pipe-max-size)."""
+    reader = pipeline.Reader([DATA], batch_size=5)
+    try:
+        assert fcntl.fcntl(reader.conn.fileno(), fcntl.F_GETPIPE_SZ) == pipeline.PIPE_BYTES == 2**20
+    finally:
+        reader.close()
+
+
+def test_a_pipe_the_system_will_not_widen_keeps_its_default(monkeypatch):
+    context = multiprocessing.get_context("fork")
+    receiving, sending = context.Pipe(duplex=False)
+    real = fcntl.fcntl
+    default = real(receiving.fileno(), fcntl.F_GETPIPE_SZ)
+
+    def refuse(fd, command, *args):
+        if command == fcntl.F_SETPIPE_SZ:
+            raise PermissionError(1, "Operation not permitted")
+        return real(fd, command, *args)
+
+    monkeypatch.setattr(pipeline.fcntl, "fcntl", refuse)
+    try:
+        assert pipeline.widen_pipe(receiving) == default < pipeline.PIPE_BYTES
+        sending.send_bytes(b"still works")
+        assert receiving.recv_bytes() == b"still works"
+    finally:
+        receiving.close()
+        sending.close()
