@@ -7,14 +7,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 
 from cvewatch.catalog import bulk_load, link_order
 from cvewatch.catalog.models import CveProduct, CveVendor, CveWeakness
 from cvewatch.ingest.records import CveRecord
 from cvewatch.ingest.services import import_items
-from tests.support.engines import postgresql_only
+from tests.support.engines import postgresql_only, sqlite_only
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
@@ -168,3 +168,42 @@ def test_the_links_of_cves_updated_during_the_load_are_settled_before_the_closin
     # The recompute, which puts the triggers back, ran before the VACUUM: its rewritten rows are vacuumed.
     assert at_vacuum and set(link_order.TRIGGERS["postgresql"]) <= at_vacuum[0]
     assert stale_links() == 0
+
+
+def foreign_keys_enforced() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA foreign_keys")
+        return bool(cursor.fetchone()[0])
+
+
+def dangling_link(seen: list):
+    """A record, then (as only a bug could) a link row whose CVE does not exist, written by the load's
+    connection between two records."""
+    yield from records([], 1000, 1)
+    seen.append(foreign_keys_enforced())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO catalog_cvevendor (cve_id, vendor_id, cve_updated_at) VALUES (999999, 888888, %s)", [T0]
+        )
+    yield from records([], 1001, 1)
+
+
+@sqlite_only
+def test_a_sqlite_first_load_checks_foreign_keys_once_at_its_end():
+    seen: list = []
+    import_items(records([], 1000, 2), batch_size=1)
+    assert foreign_keys_enforced() and pending() == 0
+    with pytest.raises(IntegrityError, match="FOREIGN KEY constraint failed"):
+        import_items(dangling_link(seen), batch_size=1)  # not a first load: enforced, the insert refused
+    assert seen == [True]
+
+
+@sqlite_only
+def test_a_dangling_row_a_sqlite_first_load_wrote_is_deleted_and_the_import_fails():
+    seen: list = []
+    with pytest.raises(IntegrityError, match=r"deleted as foreign keys would have refused them: catalog_cvevendor: 1"):
+        import_items(dangling_link(seen), batch_size=1)
+    assert seen == [False]  # not enforced row by row during the load
+    assert foreign_keys_enforced() and pending() == 0
+    assert not CveVendor.objects.filter(cve_id=999999).exists()
+    assert CveVendor.objects.count() == 2  # the two records' own links stay

@@ -309,12 +309,14 @@ def search_index_deferred() -> Iterator[None]:
         # Each batch writes ~4x the default 1,000 pages: checkpoint (and fsync) every ~15 batches, not after
         # every one. Safety as before (WAL frames are checksummed); a power loss may lose more whole batches.
         cursor.execute(f"PRAGMA wal_autocheckpoint={FIRST_LOAD_AUTOCHECKPOINT}")
+        cursor.execute("PRAGMA foreign_keys=OFF")  # checked once at the end (bulk_load: a pending check)
     try:
         yield
     finally:
         _FILLED_BY_WRITER.reset(token)
         with connection.cursor() as cursor:
             cursor.execute(f"PRAGMA wal_autocheckpoint={int(autocheckpoint)}")
+            cursor.execute("PRAGMA foreign_keys=ON")
         _settle_search_segments()
         # Sees the missing triggers: keeps the table if it holds exactly the catalog's rows (else refills it),
         # puts them back, bumps.
