@@ -38,6 +38,7 @@ def test_the_board_waits_only_for_workers_taking_connections():
     board.taking_at[1] = now
     board.reset(1)  # dead: the master clears its slot
     assert board.holds_fewest(0, now)
+    assert board.holds_fewest(0, STALE_S / 2)  # a slot never used, soon after the machine booted
 
 
 @dataclass

@@ -51,7 +51,8 @@ class Board:
         """Whether no other worker taking connections holds fewer than this slot's."""
         mine = self.connections[slot]
         for other in range(self.slots):
-            if other != slot and now - self.taking_at[other] < STALE_S and self.connections[other] < mine:
+            taking_at = self.taking_at[other]
+            if other != slot and taking_at and now - taking_at < STALE_S and self.connections[other] < mine:
                 return False
         return True
 
