@@ -107,3 +107,33 @@ def test_a_first_load_merges_the_search_segments_once_at_its_end():
         (rows_after,) = cursor.fetchone()
     assert rows_after <= 4
     assert search_rows() == dict(Cve.objects.values_list("id", "description"))
+
+
+def _statements_during(run) -> list[str]:
+    statements: list[str] = []
+
+    def spy(execute, sql, params, many, context):
+        statements.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(spy):
+        run()
+    return statements
+
+
+@sqlite_only
+@pytest.mark.django_db(transaction=True)
+def test_a_first_load_keeps_a_fresh_installs_empty_search_table():
+    """Replacing it under a search the server runs meanwhile made that search fail ("vtable constructor
+    failed"): an empty and current one (a fresh install's) stays; a stale one is still replaced."""
+    dropped = f"DROP TABLE IF EXISTS {search.SEARCH_TABLE}"
+    statements = _statements_during(lambda: import_items([record("CVE-2024-0001", "a heap overflow")]))
+    assert dropped not in statements
+    assert search_rows() == {Cve.objects.get().id: "a heap overflow"}
+
+    Cve.objects.all().delete()  # the catalog empty again (its triggers empty the search table)...
+    with connection.cursor() as cursor:  # ...which something else then wrote to
+        cursor.execute(f"INSERT INTO {search.SEARCH_TABLE} (rowid, description) VALUES (99, 'stale')")
+    statements = _statements_during(lambda: import_items([record("CVE-2024-0002", "a use after free")]))
+    assert dropped in statements
+    assert search_rows() == {Cve.objects.get().id: "a use after free"}

@@ -294,9 +294,13 @@ def search_index_deferred() -> Iterator[None]:
         )
         for (name,) in cursor.fetchall():
             cursor.execute(f"DROP TRIGGER IF EXISTS {connection.ops.quote_name(name)}")
-        # Empty and current: the writer fills it batch by batch (index_written_cves).
-        cursor.execute(f"DROP TABLE IF EXISTS {SEARCH_TABLE}")
-        cursor.execute(_CREATE_TABLE)
+        # Empty and current: the writer fills it batch by batch (index_written_cves). Replaced only when it is
+        # not so already (a fresh install's is): a search running meanwhile in the server failed ("vtable
+        # constructor failed") when the table was dropped and created again under it.
+        cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {SEARCH_TABLE})" if _is_current(cursor) else "SELECT 1")
+        if cursor.fetchone()[0]:
+            cursor.execute(f"DROP TABLE IF EXISTS {SEARCH_TABLE}")
+            cursor.execute(_CREATE_TABLE)
         # No merging of the index's segments batch by batch (FTS5's crisis merge still bounds their number):
         # merged once at the end (_settle_search_segments), 27 s of CPU on the full corpus become 19 s.
         cursor.execute(f"INSERT INTO {SEARCH_TABLE}({SEARCH_TABLE}, rank) VALUES ('automerge', 0)")
