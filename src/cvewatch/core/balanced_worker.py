@@ -137,7 +137,9 @@ class BalancedThreadWorker(ThreadWorker):
         super().set_accept_enabled(False)
 
     def set_accept_enabled(self, enabled: bool) -> None:
-        if enabled and self._resume_at is not None:
+        if not enabled:  # run(): stopping, or at worker_connections: no pause left to wait out
+            self._resume_at = self._leaving_since = None
+        elif self._resume_at is not None:
             if time.monotonic() < self._resume_at:
                 return  # run() asks again on its next turn
             self._resume_at = None
