@@ -23,14 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _speed_api as speed  # noqa: E402
 from _loadgen import HOST, Client, free_port, wait_until_up  # noqa: E402
-
-
-def cpu_seconds(pid: int) -> float:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except FileNotFoundError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+from list_cost import backend_cpu as cpu_seconds  # noqa: E402 - a process's CPU seconds, from /proc
 
 
 def machine_times() -> list[int]:
