@@ -157,6 +157,11 @@ def _is_current(cursor: Any) -> bool:
     return row is not None and row[0] == _CREATE_TABLE
 
 
+def _has_rows(cursor: Any) -> bool:
+    cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {SEARCH_TABLE})")
+    return bool(cursor.fetchone()[0])
+
+
 def _holds_the_catalog(cursor: Any) -> bool:
     """Whether the search table holds exactly one row per CVE, with its current id, description and title."""
     cursor.execute(f"SELECT count(*) FROM {SEARCH_TABLE}")
@@ -297,8 +302,7 @@ def search_index_deferred() -> Iterator[None]:
         # Empty and current: the writer fills it batch by batch (index_written_cves). Replaced only when it is
         # not so already (a fresh install's is): a search running meanwhile in the server failed ("vtable
         # constructor failed") when the table was dropped and created again under it.
-        cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {SEARCH_TABLE})" if _is_current(cursor) else "SELECT 1")
-        if cursor.fetchone()[0]:
+        if not _is_current(cursor) or _has_rows(cursor):
             cursor.execute(f"DROP TABLE IF EXISTS {SEARCH_TABLE}")
             cursor.execute(_CREATE_TABLE)
         # No merging of the index's segments batch by batch (FTS5's crisis merge still bounds their number):

@@ -3,7 +3,7 @@
 Stock gunicorn lets whichever worker wakes first take each new connection. A client that opens eight
 keep-alive connections at once (wrk, a SIEM's connection pool) found all of them on one of the two workers in
 about one try of ten: that worker did all the work on one core while the other idled, for as long as the
-connections lived (`bench/speed.py`: 242 req/s instead of about 600, docs/benchmarks.md).
+connections lived (`bench/balance.py`'s windows: 242 req/s instead of 530-843, docs/benchmarks.md).
 
 Here each worker publishes in a small table shared by the whole tree (made by the master before it forks) how
 many connections it holds, and whether it is taking new ones at all. A worker holding more than another one

@@ -49,10 +49,11 @@ WAIT_SECONDS = 1.0  # the parent's heartbeat and progress run at least this ofte
 # batches differ (a file of new CVEs is cheap to read and dear to write, a tarball the reverse), and with a
 # single slot the processes took turns (full corpus, a 70 s import: the writer waited 21 s, the reader 11 s).
 AHEAD_BATCHES = 2
-# A send that waited this long found the receiving queue full, the writer still busy with the batches before
-# (the unhindered send of an encoded 10,000-item batch, ~40 MB, takes a few ms): the child has time to spare,
-# so it merges the next batch's new CVEs ahead (ingest/premerge.py); else it leaves them to the writer, which
-# was waiting for it. Either way the same rows are written: the split of the work adapts to whichever process
+# A send that waited this long most likely found the receiving queue full, the writer still busy with the
+# batches before: the child has time to spare, so it merges the next batch's new CVEs ahead (ingest/premerge.py);
+# else it leaves them to the writer, which was waiting for it. The timed wait also holds the transfer itself,
+# slower while the writing thread holds the GIL (PIPE_BYTES): on the full corpus, with a rule that merged ahead
+# only 4-7 of 31 batches, the sends still waited 6-7 s in all (2026-11-29). Either way the same rows are written: the split of the work adapts to whichever process
 # is behind (merging ahead was ~17% of the child's CPU on the full corpus).
 WRITER_BUSY_SECONDS = 0.05
 # The pipe's buffer (Linux's default is 64 KiB; 1 MiB is what an unprivileged process may ask, pipe-max-size).
